@@ -1,0 +1,651 @@
+//! The contest actor: state, loading from the store, the command loop and the timers.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::time::{Duration, Instant};
+
+use super::model::*;
+use super::{Command, ControlAction, ParticipantRef};
+use crate::bank::{Question, Response};
+use crate::error::{AppError, AppResult};
+use crate::paper::{Paper, PoolQuestion};
+use crate::realtime::{ContestHub, encode};
+use crate::scoring::{Scored, UnitScoring};
+use crate::store::writer::AnswerWriter;
+use crate::store::{Store, now_ms};
+
+pub(super) struct ContestInfo {
+    pub id: i64,
+    pub title: String,
+    pub join_code: String,
+    pub seed: u64,
+    pub join_mode: JoinMode,
+    pub unit_scoring: UnitScoring,
+    pub state: ContestState,
+}
+
+pub(super) struct LiveQuestion {
+    pub uid: i64,
+    pub option_order: Vec<usize>,
+    pub state: QuestionState,
+    pub opened_at: Option<i64>,
+    pub deadline_at: Option<i64>,
+    pub remaining_ms: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+pub(super) struct PaperState {
+    pub paper: Paper,
+    pub started_at: i64,
+    pub deadline_at: i64,
+    pub submitted_at: Option<i64>,
+    pub auto_submitted: bool,
+}
+
+pub(super) struct Round {
+    pub id: i64,
+    pub position: i64,
+    pub title: String,
+    pub kind: RoundKind,
+    pub config: RoundConfig,
+    pub state: RoundState,
+    pub started_at: Option<i64>,
+    pub ends_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// Live rounds: the questions drawn for everyone.
+    pub live: Vec<LiveQuestion>,
+    /// Exam rounds: each participant's paper.
+    pub papers: BTreeMap<i64, PaperState>,
+}
+
+pub(super) struct Participant {
+    pub id: i64,
+    pub name: String,
+    pub badge: Option<String>,
+    pub unit: String,
+    pub session_id: Option<String>,
+    pub joined_at: Option<i64>,
+    pub tab_switches: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct AnswerRecord {
+    pub response: Response,
+    pub received_at: i64,
+    pub elapsed_ms: i64,
+}
+
+pub(super) struct Actor {
+    pub store: Store,
+    pub writer: AnswerWriter,
+    pub hub: Arc<ContestHub>,
+    pub contest: ContestInfo,
+    pub rounds: Vec<Round>,
+    pub participants: BTreeMap<i64, Participant>,
+    /// Every question of the contest's banks, by uid.
+    pub questions: HashMap<i64, Arc<Question>>,
+    pub pool: Vec<PoolQuestion>,
+    /// (round, question uid) -> participant -> answer.
+    pub answers: HashMap<(i64, i64), BTreeMap<i64, AnswerRecord>>,
+    /// Scores of questions that have closed (live) or of papers whose round ended (exam).
+    pub scored: HashMap<(i64, i64), BTreeMap<i64, Scored>>,
+    pub adjustments: BTreeMap<i64, i64>,
+}
+
+/// What the actor's clock should do next.
+enum Due {
+    LiveClose { round: usize, index: usize },
+    ExamSubmit { round: usize, participant_id: i64 },
+    ExamWindow { round: usize },
+}
+
+impl Actor {
+    /// Rebuild a contest's state from the store. `None` when the contest does not exist.
+    pub async fn load(
+        contest_id: i64,
+        store: Store,
+        writer: AnswerWriter,
+        hub: Arc<ContestHub>,
+    ) -> anyhow::Result<Option<Self>> {
+        let Some(row) = store.contest(contest_id).await? else {
+            return Ok(None);
+        };
+        let bank_ids: Vec<String> = serde_json::from_str(&row.bank_ids)?;
+        let contest = ContestInfo {
+            id: row.id,
+            title: row.title,
+            join_code: row.join_code,
+            seed: row.seed as u64,
+            join_mode: JoinMode::parse(&row.join_mode).unwrap_or(JoinMode::Roster),
+            unit_scoring: UnitScoring::parse(&row.unit_scoring).unwrap_or(UnitScoring::Sum),
+            state: ContestState::parse(&row.state).unwrap_or(ContestState::Draft),
+        };
+        let mut questions = HashMap::new();
+        let mut pool = Vec::new();
+        for (uid, q) in store.questions_of_banks(&bank_ids).await? {
+            pool.push(PoolQuestion {
+                uid,
+                qtype: q.qtype,
+                category: q.category.clone(),
+                difficulty: q.difficulty,
+                option_count: q.options.len(),
+            });
+            questions.insert(uid, Arc::new(q));
+        }
+        let mut actor = Self {
+            store,
+            writer,
+            hub,
+            contest,
+            rounds: Vec::new(),
+            participants: BTreeMap::new(),
+            questions,
+            pool,
+            answers: HashMap::new(),
+            scored: HashMap::new(),
+            adjustments: BTreeMap::new(),
+        };
+        actor.load_setup().await?;
+        for a in actor.store.answers_of_contest(contest_id).await? {
+            let response: Response = serde_json::from_str(&a.response)?;
+            actor.answers.entry((a.round_id, a.question_uid)).or_default().insert(
+                a.participant_id,
+                AnswerRecord {
+                    response,
+                    received_at: a.received_at,
+                    elapsed_ms: a.elapsed_ms,
+                },
+            );
+        }
+        for adj in actor.store.adjustments(contest_id).await? {
+            *actor.adjustments.entry(adj.participant_id).or_default() += adj.delta_centi;
+        }
+        // Scores are never stored: they are recomputed from the raw answers, exactly as at the time.
+        for r in 0..actor.rounds.len() {
+            match actor.rounds[r].kind {
+                RoundKind::Live => {
+                    for i in 0..actor.rounds[r].live.len() {
+                        if actor.rounds[r].live[i].state == QuestionState::Closed {
+                            actor.score_live_question(r, i);
+                        }
+                    }
+                }
+                RoundKind::Exam if actor.rounds[r].state == RoundState::Finished => actor.score_exam_round(r),
+                RoundKind::Exam => {}
+            }
+        }
+        Ok(Some(actor))
+    }
+
+    /// Rounds, live questions, papers and participants: everything an organizer may change before the start.
+    async fn load_setup(&mut self) -> anyhow::Result<()> {
+        let mut rounds = Vec::new();
+        for row in self.store.rounds(self.contest.id).await? {
+            let kind = RoundKind::parse(&row.kind).unwrap_or(RoundKind::Live);
+            let mut round = Round {
+                id: row.id,
+                position: row.position,
+                title: row.title,
+                kind,
+                config: serde_json::from_str(&row.config)?,
+                state: RoundState::parse(&row.state).unwrap_or(RoundState::Pending),
+                started_at: row.started_at,
+                ends_at: row.ends_at,
+                finished_at: row.finished_at,
+                live: Vec::new(),
+                papers: BTreeMap::new(),
+            };
+            for q in self.store.round_questions(row.id).await? {
+                round.live.push(LiveQuestion {
+                    uid: q.question_uid,
+                    option_order: serde_json::from_str(&q.option_order)?,
+                    state: QuestionState::parse(&q.state).unwrap_or(QuestionState::Pending),
+                    opened_at: q.opened_at,
+                    deadline_at: q.deadline_at,
+                    remaining_ms: q.remaining_ms,
+                    closed_at: q.closed_at,
+                });
+            }
+            for p in self.store.papers(row.id).await? {
+                round.papers.insert(
+                    p.participant_id,
+                    PaperState {
+                        paper: serde_json::from_str(&p.items)?,
+                        started_at: p.started_at,
+                        deadline_at: p.deadline_at,
+                        submitted_at: p.submitted_at,
+                        auto_submitted: p.auto_submitted,
+                    },
+                );
+            }
+            rounds.push(round);
+        }
+        self.rounds = rounds;
+        self.participants = self
+            .store
+            .participants(self.contest.id)
+            .await?
+            .into_iter()
+            .map(|p| {
+                (
+                    p.id,
+                    Participant {
+                        id: p.id,
+                        name: p.name,
+                        badge: p.badge,
+                        unit: p.unit,
+                        session_id: p.session_id,
+                        joined_at: p.joined_at,
+                        tab_switches: u32::try_from(p.tab_switches).unwrap_or(0),
+                    },
+                )
+            })
+            .collect();
+        Ok(())
+    }
+
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        loop {
+            let due = self.next_due();
+            let sleep_until = match &due {
+                Some((at, _)) => Instant::now() + Duration::from_millis((*at - now_ms()).max(0) as u64),
+                None => Instant::now() + Duration::from_secs(3600),
+            };
+            tokio::select! {
+                command = rx.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                _ = tokio::time::sleep_until(sleep_until) => {
+                    if let Some((_, due)) = due
+                        && let Err(e) = self.fire(due).await
+                    {
+                        tracing::error!(contest = self.contest.id, error = %e, "timer action failed");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The earliest pending deadline, if any.
+    fn next_due(&self) -> Option<(i64, Due)> {
+        let mut best: Option<(i64, Due)> = None;
+        let mut consider = |at: i64, due: Due| {
+            if best.as_ref().is_none_or(|(b, _)| at < *b) {
+                best = Some((at, due));
+            }
+        };
+        for (r, round) in self.rounds.iter().enumerate() {
+            if round.state != RoundState::Running {
+                continue;
+            }
+            let grace = i64::from(round.config.grace_ms);
+            match round.kind {
+                RoundKind::Live => {
+                    for (index, q) in round.live.iter().enumerate() {
+                        if q.state == QuestionState::Open
+                            && let Some(deadline) = q.deadline_at
+                        {
+                            consider(deadline + grace, Due::LiveClose { round: r, index });
+                        }
+                    }
+                }
+                RoundKind::Exam => {
+                    if let Some(ends_at) = round.ends_at {
+                        consider(ends_at + grace, Due::ExamWindow { round: r });
+                    }
+                    for (pid, paper) in &round.papers {
+                        if paper.submitted_at.is_none() {
+                            consider(
+                                paper.deadline_at + grace,
+                                Due::ExamSubmit {
+                                    round: r,
+                                    participant_id: *pid,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    async fn fire(&mut self, due: Due) -> AppResult<()> {
+        match due {
+            Due::LiveClose { round, index } => self.close_live_question(round, index, true).await,
+            Due::ExamSubmit {
+                round,
+                participant_id,
+            } => self.submit_paper(round, participant_id, true).await.map(|_| ()),
+            Due::ExamWindow { round } => self.finish_exam_round(round).await,
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Control(action, reply) => {
+                let result = self.control(action).await;
+                let _ = reply.send(result);
+            }
+            Command::Answer(who, input, reply) => {
+                let result = self.answer(&who, input).await;
+                let _ = reply.send(result);
+                self.after_answer().await;
+            }
+            Command::ForgetAnswer {
+                participant_id,
+                round_id,
+                index,
+            } => self.forget_answer(participant_id, round_id, index),
+            Command::ExamStart(who, reply) => {
+                let result = self.exam_start(&who).await;
+                let _ = reply.send(result);
+            }
+            Command::ExamSubmit(who, reply) => {
+                let result = self.exam_submit(&who).await;
+                let _ = reply.send(result);
+            }
+            Command::Snapshot(viewer, reply) => {
+                let _ = reply.send(self.snapshot(&viewer));
+            }
+            Command::Joined {
+                participant_id,
+                session_id,
+            } => self.on_joined(participant_id, session_id).await,
+            Command::Presence => self.publish_presence(),
+            Command::TabSwitch(who, reply) => {
+                let result = self.tab_switch(&who).await;
+                let _ = reply.send(result);
+            }
+            Command::Reload(reply) => {
+                let result = self.load_setup().await.map_err(AppError::from);
+                if result.is_ok() {
+                    self.publish_lobby();
+                }
+                let _ = reply.send(result);
+            }
+            Command::Results(reply) => {
+                let _ = reply.send(Ok(self.results_view()));
+            }
+            Command::Breakdown(pid, reply) => {
+                let _ = reply.send(self.breakdown_view(pid));
+            }
+            Command::Paper {
+                round_id,
+                participant_id,
+                reply,
+            } => {
+                let _ = reply.send(self.paper_audit(round_id, participant_id));
+            }
+            Command::Adjust {
+                participant_id,
+                delta_centi,
+                reason,
+                by,
+                reply,
+            } => {
+                let result = self.adjust(participant_id, delta_centi, reason, by).await;
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// Check that a participant's token still names their current session.
+    pub fn check_session(&self, who: &ParticipantRef) -> AppResult<&Participant> {
+        let p = self
+            .participants
+            .get(&who.participant_id)
+            .ok_or_else(|| AppError::not_found("participant"))?;
+        if p.session_id.as_deref() != Some(who.session_id.as_str()) {
+            return Err(AppError::unauthorized(
+                "session_replaced",
+                "this participant logged in on another device; this session has ended",
+            ));
+        }
+        Ok(p)
+    }
+
+    pub fn running_round(&self) -> Option<usize> {
+        self.rounds.iter().position(|r| r.state == RoundState::Running)
+    }
+
+    pub fn round_index(&self, round_id: i64) -> AppResult<usize> {
+        self.rounds
+            .iter()
+            .position(|r| r.id == round_id)
+            .ok_or_else(|| AppError::not_found("round"))
+    }
+
+    pub fn question(&self, uid: i64) -> AppResult<Arc<Question>> {
+        self.questions
+            .get(&uid)
+            .cloned()
+            .ok_or_else(|| AppError::internal(format!("question {uid} missing from the contest's banks")))
+    }
+
+    pub fn joined_count(&self) -> usize {
+        self.participants.values().filter(|p| p.joined_at.is_some()).count()
+    }
+
+    async fn control(&mut self, action: ControlAction) -> AppResult<Value> {
+        if self.contest.state == ContestState::Finished {
+            return Err(AppError::conflict("contest_finished", "the contest has finished"));
+        }
+        let running = self.running_round();
+        let live_round = || -> AppResult<usize> {
+            match running {
+                Some(r) if self.rounds[r].kind == RoundKind::Live => Ok(r),
+                Some(_) => Err(AppError::conflict(
+                    "not_a_live_round",
+                    "this action applies to live rounds; the running round is an exam",
+                )),
+                None => Err(AppError::conflict("no_running_round", "no round is running")),
+            }
+        };
+        match action {
+            ControlAction::StartRound { round_id } => self.start_round(round_id).await?,
+            ControlAction::Next => {
+                let r = live_round()?;
+                self.open_next_question(r).await?;
+            }
+            ControlAction::Close => {
+                let r = live_round()?;
+                let i = self.open_question_index(r).ok_or_else(|| {
+                    AppError::conflict("no_open_question", "no question is open")
+                })?;
+                self.close_live_question(r, i, true).await?;
+            }
+            ControlAction::Pause => {
+                let r = live_round()?;
+                self.pause_question(r).await?;
+            }
+            ControlAction::Resume => {
+                let r = live_round()?;
+                self.resume_question(r).await?;
+            }
+            ControlAction::Skip => {
+                let r = live_round()?;
+                self.skip_question(r).await?;
+            }
+            ControlAction::EndRound => {
+                let r = running.ok_or_else(|| AppError::conflict("no_running_round", "no round is running"))?;
+                match self.rounds[r].kind {
+                    RoundKind::Live => self.finish_live_round(r).await?,
+                    RoundKind::Exam => self.finish_exam_round(r).await?,
+                }
+            }
+            ControlAction::Finish => self.finish_contest().await?,
+        }
+        Ok(self.snapshot(&super::Viewer::Organizer)?)
+    }
+
+    async fn start_round(&mut self, round_id: Option<i64>) -> AppResult<()> {
+        if let Some(r) = self.running_round() {
+            return Err(AppError::conflict(
+                "round_running",
+                format!("round {} is still running; end it first", self.rounds[r].position + 1),
+            ));
+        }
+        let r = match round_id {
+            Some(id) => self.round_index(id)?,
+            None => self
+                .rounds
+                .iter()
+                .position(|r| r.state == RoundState::Pending)
+                .ok_or_else(|| AppError::conflict("no_pending_round", "every round has been played"))?,
+        };
+        if self.rounds[r].state != RoundState::Pending {
+            return Err(AppError::conflict("round_played", "this round has already been played"));
+        }
+        let problems = crate::paper::check_blueprint(&self.rounds[r].config.blueprint, &self.pool);
+        if !problems.is_empty() {
+            let summary = problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("; ");
+            return Err(AppError::unprocessable("blueprint_unfillable", summary).with_details(&problems));
+        }
+        let now = now_ms();
+        if self.contest.state == ContestState::Draft {
+            self.store.set_contest_state(self.contest.id, "running", None).await?;
+            self.contest.state = ContestState::Running;
+            self.hub.publish(encode(&json!({"type": "contest_state", "state": "running"})));
+        }
+        match self.rounds[r].kind {
+            RoundKind::Live => self.start_live_round(r, now).await?,
+            RoundKind::Exam => self.start_exam_round(r, now).await?,
+        }
+        let event = encode(&json!({
+            "type": "round_started",
+            "server_now": now_ms(),
+            "round": self.round_view(r),
+        }));
+        self.hub.publish(event.clone());
+        self.hub.publish_organizer(event);
+        Ok(())
+    }
+
+    async fn finish_contest(&mut self) -> AppResult<()> {
+        if let Some(r) = self.running_round() {
+            match self.rounds[r].kind {
+                RoundKind::Live => self.finish_live_round(r).await?,
+                RoundKind::Exam => self.finish_exam_round(r).await?,
+            }
+        }
+        let now = now_ms();
+        self.store.set_contest_state(self.contest.id, "finished", Some(now)).await?;
+        self.contest.state = ContestState::Finished;
+        let event = encode(&json!({
+            "type": "contest_state",
+            "state": "finished",
+            "server_now": now,
+            "leaderboard": self.leaderboard_view(),
+        }));
+        self.hub.publish(event.clone());
+        self.hub.publish_organizer(event);
+        self.send_personal_ranks();
+        Ok(())
+    }
+
+    async fn on_joined(&mut self, participant_id: i64, session_id: String) {
+        if !self.participants.contains_key(&participant_id)
+            && let Err(e) = self.load_setup().await
+        {
+            tracing::error!(error = %e, "reloading participants failed");
+        }
+        if let Some(p) = self.participants.get_mut(&participant_id) {
+            p.joined_at.get_or_insert_with(now_ms);
+            p.session_id = Some(session_id.clone());
+        }
+        let notice = encode(&json!({
+            "type": "session_replaced",
+            "message": "this participant logged in on another device",
+        }));
+        self.hub.replace_sessions(participant_id, &session_id, notice);
+        self.publish_lobby();
+    }
+
+    pub fn publish_lobby(&self) {
+        let event = encode(&json!({
+            "type": "lobby",
+            "joined_count": self.joined_count(),
+            "roster_count": self.participants.len(),
+            "units": self.units_joined(),
+        }));
+        self.hub.publish(event.clone());
+        self.hub.publish_organizer(event);
+        self.publish_presence();
+    }
+
+    fn units_joined(&self) -> Vec<Value> {
+        let mut units: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+        for p in self.participants.values() {
+            let entry = units.entry(p.unit.as_str()).or_default();
+            entry.1 += 1;
+            if p.joined_at.is_some() {
+                entry.0 += 1;
+            }
+        }
+        units
+            .into_iter()
+            .map(|(unit, (joined, total))| json!({"unit": unit, "joined": joined, "total": total}))
+            .collect()
+    }
+
+    /// Organizer only: who is connected, who joined, tab switches.
+    pub fn publish_presence(&self) {
+        self.hub.publish_organizer(encode(&json!({
+            "type": "participants",
+            "participants": self.participants_status(),
+        })));
+    }
+
+    pub fn participants_status(&self) -> Vec<Value> {
+        let connected: HashSet<i64> = self.hub.connected_participants().into_iter().collect();
+        self.participants
+            .values()
+            .map(|p| {
+                json!({
+                    "id": p.id,
+                    "name": p.name,
+                    "badge": p.badge,
+                    "unit": p.unit,
+                    "joined": p.joined_at.is_some(),
+                    "connected": connected.contains(&p.id),
+                    "tab_switches": p.tab_switches,
+                })
+            })
+            .collect()
+    }
+
+    async fn tab_switch(&mut self, who: &ParticipantRef) -> AppResult<u32> {
+        self.check_session(who)?;
+        self.store.add_tab_switch(who.participant_id).await?;
+        let count = match self.participants.get_mut(&who.participant_id) {
+            Some(p) => {
+                p.tab_switches += 1;
+                p.tab_switches
+            }
+            None => 0,
+        };
+        self.publish_presence();
+        Ok(count)
+    }
+
+    async fn adjust(&mut self, participant_id: i64, delta_centi: i64, reason: String, by: String) -> AppResult<Value> {
+        if !self.participants.contains_key(&participant_id) {
+            return Err(AppError::not_found("participant"));
+        }
+        if reason.trim().is_empty() {
+            return Err(AppError::unprocessable("reason_required", "a score adjustment needs a reason"));
+        }
+        let row = self
+            .store
+            .add_adjustment(self.contest.id, participant_id, delta_centi, reason.trim(), &by)
+            .await?;
+        *self.adjustments.entry(participant_id).or_default() += delta_centi;
+        self.publish_leaderboard();
+        Ok(serde_json::to_value(row).unwrap_or(Value::Null))
+    }
+}

@@ -1,0 +1,280 @@
+//! Exam (self-paced) rounds: each participant draws an own paper from the blueprint, answers it against a
+//! personal deadline (clipped by the round window), may change answers until submitting, and is
+//! auto-submitted at the deadline. Keys and scores are revealed only when the round ends.
+
+use serde_json::{Value, json};
+
+use super::actor::{Actor, AnswerRecord, PaperState};
+use super::live::to_response;
+use super::model::*;
+use super::{AnswerAck, AnswerInput, ParticipantRef};
+use crate::error::{AppError, AppResult};
+use crate::paper::{Paper, PaperRng, draw_paper};
+use crate::scoring::score_response;
+use crate::store::{AnswerRow, PaperRow, now_ms};
+
+impl Actor {
+    pub(super) async fn start_exam_round(&mut self, r: usize, now: i64) -> AppResult<()> {
+        let round = &mut self.rounds[r];
+        round.state = RoundState::Running;
+        round.started_at = Some(now);
+        round.ends_at = round
+            .config
+            .window_minutes
+            .map(|m| now + i64::from(m) * 60_000);
+        self.store
+            .set_round_state(round.id, "running", Some(now), round.ends_at, None)
+            .await?;
+        Ok(())
+    }
+
+    /// Draw (or redraw, for an audit) one participant's paper. Pure in (seed, round, participant, earlier
+    /// rounds, blueprint, pool).
+    pub(super) fn draw_for(&self, r: usize, participant_id: i64) -> AppResult<Paper> {
+        let round = &self.rounds[r];
+        let seen = self.seen_before(round.position, Some(participant_id));
+        let mut rng = PaperRng::for_paper(self.contest.seed, round.id, participant_id);
+        draw_paper(&mut rng, &round.config.blueprint, &self.pool, &seen).map_err(|problems| {
+            AppError::unprocessable("blueprint_unfillable", "the blueprint cannot be filled").with_details(problems)
+        })
+    }
+
+    fn current_exam(&self) -> AppResult<usize> {
+        match self.running_round() {
+            Some(r) if self.rounds[r].kind == RoundKind::Exam => Ok(r),
+            _ => Err(AppError::conflict("no_exam_running", "no exam round is running")),
+        }
+    }
+
+    /// Open (or reopen) the participant's paper. The first call draws it and starts the personal clock.
+    pub(super) async fn exam_start(&mut self, who: &ParticipantRef) -> AppResult<Value> {
+        self.check_session(who)?;
+        let r = self.current_exam()?;
+        let pid = who.participant_id;
+        if !self.rounds[r].papers.contains_key(&pid) {
+            let now = now_ms();
+            let round = &self.rounds[r];
+            if round.ends_at.is_some_and(|end| now >= end) {
+                return Err(AppError::conflict("deadline_passed", "the exam window has closed"));
+            }
+            let paper = self.draw_for(r, pid)?;
+            let limit = i64::from(round.config.time_limit_minutes) * 60_000;
+            let deadline_at = round.ends_at.map_or(now + limit, |end| end.min(now + limit));
+            let row = PaperRow {
+                round_id: round.id,
+                participant_id: pid,
+                items: serde_json::to_string(&paper).map_err(AppError::internal)?,
+                started_at: now,
+                deadline_at,
+                submitted_at: None,
+                auto_submitted: false,
+            };
+            self.store.insert_paper(&row).await?;
+            self.rounds[r].papers.insert(
+                pid,
+                PaperState {
+                    paper,
+                    started_at: now,
+                    deadline_at,
+                    submitted_at: None,
+                    auto_submitted: false,
+                },
+            );
+        }
+        Ok(self.exam_view(r, pid))
+    }
+
+    pub(super) fn exam_answer(
+        &mut self,
+        pid: i64,
+        r: usize,
+        input: &AnswerInput,
+    ) -> AppResult<(Option<AnswerRow>, AnswerAck)> {
+        let now = now_ms();
+        let round = &self.rounds[r];
+        if round.state != RoundState::Running {
+            return Err(AppError::conflict("deadline_passed", "this exam round has ended"));
+        }
+        let paper = round
+            .papers
+            .get(&pid)
+            .ok_or_else(|| AppError::conflict("paper_not_started", "open the paper before answering"))?;
+        if paper.submitted_at.is_some() {
+            return Err(AppError::conflict("paper_submitted", "this paper has already been submitted"));
+        }
+        let grace = i64::from(round.config.grace_ms);
+        if now > paper.deadline_at + grace {
+            return Err(AppError::conflict(
+                "deadline_passed",
+                format!("the time for this paper ran out {} ms ago", now - paper.deadline_at),
+            ));
+        }
+        let item = paper
+            .paper
+            .items
+            .get(input.index)
+            .ok_or_else(|| AppError::not_found("question"))?;
+        let question = self.question(item.uid)?;
+        let response = to_response(&question, &item.option_order, input)?;
+        let key = (round.id, item.uid);
+        let elapsed_ms = now - paper.started_at;
+        let ack = AnswerAck {
+            round_id: round.id,
+            index: input.index,
+            received_at: now,
+            duplicate: false,
+        };
+        if let Some(existing) = self.answers.get(&key).and_then(|m| m.get(&pid))
+            && existing.response == response
+        {
+            let ack = AnswerAck {
+                received_at: existing.received_at,
+                duplicate: true,
+                ..ack
+            };
+            return Ok((None, ack));
+        }
+        let row = AnswerRow {
+            participant_id: pid,
+            round_id: round.id,
+            question_uid: item.uid,
+            contest_id: self.contest.id,
+            response: serde_json::to_string(&response).map_err(AppError::internal)?,
+            received_at: now,
+            elapsed_ms,
+        };
+        self.answers.entry(key).or_default().insert(
+            pid,
+            AnswerRecord {
+                response,
+                received_at: now,
+                elapsed_ms,
+            },
+        );
+        Ok((Some(row), ack))
+    }
+
+    pub(super) async fn exam_submit(&mut self, who: &ParticipantRef) -> AppResult<Value> {
+        self.check_session(who)?;
+        let r = self.current_exam()?;
+        let pid = who.participant_id;
+        let paper = self.rounds[r]
+            .papers
+            .get(&pid)
+            .ok_or_else(|| AppError::conflict("paper_not_started", "this paper was never opened"))?;
+        if paper.submitted_at.is_none() {
+            self.submit_paper(r, pid, false).await?;
+        }
+        Ok(self.exam_view(r, pid))
+    }
+
+    /// Mark a paper submitted (by the participant, or automatically at its deadline).
+    pub(super) async fn submit_paper(&mut self, r: usize, pid: i64, auto: bool) -> AppResult<bool> {
+        let round_id = self.rounds[r].id;
+        let Some(paper) = self.rounds[r].papers.get_mut(&pid) else {
+            return Ok(false);
+        };
+        if paper.submitted_at.is_some() {
+            return Ok(false);
+        }
+        // Answers already accepted must be durable before the paper is closed.
+        self.writer.barrier().await;
+        let now = now_ms();
+        self.store.submit_paper(round_id, pid, now, auto).await?;
+        paper.submitted_at = Some(now);
+        paper.auto_submitted = auto;
+        self.hub.send_personal(
+            pid,
+            crate::realtime::encode(&json!({
+                "type": "paper_submitted",
+                "round_id": round_id,
+                "auto": auto,
+                "server_now": now,
+            })),
+        );
+        self.publish_exam_progress(r);
+        Ok(true)
+    }
+
+    fn publish_exam_progress(&self, r: usize) {
+        let round = &self.rounds[r];
+        let started = round.papers.len();
+        let submitted = round.papers.values().filter(|p| p.submitted_at.is_some()).count();
+        self.publish_both(json!({
+            "type": "exam_progress",
+            "round_id": round.id,
+            "started": started,
+            "submitted": submitted,
+            "joined": self.joined_count(),
+        }));
+    }
+
+    /// End an exam round: submit every open paper, score all papers, publish results.
+    pub(super) async fn finish_exam_round(&mut self, r: usize) -> AppResult<()> {
+        if self.rounds[r].state != RoundState::Running {
+            return Ok(());
+        }
+        let open: Vec<i64> = self.rounds[r]
+            .papers
+            .iter()
+            .filter(|(_, p)| p.submitted_at.is_none())
+            .map(|(pid, _)| *pid)
+            .collect();
+        for pid in open {
+            self.submit_paper(r, pid, true).await?;
+        }
+        self.writer.barrier().await;
+        self.score_exam_round(r);
+        let now = now_ms();
+        self.end_round_common(r, now).await?;
+        let round_id = self.rounds[r].id;
+        for pid in self.rounds[r].papers.keys().copied().collect::<Vec<_>>() {
+            let view = self.exam_view(r, pid);
+            self.hub.send_personal(
+                pid,
+                crate::realtime::encode(&json!({"type": "exam_result", "round_id": round_id, "exam": view})),
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn score_exam_round(&mut self, r: usize) {
+        let round = &self.rounds[r];
+        let mut updates = Vec::new();
+        for (pid, paper) in &round.papers {
+            let count = paper.paper.items.len();
+            for item in &paper.paper.items {
+                let Some(question) = self.questions.get(&item.uid) else { continue };
+                if let Some(answer) = self.answers.get(&(round.id, item.uid)).and_then(|m| m.get(pid)) {
+                    let scored = score_response(question, &answer.response, None, count, &round.config.scoring);
+                    updates.push(((round.id, item.uid), *pid, scored));
+                }
+            }
+        }
+        for (key, pid, scored) in updates {
+            self.scored.entry(key).or_default().insert(pid, scored);
+        }
+    }
+
+    /// Organizer audit: the stored paper next to one regenerated from the seed.
+    pub(super) fn paper_audit(&self, round_id: i64, participant_id: i64) -> AppResult<Value> {
+        let r = self.round_index(round_id)?;
+        let stored = self.rounds[r]
+            .papers
+            .get(&participant_id)
+            .ok_or_else(|| AppError::not_found("paper"))?;
+        let regenerated = self.draw_for(r, participant_id)?;
+        Ok(json!({
+            "round_id": round_id,
+            "participant_id": participant_id,
+            "seed": self.contest.seed.to_string(),
+            "stored": stored.paper,
+            "regenerated": regenerated,
+            "identical": stored.paper == regenerated,
+            "started_at": stored.started_at,
+            "deadline_at": stored.deadline_at,
+            "submitted_at": stored.submitted_at,
+            "auto_submitted": stored.auto_submitted,
+        }))
+    }
+}

@@ -1,0 +1,504 @@
+//! Live (host-paced) rounds: the organizer opens each question, everyone answers it against one server
+//! clock, the question closes at its deadline (plus grace) or when everyone has answered.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+
+use super::actor::{Actor, AnswerRecord, LiveQuestion};
+use super::model::*;
+use super::{AcceptedAnswer, AnswerAck, AnswerInput, ParticipantRef};
+use crate::bank::{Question, QuestionType, Response};
+use crate::error::{AppError, AppResult};
+use crate::paper::{PaperRng, draw_paper};
+use crate::realtime::encode;
+use crate::scoring::{Timing, score_response};
+use crate::store::{AnswerRow, Rejection, RoundQuestionRow, now_ms};
+
+impl Actor {
+    /// Questions this participant (or, with `None`, everyone) has already met in rounds before `position`.
+    pub(super) fn seen_before(&self, position: i64, participant_id: Option<i64>) -> HashSet<i64> {
+        let mut seen = HashSet::new();
+        for round in self.rounds.iter().filter(|r| r.position < position) {
+            seen.extend(round.live.iter().map(|q| q.uid));
+            if let Some(pid) = participant_id
+                && let Some(paper) = round.papers.get(&pid)
+            {
+                seen.extend(paper.paper.items.iter().map(|i| i.uid));
+            }
+        }
+        seen
+    }
+
+    pub(super) async fn start_live_round(&mut self, r: usize, now: i64) -> AppResult<()> {
+        let round = &self.rounds[r];
+        let seen = self.seen_before(round.position, None);
+        let mut rng = PaperRng::for_paper(self.contest.seed, round.id, 0);
+        let paper = draw_paper(&mut rng, &round.config.blueprint, &self.pool, &seen).map_err(|problems| {
+            AppError::unprocessable("blueprint_unfillable", "the blueprint cannot be filled").with_details(problems)
+        })?;
+        let drawn: Vec<(i64, Vec<usize>)> = paper.items.iter().map(|i| (i.uid, i.option_order.clone())).collect();
+        self.store.start_live_round(round.id, now, &drawn).await?;
+        let round = &mut self.rounds[r];
+        round.state = RoundState::Running;
+        round.started_at = Some(now);
+        round.live = drawn
+            .into_iter()
+            .map(|(uid, option_order)| LiveQuestion {
+                uid,
+                option_order,
+                state: QuestionState::Pending,
+                opened_at: None,
+                deadline_at: None,
+                remaining_ms: None,
+                closed_at: None,
+            })
+            .collect();
+        Ok(())
+    }
+
+    pub(super) fn open_question_index(&self, r: usize) -> Option<usize> {
+        self.rounds[r]
+            .live
+            .iter()
+            .position(|q| matches!(q.state, QuestionState::Open | QuestionState::Paused))
+    }
+
+    async fn save_live_question(&self, r: usize, i: usize) -> AppResult<()> {
+        let round = &self.rounds[r];
+        let q = &round.live[i];
+        self.store
+            .update_round_question(&RoundQuestionRow {
+                round_id: round.id,
+                position: i as i64,
+                question_uid: q.uid,
+                option_order: String::new(),
+                state: q.state.as_str().to_string(),
+                opened_at: q.opened_at,
+                deadline_at: q.deadline_at,
+                remaining_ms: q.remaining_ms,
+                closed_at: q.closed_at,
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn open_next_question(&mut self, r: usize) -> AppResult<()> {
+        if self.open_question_index(r).is_some() {
+            return Err(AppError::conflict(
+                "question_open",
+                "a question is still open; close or skip it first",
+            ));
+        }
+        let i = self.rounds[r]
+            .live
+            .iter()
+            .position(|q| q.state == QuestionState::Pending)
+            .ok_or_else(|| AppError::conflict("no_more_questions", "every question of this round has been played"))?;
+        let now = now_ms();
+        let limit = self.rounds[r].config.question_ms();
+        let q = &mut self.rounds[r].live[i];
+        q.state = QuestionState::Open;
+        q.opened_at = Some(now);
+        q.deadline_at = Some(now + limit);
+        self.save_live_question(r, i).await?;
+        self.publish_question_open(r, i);
+        Ok(())
+    }
+
+    pub(super) fn publish_question_open(&self, r: usize, i: usize) {
+        let public = json!({
+            "type": "question_open",
+            "server_now": now_ms(),
+            "question": self.live_question_view(r, i, false),
+        });
+        self.hub.publish(encode(&public));
+        let organizer = json!({
+            "type": "question_open",
+            "server_now": now_ms(),
+            "question": self.live_question_view(r, i, true),
+        });
+        self.hub.publish_organizer(encode(&organizer));
+        self.publish_progress(r, i);
+    }
+
+    pub(super) async fn pause_question(&mut self, r: usize) -> AppResult<()> {
+        let i = self
+            .open_question_index(r)
+            .filter(|i| self.rounds[r].live[*i].state == QuestionState::Open)
+            .ok_or_else(|| AppError::conflict("no_open_question", "no question is running"))?;
+        let now = now_ms();
+        let q = &mut self.rounds[r].live[i];
+        q.remaining_ms = Some((q.deadline_at.unwrap_or(now) - now).max(0));
+        q.deadline_at = None;
+        q.state = QuestionState::Paused;
+        self.save_live_question(r, i).await?;
+        self.publish_both(json!({
+            "type": "question_paused",
+            "server_now": now,
+            "round_id": self.rounds[r].id,
+            "index": i,
+            "remaining_ms": self.rounds[r].live[i].remaining_ms,
+        }));
+        Ok(())
+    }
+
+    pub(super) async fn resume_question(&mut self, r: usize) -> AppResult<()> {
+        let i = self
+            .open_question_index(r)
+            .filter(|i| self.rounds[r].live[*i].state == QuestionState::Paused)
+            .ok_or_else(|| AppError::conflict("not_paused", "no question is paused"))?;
+        let now = now_ms();
+        let q = &mut self.rounds[r].live[i];
+        q.deadline_at = Some(now + q.remaining_ms.unwrap_or(0));
+        q.remaining_ms = None;
+        q.state = QuestionState::Open;
+        self.save_live_question(r, i).await?;
+        self.publish_both(json!({
+            "type": "question_resumed",
+            "server_now": now,
+            "round_id": self.rounds[r].id,
+            "index": i,
+            "deadline": self.rounds[r].live[i].deadline_at,
+        }));
+        Ok(())
+    }
+
+    pub(super) fn publish_both(&self, event: serde_json::Value) {
+        let bytes = encode(&event);
+        self.hub.publish(bytes.clone());
+        self.hub.publish_organizer(bytes);
+    }
+
+    /// Skip the open question, or else the next pending one. A skipped question is never scored.
+    pub(super) async fn skip_question(&mut self, r: usize) -> AppResult<()> {
+        let i = match self.open_question_index(r) {
+            Some(i) => i,
+            None => self.rounds[r]
+                .live
+                .iter()
+                .position(|q| q.state == QuestionState::Pending)
+                .ok_or_else(|| AppError::conflict("no_more_questions", "nothing left to skip"))?,
+        };
+        let now = now_ms();
+        let q = &mut self.rounds[r].live[i];
+        q.state = QuestionState::Skipped;
+        q.closed_at = Some(now);
+        q.remaining_ms = None;
+        self.save_live_question(r, i).await?;
+        self.publish_both(json!({
+            "type": "question_skipped",
+            "server_now": now,
+            "round_id": self.rounds[r].id,
+            "index": i,
+        }));
+        Ok(())
+    }
+
+    /// Close a question: wait for every accepted answer to be committed, score, then publish the key, the
+    /// distribution and the leaderboard. Before this point no key of this question has left the server.
+    pub(super) async fn close_live_question(&mut self, r: usize, i: usize, _scheduled: bool) -> AppResult<()> {
+        if !matches!(
+            self.rounds[r].live[i].state,
+            QuestionState::Open | QuestionState::Paused
+        ) {
+            return Ok(());
+        }
+        self.writer.barrier().await;
+        let now = now_ms();
+        let q = &mut self.rounds[r].live[i];
+        q.state = QuestionState::Closed;
+        q.closed_at = Some(now);
+        q.remaining_ms = None;
+        self.save_live_question(r, i).await?;
+        self.score_live_question(r, i);
+        let closed = self.question_closed_view(r, i);
+        let event = encode(&json!({"type": "question_closed", "server_now": now, "result": closed}));
+        self.hub.publish(event.clone());
+        self.hub.publish_organizer(event);
+        self.send_personal_results(r, i);
+        self.publish_leaderboard();
+        Ok(())
+    }
+
+    /// Score every answer of one closed live question.
+    pub(super) fn score_live_question(&mut self, r: usize, i: usize) {
+        let round = &self.rounds[r];
+        let q = &round.live[i];
+        let Some(question) = self.questions.get(&q.uid).cloned() else {
+            return;
+        };
+        let limit_ms = round.config.question_ms();
+        let count = round.live.len();
+        let mut scores = std::collections::BTreeMap::new();
+        if let Some(answers) = self.answers.get(&(round.id, q.uid)) {
+            for (pid, a) in answers {
+                let timing = Timing {
+                    elapsed_ms: a.elapsed_ms,
+                    limit_ms,
+                };
+                scores.insert(
+                    *pid,
+                    score_response(&question, &a.response, Some(timing), count, &round.config.scoring),
+                );
+            }
+        }
+        self.scored.insert((round.id, q.uid), scores);
+    }
+
+    pub(super) async fn finish_live_round(&mut self, r: usize) -> AppResult<()> {
+        if let Some(i) = self.open_question_index(r) {
+            self.close_live_question(r, i, false).await?;
+        }
+        let now = now_ms();
+        for i in 0..self.rounds[r].live.len() {
+            if self.rounds[r].live[i].state == QuestionState::Pending {
+                self.rounds[r].live[i].state = QuestionState::Skipped;
+                self.rounds[r].live[i].closed_at = Some(now);
+                self.save_live_question(r, i).await?;
+            }
+        }
+        self.end_round_common(r, now).await
+    }
+
+    pub(super) async fn end_round_common(&mut self, r: usize, now: i64) -> AppResult<()> {
+        let round = &mut self.rounds[r];
+        round.state = RoundState::Finished;
+        round.finished_at = Some(now);
+        self.store
+            .set_round_state(round.id, "finished", round.started_at, round.ends_at, Some(now))
+            .await?;
+        self.publish_both(json!({
+            "type": "round_finished",
+            "server_now": now,
+            "round": self.round_view(r),
+            "leaderboard": self.leaderboard_view(),
+        }));
+        self.send_personal_ranks();
+        Ok(())
+    }
+
+    /// Accept or refuse an answer. Accepted answers are in memory at once (so a concurrent duplicate is seen)
+    /// and on their way to the group-commit writer; the caller acknowledges only after the commit.
+    pub(super) async fn answer(&mut self, who: &ParticipantRef, input: AnswerInput) -> AppResult<AcceptedAnswer> {
+        self.check_session(who)?;
+        let r = self.round_index(input.round_id)?;
+        let result = match self.rounds[r].kind {
+            RoundKind::Live => self.live_answer(who.participant_id, r, &input),
+            RoundKind::Exam => self.exam_answer(who.participant_id, r, &input),
+        };
+        match result {
+            Ok((row, ack)) => {
+                let commit = match row {
+                    Some(row) => Some(self.writer.put_answer(row).await),
+                    None => None,
+                };
+                Ok(AcceptedAnswer { ack, commit })
+            }
+            Err(e) => {
+                if matches!(e.code, "answer_late" | "question_closed" | "deadline_passed" | "paper_submitted") {
+                    self.writer
+                        .put_rejection(Rejection {
+                            contest_id: self.contest.id,
+                            participant_id: who.participant_id,
+                            round_id: Some(input.round_id),
+                            question_ref: Some(input.index.to_string()),
+                            reason: format!("{}: {}", e.code, e.message),
+                            received_at: now_ms(),
+                        })
+                        .await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn live_answer(&mut self, pid: i64, r: usize, input: &AnswerInput) -> AppResult<(Option<AnswerRow>, AnswerAck)> {
+        let now = now_ms();
+        let round = &self.rounds[r];
+        if round.state != RoundState::Running {
+            return Err(AppError::conflict("round_not_running", "this round is not running"));
+        }
+        let q = round
+            .live
+            .get(input.index)
+            .ok_or_else(|| AppError::not_found("question"))?;
+        let grace = i64::from(round.config.grace_ms);
+        match q.state {
+            QuestionState::Pending => {
+                return Err(AppError::conflict("question_not_open", "this question has not been opened yet"));
+            }
+            QuestionState::Paused => {
+                return Err(AppError::conflict("question_paused", "the question is paused; answer when it resumes"));
+            }
+            QuestionState::Closed | QuestionState::Skipped => {
+                return Err(AppError::conflict("question_closed", "this question has closed"));
+            }
+            QuestionState::Open => {}
+        }
+        let deadline = q.deadline_at.unwrap_or(now);
+        if now > deadline + grace {
+            return Err(AppError::conflict(
+                "answer_late",
+                format!("the answer arrived {} ms after the deadline", now - deadline),
+            ));
+        }
+        let question = self.question(q.uid)?;
+        let response = to_response(&question, &q.option_order, input)?;
+        let key = (round.id, q.uid);
+        if let Some(existing) = self.answers.get(&key).and_then(|m| m.get(&pid)) {
+            if existing.response == response {
+                let ack = AnswerAck {
+                    round_id: round.id,
+                    index: input.index,
+                    received_at: existing.received_at,
+                    duplicate: true,
+                };
+                return Ok((None, ack));
+            }
+            return Err(AppError::conflict(
+                "already_answered",
+                "an answer to this question was already received; it cannot be changed",
+            ));
+        }
+        let limit = round.config.question_ms();
+        let elapsed_ms = (limit - (deadline - now)).clamp(0, limit);
+        let row = AnswerRow {
+            participant_id: pid,
+            round_id: round.id,
+            question_uid: q.uid,
+            contest_id: self.contest.id,
+            response: serde_json::to_string(&response).map_err(AppError::internal)?,
+            received_at: now,
+            elapsed_ms,
+        };
+        let ack = AnswerAck {
+            round_id: round.id,
+            index: input.index,
+            received_at: now,
+            duplicate: false,
+        };
+        self.answers.entry(key).or_default().insert(
+            pid,
+            AnswerRecord {
+                response,
+                received_at: now,
+                elapsed_ms,
+            },
+        );
+        Ok((Some(row), ack))
+    }
+
+    /// After an answer: update the organizer's progress and close early when everyone has answered.
+    pub(super) async fn after_answer(&mut self) {
+        let Some(r) = self.running_round() else { return };
+        if self.rounds[r].kind != RoundKind::Live {
+            return;
+        }
+        let Some(i) = self.open_question_index(r) else { return };
+        self.publish_progress(r, i);
+        let round = &self.rounds[r];
+        let answered = self
+            .answers
+            .get(&(round.id, round.live[i].uid))
+            .map_or(0, |m| m.len());
+        let joined = self.joined_count();
+        if round.config.close_when_all_answered
+            && round.live[i].state == QuestionState::Open
+            && joined > 0
+            && answered >= joined
+            && let Err(e) = self.close_live_question(r, i, false).await
+        {
+            tracing::error!(error = %e, "closing a fully answered question failed");
+        }
+    }
+
+    pub(super) fn publish_progress(&self, r: usize, i: usize) {
+        let round = &self.rounds[r];
+        let answers = self.answers.get(&(round.id, round.live[i].uid));
+        let answered = answers.map_or(0, |m| m.len());
+        let missing: Vec<_> = self
+            .participants
+            .values()
+            .filter(|p| p.joined_at.is_some() && !answers.is_some_and(|m| m.contains_key(&p.id)))
+            .take(500)
+            .map(|p| json!({"id": p.id, "name": p.name, "unit": p.unit}))
+            .collect();
+        self.hub.publish_organizer(encode(&json!({
+            "type": "progress",
+            "round_id": round.id,
+            "index": i,
+            "answered": answered,
+            "joined": self.joined_count(),
+            "missing": missing,
+        })));
+        self.hub.publish(encode(&json!({
+            "type": "answer_count",
+            "round_id": round.id,
+            "index": i,
+            "answered": answered,
+            "joined": self.joined_count(),
+        })));
+    }
+
+    pub(super) fn forget_answer(&mut self, pid: i64, round_id: i64, index: usize) {
+        let Ok(r) = self.round_index(round_id) else { return };
+        let round = &self.rounds[r];
+        let uid = match round.kind {
+            RoundKind::Live => round.live.get(index).map(|q| q.uid),
+            RoundKind::Exam => round
+                .papers
+                .get(&pid)
+                .and_then(|p| p.paper.items.get(index))
+                .map(|i| i.uid),
+        };
+        if let Some(uid) = uid
+            && let Some(m) = self.answers.get_mut(&(round_id, uid))
+        {
+            m.remove(&pid);
+        }
+    }
+}
+
+/// Map a client's answer (display positions) to a canonical response (original option indices), refusing
+/// shapes that do not fit the question.
+pub(super) fn to_response(question: &Question, option_order: &[usize], input: &AnswerInput) -> AppResult<Response> {
+    let bad = |m: &str| AppError::unprocessable("invalid_answer", m.to_string());
+    match question.qtype {
+        QuestionType::Fill => {
+            let blanks = input.blanks.as_ref().ok_or_else(|| bad("a fill-in question needs `blanks`"))?;
+            if blanks.len() != question.blank_count() {
+                return Err(bad(&format!(
+                    "this question has {} blank(s), the answer has {}",
+                    question.blank_count(),
+                    blanks.len()
+                )));
+            }
+            if blanks.iter().any(|b| b.chars().count() > 200) {
+                return Err(bad("a blank's answer is longer than 200 characters"));
+            }
+            Ok(Response::Blanks(blanks.clone()))
+        }
+        _ => {
+            let choice = input.choice.as_ref().ok_or_else(|| bad("a choice question needs `choice`"))?;
+            let mut picked = Vec::with_capacity(choice.len());
+            for &display in choice {
+                let original = if option_order.is_empty() {
+                    (display < question.options.len()).then_some(display)
+                } else {
+                    option_order.get(display).copied()
+                };
+                picked.push(original.ok_or_else(|| bad(&format!("option {display} does not exist")))?);
+            }
+            picked.sort_unstable();
+            picked.dedup();
+            if picked.is_empty() {
+                return Err(bad("pick at least one option"));
+            }
+            if question.qtype != QuestionType::Multiple && picked.len() != 1 {
+                return Err(bad("pick exactly one option"));
+            }
+            Ok(Response::Choice(picked))
+        }
+    }
+}

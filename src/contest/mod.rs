@@ -1,0 +1,294 @@
+//! The contest engine. One owner task (the actor) per contest holds its live state: rounds, question clocks,
+//! papers, answers. HTTP and WebSocket handlers send it commands and await replies; it publishes events
+//! through the contest's [`ContestHub`]. Every state change is written to the store before it is announced,
+//! so a restarted process rebuilds the same state (`actor::Actor::load`).
+
+mod actor;
+mod exam;
+mod live;
+pub mod model;
+mod standings;
+mod views;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use utoipa::ToSchema;
+
+use crate::error::{AppError, AppResult};
+use crate::realtime::ContestHub;
+use crate::store::Store;
+use crate::store::writer::{AnswerWriter, PendingCommit};
+
+pub use model::*;
+
+/// What an organizer can do to a running contest. One command type for every control button.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ControlAction {
+    /// Start a round: the given one, or the next pending round.
+    StartRound {
+        #[serde(default)]
+        round_id: Option<i64>,
+    },
+    /// Live: open the next question.
+    Next,
+    /// Live: close the open question now (it is scored).
+    Close,
+    /// Live: stop the clock of the open question.
+    Pause,
+    /// Live: restart the clock with the time that was left.
+    Resume,
+    /// Live: drop the open question (or the next pending one) without scoring it.
+    Skip,
+    /// End the running round: a live round closes its open question and skips the rest; an exam round
+    /// submits every paper still open.
+    EndRound,
+    /// End the contest.
+    Finish,
+}
+
+/// A participant's answer to one question, as sent by the client. Choices are *display* positions.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AnswerInput {
+    pub round_id: i64,
+    /// Position of the question in the live round, or in the participant's own paper for an exam.
+    pub index: usize,
+    /// Picked options by displayed position (0 = the first option shown).
+    #[serde(default)]
+    pub choice: Option<Vec<usize>>,
+    /// Text for each blank of a fill question.
+    #[serde(default)]
+    pub blanks: Option<Vec<String>>,
+}
+
+/// The server's receipt for an answer: sent only after the answer is committed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AnswerAck {
+    pub round_id: i64,
+    pub index: usize,
+    pub received_at: i64,
+    /// True when this exact answer had already been received; nothing changed.
+    pub duplicate: bool,
+}
+
+/// A participant as the engine identifies them on every call.
+#[derive(Debug, Clone)]
+pub struct ParticipantRef {
+    pub participant_id: i64,
+    pub session_id: String,
+}
+
+/// Who asks for a snapshot.
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    Organizer,
+    Display,
+    Participant(ParticipantRef),
+}
+
+/// An accepted answer waiting for its commit.
+pub struct AcceptedAnswer {
+    pub ack: AnswerAck,
+    pub commit: Option<PendingCommit>,
+}
+
+type Reply<T> = oneshot::Sender<AppResult<T>>;
+
+pub(crate) enum Command {
+    Control(ControlAction, Reply<Value>),
+    Answer(ParticipantRef, AnswerInput, Reply<AcceptedAnswer>),
+    /// A commit failed after the answer was accepted: forget it so the client can resend.
+    ForgetAnswer {
+        participant_id: i64,
+        round_id: i64,
+        index: usize,
+    },
+    ExamStart(ParticipantRef, Reply<Value>),
+    ExamSubmit(ParticipantRef, Reply<Value>),
+    Snapshot(Viewer, Reply<Value>),
+    Joined {
+        participant_id: i64,
+        session_id: String,
+    },
+    Presence,
+    TabSwitch(ParticipantRef, Reply<u32>),
+    /// The roster or the rounds changed in the store while the contest was in draft.
+    Reload(Reply<()>),
+    Results(Reply<Value>),
+    Breakdown(i64, Reply<Value>),
+    Paper {
+        round_id: i64,
+        participant_id: i64,
+        reply: Reply<Value>,
+    },
+    Adjust {
+        participant_id: i64,
+        delta_centi: i64,
+        reason: String,
+        by: String,
+        reply: Reply<Value>,
+    },
+}
+
+#[derive(Clone)]
+pub struct ContestHandle {
+    tx: mpsc::Sender<Command>,
+    pub hub: Arc<ContestHub>,
+}
+
+impl ContestHandle {
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> AppResult<T> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| AppError::unavailable("the contest engine stopped"))?;
+        wait.await
+            .map_err(|_| AppError::unavailable("the contest engine stopped"))?
+    }
+
+    pub async fn control(&self, action: ControlAction) -> AppResult<Value> {
+        self.call(|r| Command::Control(action, r)).await
+    }
+
+    /// Submit an answer and wait until it is durable. Only then is it acknowledged.
+    pub async fn answer(&self, who: ParticipantRef, input: AnswerInput) -> AppResult<AnswerAck> {
+        let participant_id = who.participant_id;
+        let accepted = self.call(|r| Command::Answer(who, input, r)).await?;
+        if let Some(commit) = accepted.commit
+            && let Err(cause) = commit.committed().await
+        {
+            let _ = self
+                .tx
+                .send(Command::ForgetAnswer {
+                    participant_id,
+                    round_id: accepted.ack.round_id,
+                    index: accepted.ack.index,
+                })
+                .await;
+            tracing::error!(error = %cause, "answer commit failed");
+            return Err(AppError::unavailable(
+                "the answer could not be saved; please send it again",
+            ));
+        }
+        let event = views::answer_ack_event(&accepted.ack);
+        self.hub.send_personal(participant_id, event);
+        Ok(accepted.ack)
+    }
+
+    pub async fn exam_start(&self, who: ParticipantRef) -> AppResult<Value> {
+        self.call(|r| Command::ExamStart(who, r)).await
+    }
+
+    pub async fn exam_submit(&self, who: ParticipantRef) -> AppResult<Value> {
+        self.call(|r| Command::ExamSubmit(who, r)).await
+    }
+
+    pub async fn snapshot(&self, viewer: Viewer) -> AppResult<Value> {
+        self.call(|r| Command::Snapshot(viewer, r)).await
+    }
+
+    pub async fn joined(&self, participant_id: i64, session_id: String) {
+        let _ = self
+            .tx
+            .send(Command::Joined {
+                participant_id,
+                session_id,
+            })
+            .await;
+    }
+
+    /// A participant connection opened or closed.
+    pub async fn presence_changed(&self) {
+        let _ = self.tx.send(Command::Presence).await;
+    }
+
+    pub async fn tab_switch(&self, who: ParticipantRef) -> AppResult<u32> {
+        self.call(|r| Command::TabSwitch(who, r)).await
+    }
+
+    pub async fn reload(&self) -> AppResult<()> {
+        self.call(Command::Reload).await
+    }
+
+    pub async fn results(&self) -> AppResult<Value> {
+        self.call(Command::Results).await
+    }
+
+    pub async fn breakdown(&self, participant_id: i64) -> AppResult<Value> {
+        self.call(|r| Command::Breakdown(participant_id, r)).await
+    }
+
+    pub async fn paper(&self, round_id: i64, participant_id: i64) -> AppResult<Value> {
+        self.call(|reply| Command::Paper {
+            round_id,
+            participant_id,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn adjust(&self, participant_id: i64, delta_centi: i64, reason: String, by: String) -> AppResult<Value> {
+        self.call(|reply| Command::Adjust {
+            participant_id,
+            delta_centi,
+            reason,
+            by,
+            reply,
+        })
+        .await
+    }
+}
+
+/// All contest actors of this process.
+#[derive(Clone)]
+pub struct Engine {
+    store: Store,
+    writer: AnswerWriter,
+    contests: Arc<Mutex<HashMap<i64, ContestHandle>>>,
+}
+
+impl Engine {
+    pub fn new(store: Store) -> Self {
+        let writer = AnswerWriter::spawn(store.clone());
+        Self {
+            store,
+            writer,
+            contests: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The handle of a contest's actor, starting the actor (and loading its state) on first use.
+    pub async fn contest(&self, contest_id: i64) -> AppResult<ContestHandle> {
+        let mut contests = self.contests.lock().await;
+        if let Some(handle) = contests.get(&contest_id)
+            && !handle.tx.is_closed()
+        {
+            return Ok(handle.clone());
+        }
+        let hub = Arc::new(ContestHub::new());
+        let actor = actor::Actor::load(contest_id, self.store.clone(), self.writer.clone(), hub.clone())
+            .await?
+            .ok_or_else(|| AppError::not_found("contest"))?;
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(actor.run(rx));
+        let handle = ContestHandle { tx, hub };
+        contests.insert(contest_id, handle.clone());
+        Ok(handle)
+    }
+
+    /// After a restart: bring every running contest back, so its timers fire without anyone asking.
+    pub async fn resume_running(&self) -> anyhow::Result<usize> {
+        let ids = self.store.running_contest_ids().await?;
+        for id in &ids {
+            self.contest(*id)
+                .await
+                .map_err(|e| anyhow::anyhow!("resuming contest {id}: {e}"))?;
+        }
+        Ok(ids.len())
+    }
+}

@@ -1,0 +1,136 @@
+//! Contest and round definitions: what an organizer configures and what the store keeps.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::paper::Blueprint;
+use crate::scoring::{ScoringRules, UnitScoring};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinMode {
+    /// Participants log in with their badge number (警号) from the imported roster.
+    Roster,
+    /// Anyone with the join code enters a name and unit.
+    Open,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContestState {
+    Draft,
+    Running,
+    Finished,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundKind {
+    /// Host-paced: the organizer opens each question; everyone answers it at once.
+    Live,
+    /// Self-paced: each participant gets an own paper and a time limit.
+    Exam,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundState {
+    Pending,
+    Running,
+    Finished,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionState {
+    Pending,
+    Open,
+    Paused,
+    Closed,
+    Skipped,
+}
+
+macro_rules! text_enum {
+    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(JoinMode { Roster => "roster", Open => "open" });
+text_enum!(ContestState { Draft => "draft", Running => "running", Finished => "finished" });
+text_enum!(RoundKind { Live => "live", Exam => "exam" });
+text_enum!(RoundState { Pending => "pending", Running => "running", Finished => "finished" });
+text_enum!(QuestionState {
+    Pending => "pending", Open => "open", Paused => "paused", Closed => "closed", Skipped => "skipped"
+});
+text_enum!(UnitScoring { Sum => "sum", Mean => "mean" });
+
+/// A round's settings. Live rounds use the question clock; exam rounds the paper time limit and window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RoundConfig {
+    /// Which questions the round draws. A live round draws once for everyone; an exam round per participant.
+    pub blueprint: Blueprint,
+    #[serde(default)]
+    pub scoring: ScoringRules,
+    /// Live: seconds each question stays open.
+    #[serde(default = "default_question_seconds")]
+    pub question_seconds: u32,
+    /// Live and exam: answers arriving up to this long after the deadline are still accepted.
+    #[serde(default = "default_grace_ms")]
+    pub grace_ms: u32,
+    /// Live: close a question as soon as every joined participant has answered.
+    #[serde(default = "yes")]
+    pub close_when_all_answered: bool,
+    /// Exam: minutes each participant has from the moment they open the paper.
+    #[serde(default = "default_time_limit_minutes")]
+    pub time_limit_minutes: u32,
+    /// Exam: minutes the round stays open after it starts; `None` keeps it open until the organizer ends it.
+    #[serde(default)]
+    pub window_minutes: Option<u32>,
+}
+
+fn default_question_seconds() -> u32 {
+    20
+}
+fn default_grace_ms() -> u32 {
+    500
+}
+fn default_time_limit_minutes() -> u32 {
+    30
+}
+fn yes() -> bool {
+    true
+}
+
+impl RoundConfig {
+    pub fn validate(&self, kind: RoundKind) -> Result<(), String> {
+        self.scoring.validate()?;
+        if self.blueprint.quotas.is_empty() {
+            return Err("the blueprint needs at least one quota".into());
+        }
+        if self.blueprint.quotas.iter().any(|q| q.count == 0) {
+            return Err("every quota needs a count of at least 1".into());
+        }
+        match kind {
+            RoundKind::Live if !(3..=3600).contains(&self.question_seconds) => {
+                Err("question_seconds must be between 3 and 3600".into())
+            }
+            RoundKind::Exam if !(1..=1440).contains(&self.time_limit_minutes) => {
+                Err("time_limit_minutes must be between 1 and 1440".into())
+            }
+            _ if self.grace_ms > 10_000 => Err("grace_ms must be at most 10000".into()),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn question_ms(&self) -> i64 {
+        i64::from(self.question_seconds) * 1000
+    }
+}

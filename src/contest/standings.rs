@@ -1,0 +1,241 @@
+//! Totals, ranking, leaderboards and the per-question breakdown that explains every score.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::actor::Actor;
+use super::model::*;
+use crate::error::{AppError, AppResult};
+use crate::realtime::encode;
+use crate::scoring::{Ranked, Standing, rank, unit_standings};
+
+/// How many places the public leaderboard shows.
+const TOP_N: usize = 10;
+
+pub(super) fn centi_to_points(centi: i64) -> f64 {
+    centi as f64 / 100.0
+}
+
+impl Actor {
+    /// Every participant's totals over what has been scored so far (closed live questions, finished exams),
+    /// plus adjustments.
+    pub(super) fn standings(&self) -> Vec<Standing> {
+        let mut totals: BTreeMap<i64, Standing> = self
+            .participants
+            .keys()
+            .map(|&pid| {
+                (
+                    pid,
+                    Standing {
+                        participant_id: pid,
+                        score_centi: self.adjustments.get(&pid).copied().unwrap_or(0),
+                        correct: 0,
+                        answer_time_ms: 0,
+                        finished_at_ms: None,
+                    },
+                )
+            })
+            .collect();
+        for ((round_id, uid), scores) in &self.scored {
+            let answers = self.answers.get(&(*round_id, *uid));
+            let is_live = self
+                .rounds
+                .iter()
+                .find(|r| r.id == *round_id)
+                .is_some_and(|r| r.kind == RoundKind::Live);
+            for (pid, scored) in scores {
+                let Some(total) = totals.get_mut(pid) else { continue };
+                total.score_centi += scored.points_centi + scored.bonus_centi;
+                if scored.correct {
+                    total.correct += 1;
+                }
+                if is_live && let Some(a) = answers.and_then(|m| m.get(pid)) {
+                    total.answer_time_ms += a.elapsed_ms;
+                    total.finished_at_ms = total.finished_at_ms.max(Some(a.received_at));
+                }
+            }
+        }
+        for round in self.rounds.iter().filter(|r| r.kind == RoundKind::Exam && r.state == RoundState::Finished) {
+            for (pid, paper) in &round.papers {
+                let Some(total) = totals.get_mut(pid) else { continue };
+                let submitted = paper.submitted_at.unwrap_or(paper.deadline_at);
+                total.answer_time_ms += (submitted - paper.started_at).max(0);
+                total.finished_at_ms = total.finished_at_ms.max(Some(submitted));
+            }
+        }
+        totals.into_values().collect()
+    }
+
+    pub(super) fn ranked(&self) -> Vec<Ranked> {
+        rank(self.standings())
+    }
+
+    fn entry_view(&self, r: &Ranked) -> Value {
+        let p = self.participants.get(&r.standing.participant_id);
+        json!({
+            "rank": r.rank,
+            "participant_id": r.standing.participant_id,
+            "name": p.map(|p| p.name.as_str()),
+            "badge": p.and_then(|p| p.badge.as_deref()),
+            "unit": p.map(|p| p.unit.as_str()),
+            "score": centi_to_points(r.standing.score_centi),
+            "correct": r.standing.correct,
+            "answer_time_ms": r.standing.answer_time_ms,
+            "finished_at": r.standing.finished_at_ms,
+            "decided_by": r.decided_by,
+        })
+    }
+
+    fn units_view(&self, ranked: &[Ranked]) -> Vec<Value> {
+        let members: Vec<(String, i64)> = ranked
+            .iter()
+            .filter_map(|r| {
+                self.participants
+                    .get(&r.standing.participant_id)
+                    .map(|p| (p.unit.clone(), r.standing.score_centi))
+            })
+            .collect();
+        unit_standings(&members, self.contest.unit_scoring)
+            .into_iter()
+            .map(|u| {
+                json!({
+                    "rank": u.rank,
+                    "unit": u.unit,
+                    "members": u.members,
+                    "score": centi_to_points(u.score_centi),
+                })
+            })
+            .collect()
+    }
+
+    /// The public leaderboard: top places and unit standings.
+    pub(super) fn leaderboard_view(&self) -> Value {
+        let ranked = self.ranked();
+        json!({
+            "top": ranked.iter().take(TOP_N).map(|r| self.entry_view(r)).collect::<Vec<_>>(),
+            "units": self.units_view(&ranked),
+            "unit_scoring": self.contest.unit_scoring,
+            "participants": ranked.len(),
+        })
+    }
+
+    pub(super) fn publish_leaderboard(&self) {
+        self.publish_both(json!({"type": "leaderboard", "leaderboard": self.leaderboard_view()}));
+        self.send_personal_ranks();
+    }
+
+    /// Each participant's own place, sent only to them.
+    pub(super) fn send_personal_ranks(&self) {
+        let ranked = self.ranked();
+        let total = ranked.len();
+        for r in &ranked {
+            self.hub.send_personal(
+                r.standing.participant_id,
+                encode(&json!({
+                    "type": "my_rank",
+                    "rank": r.rank,
+                    "of": total,
+                    "score": centi_to_points(r.standing.score_centi),
+                    "correct": r.standing.correct,
+                })),
+            );
+        }
+    }
+
+    /// After a live question closes: each participant's own outcome.
+    pub(super) fn send_personal_results(&self, r: usize, i: usize) {
+        let round = &self.rounds[r];
+        let uid = round.live[i].uid;
+        let scores = self.scored.get(&(round.id, uid));
+        let answers = self.answers.get(&(round.id, uid));
+        for pid in self.hub.connected_participants() {
+            let scored = scores.and_then(|s| s.get(&pid));
+            self.hub.send_personal(
+                pid,
+                encode(&json!({
+                    "type": "my_result",
+                    "round_id": round.id,
+                    "index": i,
+                    "answered": answers.is_some_and(|m| m.contains_key(&pid)),
+                    "correct": scored.is_some_and(|s| s.correct),
+                    "points": centi_to_points(scored.map_or(0, |s| s.points_centi)),
+                    "bonus": centi_to_points(scored.map_or(0, |s| s.bonus_centi)),
+                })),
+            );
+        }
+    }
+
+    /// Full results for the organizer: every place with its tie-break, units, adjustments.
+    pub(super) fn results_view(&self) -> Value {
+        let ranked = self.ranked();
+        json!({
+            "contest_id": self.contest.id,
+            "state": self.contest.state,
+            "ranking": ranked.iter().map(|r| self.entry_view(r)).collect::<Vec<_>>(),
+            "units": self.units_view(&ranked),
+            "unit_scoring": self.contest.unit_scoring,
+        })
+    }
+
+    /// Why a participant has their score: every scored question with points and bonus, and adjustments.
+    pub(super) fn breakdown_view(&self, pid: i64) -> AppResult<Value> {
+        let p = self.participants.get(&pid).ok_or_else(|| AppError::not_found("participant"))?;
+        let mut items = Vec::new();
+        for round in &self.rounds {
+            let uids: Vec<(usize, i64, Option<i64>)> = match round.kind {
+                RoundKind::Live => round
+                    .live
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, q)| q.state == QuestionState::Closed)
+                    .map(|(i, q)| (i, q.uid, None))
+                    .collect(),
+                RoundKind::Exam if round.state == RoundState::Finished => round
+                    .papers
+                    .get(&pid)
+                    .map(|paper| {
+                        paper
+                            .paper
+                            .items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, item)| (i, item.uid, Some(paper.started_at)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                RoundKind::Exam => Vec::new(),
+            };
+            for (index, uid, _) in uids {
+                let question = self.questions.get(&uid);
+                let answer = self.answers.get(&(round.id, uid)).and_then(|m| m.get(&pid));
+                let scored = self.scored.get(&(round.id, uid)).and_then(|m| m.get(&pid));
+                items.push(json!({
+                    "round_id": round.id,
+                    "round_title": round.title,
+                    "index": index,
+                    "question_uid": uid,
+                    "question_id": question.map(|q| q.id.as_str()),
+                    "stem": question.map(|q| q.stem.as_str()),
+                    "answered": answer.is_some(),
+                    "response": answer.map(|a| &a.response),
+                    "received_at": answer.map(|a| a.received_at),
+                    "elapsed_ms": answer.map(|a| a.elapsed_ms),
+                    "correct": scored.is_some_and(|s| s.correct),
+                    "points": centi_to_points(scored.map_or(0, |s| s.points_centi)),
+                    "bonus": centi_to_points(scored.map_or(0, |s| s.bonus_centi)),
+                }));
+            }
+        }
+        let ranked = self.ranked();
+        let me = ranked.iter().find(|r| r.standing.participant_id == pid);
+        Ok(json!({
+            "participant": {"id": p.id, "name": p.name, "badge": p.badge, "unit": p.unit},
+            "rank": me.map(|r| r.rank),
+            "score": me.map(|r| centi_to_points(r.standing.score_centi)),
+            "correct": me.map(|r| r.standing.correct),
+            "adjustment": centi_to_points(self.adjustments.get(&pid).copied().unwrap_or(0)),
+            "items": items,
+        }))
+    }
+}

@@ -1,0 +1,316 @@
+//! JSON views of the contest for each audience. The answer key appears only in views built with
+//! `with_key = true` (organizer) or for questions that have closed for the viewer.
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::actor::Actor;
+use super::model::*;
+use super::standings::centi_to_points;
+use super::{AnswerAck, Viewer};
+use crate::bank::{AnswerKey, Question, Response};
+use crate::error::AppResult;
+use crate::realtime::encode;
+use crate::store::now_ms;
+
+pub(super) fn answer_ack_event(ack: &AnswerAck) -> Bytes {
+    encode(&json!({"type": "answer_ack", "ack": ack}))
+}
+
+/// A question as shown: options in display order, no key.
+fn question_body(question: &Question, option_order: &[usize], points_centi: i64) -> Value {
+    let options: Vec<&str> = if option_order.is_empty() {
+        question.options.iter().map(String::as_str).collect()
+    } else {
+        option_order
+            .iter()
+            .filter_map(|&o| question.options.get(o).map(String::as_str))
+            .collect()
+    };
+    json!({
+        "type": question.qtype,
+        "stem": question.stem,
+        "options": options,
+        "blank_count": question.blank_count(),
+        "category": question.category,
+        "difficulty": question.difficulty,
+        "points": centi_to_points(points_centi),
+    })
+}
+
+/// The key in the viewer's display order.
+fn key_view(question: &Question, option_order: &[usize]) -> Value {
+    match &question.key {
+        AnswerKey::Choice(correct) => {
+            let display: Vec<usize> = correct
+                .iter()
+                .filter_map(|k| {
+                    if option_order.is_empty() {
+                        Some(*k)
+                    } else {
+                        option_order.iter().position(|o| o == k)
+                    }
+                })
+                .collect();
+            json!({"choice": display})
+        }
+        AnswerKey::Blanks(blanks) => json!({"blanks": blanks}),
+    }
+}
+
+/// A response in the viewer's display order.
+fn response_view(response: &Response, option_order: &[usize]) -> Value {
+    match response {
+        Response::Choice(picked) => {
+            let display: Vec<usize> = picked
+                .iter()
+                .filter_map(|k| {
+                    if option_order.is_empty() {
+                        Some(*k)
+                    } else {
+                        option_order.iter().position(|o| o == k)
+                    }
+                })
+                .collect();
+            json!({"choice": display})
+        }
+        Response::Blanks(blanks) => json!({"blanks": blanks}),
+    }
+}
+
+impl Actor {
+    pub(super) fn round_view(&self, r: usize) -> Value {
+        let round = &self.rounds[r];
+        json!({
+            "id": round.id,
+            "position": round.position,
+            "title": round.title,
+            "kind": round.kind,
+            "state": round.state,
+            "started_at": round.started_at,
+            "ends_at": round.ends_at,
+            "finished_at": round.finished_at,
+            "question_count": match round.kind {
+                RoundKind::Live if !round.live.is_empty() => round.live.len(),
+                _ => round.config.blueprint.total(),
+            },
+            "question_seconds": round.config.question_seconds,
+            "time_limit_minutes": round.config.time_limit_minutes,
+            "grace_ms": round.config.grace_ms,
+        })
+    }
+
+    pub(super) fn live_question_view(&self, r: usize, i: usize, with_key: bool) -> Value {
+        let round = &self.rounds[r];
+        let q = &round.live[i];
+        let Some(question) = self.questions.get(&q.uid) else {
+            return Value::Null;
+        };
+        let points = round.config.scoring.points_centi(question);
+        let mut view = json!({
+            "round_id": round.id,
+            "index": i,
+            "total": round.live.len(),
+            "state": q.state,
+            "opened_at": q.opened_at,
+            "deadline": q.deadline_at,
+            "remaining_ms": q.remaining_ms,
+            "grace_ms": round.config.grace_ms,
+            "question": question_body(question, &q.option_order, points),
+        });
+        if with_key {
+            view["answer"] = key_view(question, &q.option_order);
+            view["explanation"] = json!(question.explanation);
+            view["question_id"] = json!(question.id);
+        }
+        view
+    }
+
+    /// The public result of a closed question: key, explanation, distribution of answers.
+    pub(super) fn question_closed_view(&self, r: usize, i: usize) -> Value {
+        let round = &self.rounds[r];
+        let q = &round.live[i];
+        let Some(question) = self.questions.get(&q.uid) else {
+            return Value::Null;
+        };
+        let answers = self.answers.get(&(round.id, q.uid));
+        let scores = self.scored.get(&(round.id, q.uid));
+        let answered = answers.map_or(0, |m| m.len());
+        let correct = scores.map_or(0, |m| m.values().filter(|s| s.correct).count());
+        let distribution = if question.qtype.is_choice() {
+            let mut counts = vec![0usize; question.options.len()];
+            for a in answers.into_iter().flat_map(|m| m.values()) {
+                if let Response::Choice(picked) = &a.response {
+                    for k in picked {
+                        let display = if q.option_order.is_empty() {
+                            Some(*k)
+                        } else {
+                            q.option_order.iter().position(|o| o == k)
+                        };
+                        if let Some(d) = display.filter(|d| *d < counts.len()) {
+                            counts[d] += 1;
+                        }
+                    }
+                }
+            }
+            json!({"options": counts})
+        } else {
+            json!({"correct": correct, "wrong": answered - correct})
+        };
+        json!({
+            "round_id": round.id,
+            "index": i,
+            "total": round.live.len(),
+            "closed_at": q.closed_at,
+            "answer": key_view(question, &q.option_order),
+            "explanation": question.explanation,
+            "source": question.source,
+            "answered": answered,
+            "correct_count": correct,
+            "joined": self.joined_count(),
+            "distribution": distribution,
+        })
+    }
+
+    /// A participant's paper. Keys and per-question results only once the round has finished.
+    pub(super) fn exam_view(&self, r: usize, pid: i64) -> Value {
+        let round = &self.rounds[r];
+        let Some(paper) = round.papers.get(&pid) else {
+            return json!({"round_id": round.id, "started": false, "round_state": round.state});
+        };
+        let finished = round.state == RoundState::Finished;
+        let mut questions = Vec::new();
+        let mut answers = Vec::new();
+        let mut score_centi = 0;
+        for (index, item) in paper.paper.items.iter().enumerate() {
+            let Some(question) = self.questions.get(&item.uid) else { continue };
+            let points = round.config.scoring.points_centi(question);
+            let mut view = json!({"index": index, "question": question_body(question, &item.option_order, points)});
+            if let Some(a) = self.answers.get(&(round.id, item.uid)).and_then(|m| m.get(&pid)) {
+                let mut answer = response_view(&a.response, &item.option_order);
+                answer["index"] = json!(index);
+                answers.push(answer);
+            }
+            if finished {
+                let scored = self.scored.get(&(round.id, item.uid)).and_then(|m| m.get(&pid));
+                score_centi += scored.map_or(0, |s| s.points_centi + s.bonus_centi);
+                view["answer"] = key_view(question, &item.option_order);
+                view["explanation"] = json!(question.explanation);
+                view["source"] = json!(question.source);
+                view["correct"] = json!(scored.is_some_and(|s| s.correct));
+                view["points_earned"] = json!(centi_to_points(scored.map_or(0, |s| s.points_centi)));
+            }
+            questions.push(view);
+        }
+        json!({
+            "round_id": round.id,
+            "started": true,
+            "round_state": round.state,
+            "started_at": paper.started_at,
+            "deadline": paper.deadline_at,
+            "grace_ms": round.config.grace_ms,
+            "server_now": now_ms(),
+            "submitted_at": paper.submitted_at,
+            "auto_submitted": paper.auto_submitted,
+            "questions": questions,
+            "answers": answers,
+            "score": finished.then(|| centi_to_points(score_centi)),
+        })
+    }
+
+    /// The question to show now: the open or paused one, else the last one that closed.
+    fn current_live_question(&self, r: usize) -> Option<usize> {
+        self.open_question_index(r).or_else(|| {
+            self.rounds[r]
+                .live
+                .iter()
+                .rposition(|q| matches!(q.state, QuestionState::Closed | QuestionState::Skipped))
+        })
+    }
+
+    /// Everything a client needs after (re)connecting. The client replaces its state with it.
+    pub(super) fn snapshot(&self, viewer: &Viewer) -> AppResult<Value> {
+        let me = match viewer {
+            Viewer::Participant(who) => Some(self.check_session(who)?.id),
+            _ => None,
+        };
+        let organizer = matches!(viewer, Viewer::Organizer);
+        let round_index = self.running_round().or_else(|| {
+            self.rounds
+                .iter()
+                .rposition(|r| r.state == RoundState::Finished)
+        });
+        let mut snapshot = json!({
+            "type": "snapshot",
+            "server_now": now_ms(),
+            "contest": {
+                "id": self.contest.id,
+                "title": self.contest.title,
+                "state": self.contest.state,
+                "join_mode": self.contest.join_mode,
+                "join_code": self.contest.join_code,
+            },
+            "joined_count": self.joined_count(),
+            "roster_count": self.participants.len(),
+            "rounds": (0..self.rounds.len()).map(|r| self.round_view(r)).collect::<Vec<_>>(),
+            "round": round_index.map(|r| self.round_view(r)),
+            "question": Value::Null,
+            "leaderboard": self.leaderboard_view(),
+        });
+        if let Some(r) = round_index
+            && self.rounds[r].kind == RoundKind::Live
+            && let Some(i) = self.current_live_question(r)
+        {
+            let q = &self.rounds[r].live[i];
+            let mut view = self.live_question_view(r, i, organizer);
+            if q.state == QuestionState::Closed {
+                view["result"] = self.question_closed_view(r, i);
+            }
+            if let Some(pid) = me {
+                let answer = self.answers.get(&(self.rounds[r].id, q.uid)).and_then(|m| m.get(&pid));
+                view["my_answer"] = answer.map_or(Value::Null, |a| response_view(&a.response, &q.option_order));
+                if let Some(s) = self.scored.get(&(self.rounds[r].id, q.uid)).map(|m| m.get(&pid)) {
+                    view["my_result"] = json!({
+                        "answered": answer.is_some(),
+                        "correct": s.is_some_and(|s| s.correct),
+                        "points": centi_to_points(s.map_or(0, |s| s.points_centi)),
+                        "bonus": centi_to_points(s.map_or(0, |s| s.bonus_centi)),
+                    });
+                }
+            }
+            snapshot["question"] = view;
+        }
+        if let Some(pid) = me {
+            let p = &self.participants[&pid];
+            let ranked = self.ranked();
+            let mine = ranked.iter().find(|r| r.standing.participant_id == pid);
+            snapshot["me"] = json!({
+                "id": p.id,
+                "name": p.name,
+                "badge": p.badge,
+                "unit": p.unit,
+                "rank": mine.map(|r| r.rank),
+                "score": mine.map(|r| centi_to_points(r.standing.score_centi)),
+                "correct": mine.map(|r| r.standing.correct),
+            });
+            if let Some(r) = round_index
+                && self.rounds[r].kind == RoundKind::Exam
+            {
+                snapshot["exam"] = self.exam_view(r, pid);
+            }
+        }
+        if organizer {
+            snapshot["participants"] = json!(self.participants_status());
+            if let Some(r) = round_index
+                && self.rounds[r].kind == RoundKind::Exam
+            {
+                let round = &self.rounds[r];
+                snapshot["exam_progress"] = json!({
+                    "started": round.papers.len(),
+                    "submitted": round.papers.values().filter(|p| p.submitted_at.is_some()).count(),
+                });
+            }
+        }
+        Ok(snapshot)
+    }
+}

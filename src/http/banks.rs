@@ -1,0 +1,161 @@
+//! Banks and the question browser (organizer only).
+
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::extract::{Json, Organizer};
+use crate::bank::{BankError, Question, QuestionType};
+use crate::error::{AppError, AppResult};
+use crate::store::{BankRow, QuestionFilter};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_banks))
+        .routes(routes!(search_questions))
+        .routes(routes!(get_question))
+}
+
+pub fn upload_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_banks))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BankFile {
+    /// File name, used in error messages (`name:line: message`).
+    pub name: String,
+    /// The file's text (native TOML format, see docs/bank-format.md).
+    pub content: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ImportRequest {
+    pub files: Vec<BankFile>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportResult {
+    pub banks: Vec<String>,
+    pub questions: usize,
+}
+
+/// List the imported banks.
+#[utoipa::path(get, path = "/api/banks", tag = "banks", security(("bearer" = [])),
+    responses((status = 200, body = [BankRow])))]
+async fn list_banks(State(state): State<AppState>, _: Organizer) -> AppResult<axum::Json<Vec<BankRow>>> {
+    Ok(axum::Json(state.store.list_banks().await?))
+}
+
+/// Import one or more bank files. All or nothing: any error means nothing is imported, and every error is
+/// returned with its file and line.
+#[utoipa::path(post, path = "/api/banks/import", tag = "banks", security(("bearer" = [])),
+    request_body = ImportRequest,
+    responses((status = 200, body = ImportResult),
+              (status = 422, description = "the files have errors; `details` lists them", body = [BankError])))]
+async fn import_banks(
+    State(state): State<AppState>,
+    _: Organizer,
+    Json(request): Json<ImportRequest>,
+) -> AppResult<axum::Json<ImportResult>> {
+    if request.files.is_empty() {
+        return Err(AppError::unprocessable("no_files", "send at least one bank file"));
+    }
+    let files: Vec<(String, String)> = request.files.into_iter().map(|f| (f.name, f.content)).collect();
+    let banks = crate::bank::load_texts(&files).map_err(|errors| {
+        AppError::unprocessable(
+            "bank_invalid",
+            format!("the bank has {} error(s); nothing was imported", errors.len()),
+        )
+        .with_details(errors)
+    })?;
+    let questions = state.store.import_banks(&banks).await?;
+    Ok(axum::Json(ImportResult {
+        banks: banks.iter().map(|b| b.id.clone()).collect(),
+        questions,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Only this bank.
+    bank: Option<String>,
+    /// A category path prefix, e.g. `新民主主义革命时期`.
+    category: Option<String>,
+    /// single, multiple, true_false or fill.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    qtype: Option<String>,
+    difficulty: Option<u8>,
+    /// Text to look for in the stem, id or tags.
+    q: Option<String>,
+    #[serde(default)]
+    offset: Option<i64>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// A question with its key, for organizers.
+pub fn question_json(uid: i64, q: &Question) -> Value {
+    json!({
+        "uid": uid,
+        "bank_id": q.bank_id,
+        "id": q.id,
+        "type": q.qtype,
+        "category": q.category,
+        "difficulty": q.difficulty,
+        "points": q.points,
+        "tags": q.tags,
+        "stem": q.stem,
+        "options": q.options,
+        "answer": q.key,
+        "explanation": q.explanation,
+        "source": q.source,
+    })
+}
+
+/// Browse and search questions, with their answers and explanations.
+#[utoipa::path(get, path = "/api/questions", tag = "banks", security(("bearer" = [])), params(SearchParams),
+    responses((status = 200, description = "`{total, questions: [...]}`", body = Object)))]
+async fn search_questions(
+    State(state): State<AppState>,
+    _: Organizer,
+    Query(params): Query<SearchParams>,
+) -> AppResult<axum::Json<Value>> {
+    let qtype = match params.qtype.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => Some(QuestionType::parse(t).ok_or_else(|| {
+            AppError::bad_request("invalid_type", format!("unknown question type `{t}`"))
+        })?),
+        None => None,
+    };
+    let filter = QuestionFilter {
+        bank_id: params.bank.filter(|b| !b.is_empty()),
+        category: params.category.filter(|c| !c.is_empty()),
+        qtype,
+        difficulty: params.difficulty,
+        text: params.q.filter(|q| !q.trim().is_empty()),
+        limit: params.limit.unwrap_or(50).clamp(1, 500),
+        offset: params.offset.unwrap_or(0).max(0),
+    };
+    let (total, questions) = state.store.search_questions(&filter).await?;
+    Ok(axum::Json(json!({
+        "total": total,
+        "questions": questions.iter().map(|(uid, q)| question_json(*uid, q)).collect::<Vec<_>>(),
+    })))
+}
+
+/// One question with its answer and explanation.
+#[utoipa::path(get, path = "/api/questions/{uid}", tag = "banks", security(("bearer" = [])),
+    params(("uid" = i64, Path, description = "question uid")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
+async fn get_question(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(uid): Path<i64>,
+) -> AppResult<axum::Json<Value>> {
+    let (uid, q) = state.store.question(uid).await?.ok_or_else(|| AppError::not_found("question"))?;
+    Ok(axum::Json(question_json(uid, &q)))
+}

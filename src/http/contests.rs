@@ -1,0 +1,363 @@
+//! Organizer login, contest setup: contests, rounds, roster, display tokens.
+
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::extract::{Json, Organizer};
+use crate::auth::{Claims, Role, random_join_code, random_seed, verify_password};
+use crate::contest::{ContestState, JoinMode, RoundConfig, RoundKind};
+use crate::error::{AppError, AppResult};
+use crate::paper::{PoolQuestion, available_per_quota, check_blueprint};
+use crate::scoring::UnitScoring;
+use crate::store::{ContestRow, NewContest, NewRound, now_ms};
+
+mod roster;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(list_contests, create_contest))
+        .routes(routes!(get_contest))
+        .routes(routes!(add_round))
+        .routes(routes!(check_round))
+        .routes(routes!(list_participants))
+        .routes(routes!(display_token))
+}
+
+pub fn upload_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(roster::import_roster))
+}
+
+pub(super) fn sign(state: &AppState, claims: &Claims) -> AppResult<String> {
+    state.keys.sign(claims).map_err(AppError::from)
+}
+
+fn expiry(ttl: std::time::Duration) -> (i64, i64) {
+    let now = now_ms() / 1000;
+    (now, now + ttl.as_secs() as i64)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    /// Seconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// Organizer login.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::ErrorBody)))]
+async fn login(State(state): State<AppState>, Json(request): Json<LoginRequest>) -> AppResult<axum::Json<TokenResponse>> {
+    let user = state.store.user_by_name(request.username.trim()).await?;
+    let ok = user
+        .as_ref()
+        .is_some_and(|u| verify_password(&request.password, &u.password_hash));
+    if !ok {
+        return Err(AppError::unauthorized("bad_credentials", "wrong user name or password"));
+    }
+    let (iat, exp) = expiry(state.settings.organizer_token_ttl);
+    let token = sign(
+        &state,
+        &Claims {
+            sub: request.username.trim().to_string(),
+            role: Role::Organizer,
+            contest_id: None,
+            participant_id: None,
+            sid: None,
+            iat,
+            exp,
+        },
+    )?;
+    Ok(axum::Json(TokenResponse { token, expires_at: exp }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RoundSpec {
+    pub title: String,
+    pub kind: RoundKind,
+    pub config: RoundConfig,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateContest {
+    pub title: String,
+    /// Banks the rounds draw from.
+    pub bank_ids: Vec<String>,
+    #[serde(default = "roster_mode")]
+    pub join_mode: JoinMode,
+    #[serde(default = "sum")]
+    pub unit_scoring: UnitScoring,
+    /// The random seed as a decimal string (u64); generated when absent.
+    #[serde(default)]
+    pub seed: Option<String>,
+    /// Six digits; generated when absent.
+    #[serde(default)]
+    pub join_code: Option<String>,
+    #[serde(default)]
+    pub rounds: Vec<RoundSpec>,
+}
+
+fn roster_mode() -> JoinMode {
+    JoinMode::Roster
+}
+fn sum() -> UnitScoring {
+    UnitScoring::Sum
+}
+
+pub(super) fn contest_json(row: &ContestRow) -> Value {
+    json!({
+        "id": row.id,
+        "title": row.title,
+        "join_code": row.join_code,
+        "seed": (row.seed as u64).to_string(),
+        "bank_ids": serde_json::from_str::<Value>(&row.bank_ids).unwrap_or(Value::Null),
+        "join_mode": row.join_mode,
+        "unit_scoring": row.unit_scoring,
+        "state": row.state,
+        "created_at": row.created_at,
+        "finished_at": row.finished_at,
+    })
+}
+
+async fn pool_of(state: &AppState, bank_ids: &[String]) -> AppResult<Vec<PoolQuestion>> {
+    Ok(state
+        .store
+        .questions_of_banks(bank_ids)
+        .await?
+        .into_iter()
+        .map(|(uid, q)| PoolQuestion {
+            uid,
+            qtype: q.qtype,
+            category: q.category,
+            difficulty: q.difficulty,
+            option_count: q.options.len(),
+        })
+        .collect())
+}
+
+/// Validate a round against the pool: settings in range, blueprint fillable. The problems name the quota.
+fn validate_round(spec: &RoundSpec, pool: &[PoolQuestion], number: usize) -> AppResult<()> {
+    if spec.title.trim().is_empty() {
+        return Err(AppError::unprocessable("invalid_round", format!("round {number} needs a title")));
+    }
+    spec.config
+        .validate(spec.kind)
+        .map_err(|m| AppError::unprocessable("invalid_round", format!("round {number}: {m}")))?;
+    let problems = check_blueprint(&spec.config.blueprint, pool);
+    if !problems.is_empty() {
+        let summary = problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("; ");
+        return Err(
+            AppError::unprocessable("blueprint_unfillable", format!("round {number}: {summary}")).with_details(problems)
+        );
+    }
+    Ok(())
+}
+
+async fn contest_row(state: &AppState, id: i64) -> AppResult<ContestRow> {
+    state.store.contest(id).await?.ok_or_else(|| AppError::not_found("contest"))
+}
+
+/// All contests, newest first.
+#[utoipa::path(get, path = "/api/contests", tag = "contests", security(("bearer" = [])),
+    responses((status = 200, body = [Object])))]
+async fn list_contests(State(state): State<AppState>, _: Organizer) -> AppResult<axum::Json<Vec<Value>>> {
+    Ok(axum::Json(state.store.contests().await?.iter().map(contest_json).collect()))
+}
+
+/// Create a contest with its rounds. Every round's blueprint is checked against the banks first.
+#[utoipa::path(post, path = "/api/contests", tag = "contests", security(("bearer" = [])),
+    request_body = CreateContest,
+    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+async fn create_contest(
+    State(state): State<AppState>,
+    _: Organizer,
+    Json(request): Json<CreateContest>,
+) -> AppResult<(axum::http::StatusCode, axum::Json<Value>)> {
+    let title = request.title.trim();
+    if title.is_empty() {
+        return Err(AppError::unprocessable("invalid_title", "the contest needs a title"));
+    }
+    if request.bank_ids.is_empty() {
+        return Err(AppError::unprocessable("no_banks", "choose at least one bank"));
+    }
+    let known: Vec<String> = state.store.list_banks().await?.into_iter().map(|b| b.id).collect();
+    if let Some(missing) = request.bank_ids.iter().find(|b| !known.contains(b)) {
+        return Err(AppError::unprocessable("unknown_bank", format!("no bank has the id `{missing}`")));
+    }
+    let pool = pool_of(&state, &request.bank_ids).await?;
+    for (i, spec) in request.rounds.iter().enumerate() {
+        validate_round(spec, &pool, i + 1)?;
+    }
+    let seed = match &request.seed {
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| AppError::unprocessable("invalid_seed", "the seed must be a whole number (u64)"))?,
+        None => random_seed(),
+    };
+    let join_code = match &request.join_code {
+        Some(code) if !code.trim().is_empty() => {
+            let code = code.trim().to_string();
+            if code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(AppError::unprocessable("invalid_join_code", "a join code is 1-32 letters or digits"));
+            }
+            if state.store.contest_by_code(&code).await?.is_some() {
+                return Err(AppError::conflict("join_code_taken", "another contest uses this join code"));
+            }
+            code
+        }
+        _ => loop {
+            let code = random_join_code();
+            if state.store.contest_by_code(&code).await?.is_none() {
+                break code;
+            }
+        },
+    };
+    let configs: Vec<String> = request
+        .rounds
+        .iter()
+        .map(|r| serde_json::to_string(&r.config))
+        .collect::<Result<_, _>>()
+        .map_err(AppError::internal)?;
+    let rounds: Vec<NewRound> = request
+        .rounds
+        .iter()
+        .zip(configs)
+        .map(|(r, config_json)| NewRound {
+            title: r.title.trim(),
+            kind: r.kind.as_str(),
+            config_json,
+        })
+        .collect();
+    let id = state
+        .store
+        .create_contest(
+            &NewContest {
+                title,
+                join_code: &join_code,
+                seed,
+                bank_ids: &request.bank_ids,
+                join_mode: request.join_mode.as_str(),
+                unit_scoring: request.unit_scoring.as_str(),
+            },
+            &rounds,
+        )
+        .await?;
+    let row = contest_row(&state, id).await?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(contest_json(&row))))
+}
+
+/// A contest with its live state (rounds, current question with key, participants): the organizer snapshot.
+#[utoipa::path(get, path = "/api/contests/{id}", tag = "contests", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
+async fn get_contest(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+    let row = contest_row(&state, id).await?;
+    let handle = state.engine.contest(id).await?;
+    let mut snapshot = handle.snapshot(crate::contest::Viewer::Organizer).await?;
+    snapshot["contest"] = contest_json(&row);
+    Ok(axum::Json(snapshot))
+}
+
+/// Add a round at the end. Allowed until the contest finishes; the blueprint is checked first.
+#[utoipa::path(post, path = "/api/contests/{id}/rounds", tag = "contests", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = RoundSpec,
+    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+async fn add_round(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+    Json(spec): Json<RoundSpec>,
+) -> AppResult<(axum::http::StatusCode, axum::Json<Value>)> {
+    let row = contest_row(&state, id).await?;
+    if row.state == ContestState::Finished.as_str() {
+        return Err(AppError::conflict("contest_finished", "the contest has finished"));
+    }
+    let bank_ids: Vec<String> = serde_json::from_str(&row.bank_ids).map_err(AppError::internal)?;
+    let pool = pool_of(&state, &bank_ids).await?;
+    let number = state.store.rounds(id).await?.len() + 1;
+    validate_round(&spec, &pool, number)?;
+    let round_id = state
+        .store
+        .add_round(
+            id,
+            &NewRound {
+                title: spec.title.trim(),
+                kind: spec.kind.as_str(),
+                config_json: serde_json::to_string(&spec.config).map_err(AppError::internal)?,
+            },
+        )
+        .await?;
+    state.engine.contest(id).await?.reload().await?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(json!({"id": round_id, "position": number - 1}))))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CheckRound {
+    pub kind: RoundKind,
+    pub config: RoundConfig,
+}
+
+/// Check a round's settings and blueprint against the contest's banks without saving: problems by quota and
+/// how many questions each quota has available.
+#[utoipa::path(post, path = "/api/contests/{id}/rounds/check", tag = "contests", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = CheckRound,
+    responses((status = 200, description = "`{ok, problems, available}`", body = Object)))]
+async fn check_round(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+    Json(request): Json<CheckRound>,
+) -> AppResult<axum::Json<Value>> {
+    let row = contest_row(&state, id).await?;
+    let bank_ids: Vec<String> = serde_json::from_str(&row.bank_ids).map_err(AppError::internal)?;
+    let pool = pool_of(&state, &bank_ids).await?;
+    let settings_error = request.config.validate(request.kind).err();
+    let problems = check_blueprint(&request.config.blueprint, &pool);
+    Ok(axum::Json(json!({
+        "ok": settings_error.is_none() && problems.is_empty(),
+        "settings_error": settings_error,
+        "problems": problems,
+        "available": available_per_quota(&request.config.blueprint, &pool),
+    })))
+}
+
+/// The roster with join state, connection and tab-switch counts.
+#[utoipa::path(get, path = "/api/contests/{id}/participants", tag = "contests", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Object)))]
+async fn list_participants(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+    contest_row(&state, id).await?;
+    let snapshot = state.engine.contest(id).await?.snapshot(crate::contest::Viewer::Organizer).await?;
+    Ok(axum::Json(json!({"participants": snapshot["participants"]})))
+}
+
+/// A read-only token for the big screen of one contest.
+#[utoipa::path(post, path = "/api/contests/{id}/display-token", tag = "contests", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = TokenResponse)))]
+async fn display_token(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<TokenResponse>> {
+    contest_row(&state, id).await?;
+    let (iat, exp) = expiry(state.settings.display_token_ttl);
+    let token = sign(
+        &state,
+        &Claims {
+            sub: "display".into(),
+            role: Role::Display,
+            contest_id: Some(id),
+            participant_id: None,
+            sid: None,
+            iat,
+            exp,
+        },
+    )?;
+    Ok(axum::Json(TokenResponse { token, expires_at: exp }))
+}

@@ -1,0 +1,114 @@
+//! Running a contest and reading its results (organizer only).
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::extract::{Json, Organizer};
+use crate::contest::ControlAction;
+use crate::error::{AppError, AppResult};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(control))
+        .routes(routes!(results))
+        .routes(routes!(breakdown))
+        .routes(routes!(paper_audit))
+        .routes(routes!(list_adjustments, adjust))
+        .routes(routes!(rejections))
+}
+
+/// Every control button: start a round, next question, close, pause, resume, skip, end the round, finish.
+/// Returns the organizer snapshot after the action.
+#[utoipa::path(post, path = "/api/contests/{id}/control", tag = "control", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ControlAction,
+    responses((status = 200, body = Object),
+              (status = 409, description = "the action does not fit the contest's state", body = crate::error::ErrorBody),
+              (status = 422, description = "a blueprint cannot be filled; `details` names the quotas", body = crate::error::ErrorBody)))]
+async fn control(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+    Json(action): Json<ControlAction>,
+) -> AppResult<axum::Json<Value>> {
+    let handle = state.engine.contest(id).await?;
+    Ok(axum::Json(handle.control(action).await?))
+}
+
+/// Individual ranking (with the tie-break that decided each place) and unit standings.
+#[utoipa::path(get, path = "/api/contests/{id}/results", tag = "results", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = Object)))]
+async fn results(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+    Ok(axum::Json(state.engine.contest(id).await?.results().await?))
+}
+
+/// One participant's score explained: every scored question with response, points and bonus.
+#[utoipa::path(get, path = "/api/contests/{id}/participants/{pid}/breakdown", tag = "results",
+    security(("bearer" = [])), params(("id" = i64, Path), ("pid" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
+async fn breakdown(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path((id, pid)): Path<(i64, i64)>,
+) -> AppResult<axum::Json<Value>> {
+    Ok(axum::Json(state.engine.contest(id).await?.breakdown(pid).await?))
+}
+
+/// Audit one exam paper: the stored paper next to one regenerated from the contest seed.
+#[utoipa::path(get, path = "/api/contests/{id}/rounds/{rid}/papers/{pid}", tag = "results",
+    security(("bearer" = [])), params(("id" = i64, Path), ("rid" = i64, Path), ("pid" = i64, Path)),
+    responses((status = 200, description = "`{stored, regenerated, identical, seed, ...}`", body = Object)))]
+async fn paper_audit(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path((id, rid, pid)): Path<(i64, i64, i64)>,
+) -> AppResult<axum::Json<Value>> {
+    Ok(axum::Json(state.engine.contest(id).await?.paper(rid, pid).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AdjustRequest {
+    pub participant_id: i64,
+    /// Points to add (negative to subtract), in steps of 0.01.
+    pub delta: f64,
+    /// Required: why the score changes. Kept in the audit trail.
+    pub reason: String,
+}
+
+/// Adjust a participant's score. The reason is required and recorded.
+#[utoipa::path(post, path = "/api/contests/{id}/adjustments", tag = "results", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = AdjustRequest,
+    responses((status = 200, body = crate::store::AdjustmentRow), (status = 422, body = crate::error::ErrorBody)))]
+async fn adjust(
+    State(state): State<AppState>,
+    Organizer(claims): Organizer,
+    Path(id): Path<i64>,
+    Json(request): Json<AdjustRequest>,
+) -> AppResult<axum::Json<Value>> {
+    if !request.delta.is_finite() || request.delta.abs() > 100_000.0 || request.delta == 0.0 {
+        return Err(AppError::unprocessable("invalid_delta", "delta must be a non-zero number of points"));
+    }
+    let delta_centi = (request.delta * 100.0).round() as i64;
+    let handle = state.engine.contest(id).await?;
+    Ok(axum::Json(handle.adjust(request.participant_id, delta_centi, request.reason, claims.sub).await?))
+}
+
+/// The audit trail of score adjustments.
+#[utoipa::path(get, path = "/api/contests/{id}/adjustments", tag = "results", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = [crate::store::AdjustmentRow])))]
+async fn list_adjustments(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+    let rows = state.store.adjustments(id).await?;
+    Ok(axum::Json(json!(rows)))
+}
+
+/// Answers the server refused (late, after close, after submission), as recorded.
+#[utoipa::path(get, path = "/api/contests/{id}/rejections", tag = "results", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = [crate::store::RejectionRow])))]
+async fn rejections(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+    let rows = state.store.rejections(id).await?;
+    Ok(axum::Json(json!(rows)))
+}

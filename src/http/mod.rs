@@ -1,0 +1,130 @@
+//! The HTTP surface. Reading this file shows the whole API: each resource module contributes its routes, and
+//! the OpenAPI document is generated from the same handler annotations (utoipa), so it cannot drift.
+
+mod assets;
+mod banks;
+mod contests;
+mod control;
+pub mod extract;
+mod participant;
+mod ws;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::get;
+use tokio::sync::watch;
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::auth::Keys;
+use crate::config::Settings;
+use crate::contest::Engine;
+use crate::error::AppError;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub engine: Engine,
+    pub keys: Keys,
+    pub settings: Arc<Settings>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn new(store: Store, engine: Engine, keys: Keys, settings: Settings, shutdown: watch::Receiver<bool>) -> Self {
+        Self {
+            store,
+            engine,
+            keys,
+            settings: Arc::new(settings),
+            shutdown,
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "jingsai API",
+        description = "Contest server: banks, contests, rounds, answers. Live events go over WebSocket (/ws), \
+                       documented in docs/protocol.md."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The OpenAPI document of every HTTP endpoint.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router(1, 1).split_for_parts().1
+}
+
+/// Ordinary JSON endpoints get a small body limit; bank and roster uploads a larger one. Oversized bodies are
+/// refused with 413 and a JSON error before any handler runs.
+fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState> {
+    let uploads = OpenApiRouter::new()
+        .merge(banks::upload_router())
+        .merge(contests::upload_router())
+        .layer(DefaultBodyLimit::max(upload_limit));
+    let api = OpenApiRouter::new()
+        .merge(banks::router())
+        .merge(contests::router())
+        .merge(control::router())
+        .merge(participant::router())
+        .layer(DefaultBodyLimit::max(body_limit));
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(uploads).merge(api)
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) =
+        api_router(state.settings.max_body_bytes, state.settings.max_upload_bytes).split_for_parts();
+    let doc = Arc::new(doc);
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/ws", get(ws::upgrade))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(api)
+        .route("/api/{*rest}", axum::routing::any(no_such_endpoint))
+        .merge(assets::router())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .with_state(state)
+}
+
+async fn no_such_endpoint() -> AppError {
+    AppError::new(axum::http::StatusCode::NOT_FOUND, "no_such_endpoint", "no such API endpoint")
+}

@@ -1,0 +1,183 @@
+//! Participant endpoints: join, state, answers, exam papers, tab switches.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::contests::sign;
+use super::extract::{Json, Participant};
+use crate::auth::{Claims, Role, random_token};
+use crate::contest::{AnswerAck, AnswerInput, JoinMode, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::store::now_ms;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(join))
+        .routes(routes!(me))
+        .routes(routes!(answer))
+        .routes(routes!(exam_start))
+        .routes(routes!(exam_submit))
+        .routes(routes!(tab_switch))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct JoinRequest {
+    /// The contest's join code.
+    pub code: String,
+    /// Roster mode: the badge number (警号).
+    #[serde(default)]
+    pub badge: Option<String>,
+    /// Open mode: name and unit.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JoinResponse {
+    pub token: String,
+    pub expires_at: i64,
+    pub contest_id: i64,
+    pub participant_id: i64,
+    pub name: String,
+    pub unit: String,
+}
+
+/// Join a contest. A new login replaces the participant's previous session (its sockets are closed).
+#[utoipa::path(post, path = "/api/join", tag = "participant", request_body = JoinRequest,
+    responses((status = 200, body = JoinResponse),
+              (status = 404, description = "unknown code (`unknown_contest`) or badge (`unknown_badge`)", body = crate::error::ErrorBody)))]
+async fn join(State(state): State<AppState>, Json(request): Json<JoinRequest>) -> AppResult<axum::Json<JoinResponse>> {
+    let code = request.code.trim();
+    let contest = state.store.contest_by_code(code).await?.ok_or_else(|| {
+        AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "unknown_contest",
+            format!("no contest has the code {code}"),
+        )
+    })?;
+    if contest.state == "finished" {
+        return Err(AppError::conflict("contest_finished", "this contest has finished"));
+    }
+    let mode = JoinMode::parse(&contest.join_mode).unwrap_or(JoinMode::Roster);
+    let (participant_id, name, unit) = match mode {
+        JoinMode::Roster => {
+            let badge = request.badge.as_deref().map(str::trim).filter(|b| !b.is_empty()).ok_or_else(|| {
+                AppError::unprocessable("badge_required", "enter your badge number (警号)")
+            })?;
+            let p = state.store.participant_by_badge(contest.id, badge).await?.ok_or_else(|| {
+                AppError::new(
+                    axum::http::StatusCode::NOT_FOUND,
+                    "unknown_badge",
+                    format!("badge number {badge} is not on this contest's roster"),
+                )
+            })?;
+            (p.id, p.name, p.unit)
+        }
+        JoinMode::Open => {
+            let name = request.name.as_deref().map(str::trim).unwrap_or("");
+            let unit = request.unit.as_deref().map(str::trim).unwrap_or("");
+            if name.is_empty() || unit.is_empty() {
+                return Err(AppError::unprocessable("name_required", "enter your name and unit"));
+            }
+            if name.chars().count() > 64 || unit.chars().count() > 64 {
+                return Err(AppError::unprocessable("too_long", "name and unit are at most 64 characters"));
+            }
+            let id = state.store.add_open_participant(contest.id, name, unit).await?;
+            (id, name.to_string(), unit.to_string())
+        }
+    };
+    let session_id = random_token(16);
+    state.store.set_session(participant_id, &session_id, now_ms()).await?;
+    let now = now_ms() / 1000;
+    let exp = now + state.settings.participant_token_ttl.as_secs() as i64;
+    let token = sign(
+        &state,
+        &Claims {
+            sub: participant_id.to_string(),
+            role: Role::Participant,
+            contest_id: Some(contest.id),
+            participant_id: Some(participant_id),
+            sid: Some(session_id.clone()),
+            iat: now,
+            exp,
+        },
+    )?;
+    state.engine.contest(contest.id).await?.joined(participant_id, session_id).await;
+    Ok(axum::Json(JoinResponse {
+        token,
+        expires_at: exp,
+        contest_id: contest.id,
+        participant_id,
+        name,
+        unit,
+    }))
+}
+
+/// The participant's snapshot: contest, own score and rank, current question with own answer, exam paper.
+#[utoipa::path(get, path = "/api/me", tag = "participant", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 401, body = crate::error::ErrorBody)))]
+async fn me(State(state): State<AppState>, p: Participant) -> AppResult<axum::Json<Value>> {
+    let handle = state.engine.contest(p.contest_id).await?;
+    Ok(axum::Json(handle.snapshot(Viewer::Participant(p.who)).await?))
+}
+
+/// Answer a question (live round) or save an answer (exam paper). The reply comes only after the answer is
+/// committed to disk. Resending the same answer is harmless (`duplicate: true`).
+#[utoipa::path(post, path = "/api/answers", tag = "participant", security(("bearer" = [])),
+    request_body = AnswerInput,
+    responses((status = 200, body = AnswerAck),
+              (status = 409, description = "`answer_late`, `question_closed`, `deadline_passed`, `already_answered`...", body = crate::error::ErrorBody),
+              (status = 422, description = "`invalid_answer`", body = crate::error::ErrorBody)))]
+async fn answer(
+    State(state): State<AppState>,
+    p: Participant,
+    Json(input): Json<AnswerInput>,
+) -> AppResult<axum::Json<AnswerAck>> {
+    let handle = state.engine.contest(p.contest_id).await?;
+    Ok(axum::Json(handle.answer(p.who, input).await?))
+}
+
+/// Open the own paper of the running exam round (drawn on first call; the personal clock starts then).
+#[utoipa::path(post, path = "/api/exam/start", tag = "participant", security(("bearer" = [])),
+    responses((status = 200, description = "the paper without keys, saved answers and the deadline", body = Object)))]
+async fn exam_start(State(state): State<AppState>, p: Participant) -> AppResult<axum::Json<Value>> {
+    let handle = state.engine.contest(p.contest_id).await?;
+    Ok(axum::Json(handle.exam_start(p.who).await?))
+}
+
+/// Hand in the own paper. Papers are also handed in automatically at the deadline.
+#[utoipa::path(post, path = "/api/exam/submit", tag = "participant", security(("bearer" = [])),
+    responses((status = 200, body = Object)))]
+async fn exam_submit(State(state): State<AppState>, p: Participant) -> AppResult<axum::Json<Value>> {
+    let handle = state.engine.contest(p.contest_id).await?;
+    Ok(axum::Json(handle.exam_submit(p.who).await?))
+}
+
+/// Report that the participant left the page (switched tab or app). Counted and shown to the organizer.
+#[utoipa::path(post, path = "/api/tab-switch", tag = "participant", security(("bearer" = [])),
+    responses((status = 200, description = "`{tab_switches}`", body = Object)))]
+async fn tab_switch(State(state): State<AppState>, p: Participant) -> AppResult<axum::Json<Value>> {
+    let handle = state.engine.contest(p.contest_id).await?;
+    let count = handle.tab_switch(p.who).await?;
+    Ok(axum::Json(json!({"tab_switches": count})))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn join_request_accepts_both_modes() {
+        let roster: super::JoinRequest =
+            serde_json::from_str(r#"{"code":"123456","badge":"0001"}"#).expect("roster");
+        assert_eq!(roster.badge.as_deref(), Some("0001"));
+        let open: super::JoinRequest =
+            serde_json::from_str(r#"{"code":"123456","name":"A","unit":"B"}"#).expect("open");
+        assert!(open.badge.is_none());
+    }
+}

@@ -1,0 +1,13 @@
+//! jingsai: a self-hosted quiz and knowledge-contest server.
+
+pub mod auth;
+pub mod bank;
+pub mod config;
+pub mod contest;
+pub mod error;
+pub mod http;
+pub mod paper;
+pub mod realtime;
+pub mod scoring;
+pub mod server;
+pub mod store;

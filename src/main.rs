@@ -1,0 +1,199 @@
+//! The `jingsai` command: `serve` (the default) and bank tools.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use jingsai::config::Settings;
+
+#[derive(Parser)]
+#[command(name = "jingsai", version, about = "Self-hosted quiz and knowledge-contest server")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// Where the database and the token secret live.
+    #[arg(long, env = "JINGSAI_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// Serve options, also accepted without the `serve` word.
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Question bank tools.
+    Bank {
+        #[command(subcommand)]
+        command: BankCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on. Use 127.0.0.1:0 for a free port (the chosen address is printed).
+    #[arg(long, env = "JINGSAI_LISTEN", default_value = "0.0.0.0:8080")]
+    listen: String,
+    /// Banks imported on first start, when the database has none.
+    #[arg(long, env = "JINGSAI_BANKS_DIR", default_value = "question_banks")]
+    banks_dir: PathBuf,
+    /// Set the organizer `admin` password (otherwise one is generated on first start and printed once).
+    #[arg(long, env = "JINGSAI_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum BankCommand {
+    /// Validate bank files: prints a summary and exits 0, or prints `file:line: message` for every error and
+    /// exits 1.
+    Check { path: PathBuf },
+    /// Validate and import bank files into the database (all or nothing).
+    Import { path: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("JINGSAI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        None => runtime.block_on(serve(cli.data_dir, cli.serve)),
+        Some(Command::Serve(args)) => runtime.block_on(serve(cli.data_dir, args)),
+        Some(Command::Bank { command: BankCommand::Check { path } }) => return bank_check(&path),
+        Some(Command::Bank { command: BankCommand::Import { path } }) => runtime.block_on(bank_import(cli.data_dir, &path)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn bank_check(path: &std::path::Path) -> ExitCode {
+    match jingsai::bank::load_path(path) {
+        Ok(banks) => {
+            println!("{}", jingsai::bank::summary(&banks));
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for e in &errors {
+                println!("{e}");
+            }
+            eprintln!("{} error(s)", errors.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bank_import(data_dir: PathBuf, path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let banks = match jingsai::bank::load_path(path) {
+        Ok(banks) => banks,
+        Err(errors) => {
+            for e in &errors {
+                println!("{e}");
+            }
+            eprintln!("{} error(s); nothing was imported", errors.len());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    std::fs::create_dir_all(&data_dir)?;
+    let store = jingsai::store::Store::open(&data_dir.join("jingsai.db")).await?;
+    let count = store.import_banks(&banks).await?;
+    println!("imported {count} questions into {} bank(s)", banks.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut settings = Settings::new(data_dir);
+    settings.banks_dir = Some(args.banks_dir);
+    settings.admin_password = args.admin_password.filter(|p| !p.is_empty());
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let mut prepared = jingsai::server::prepare(settings.clone()).await?;
+    print_welcome(addr, &settings, &prepared.startup);
+    let startup = std::mem::take(&mut prepared.startup);
+    drop(startup);
+    prepared.serve(listener, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_welcome(addr: SocketAddr, settings: &Settings, startup: &jingsai::server::Startup) {
+    // The first line is machine-readable: tests and scripts read the bound address from it.
+    println!("jingsai listening on {addr}");
+    let port = addr.port();
+    let mut hosts = Vec::new();
+    if addr.ip().is_unspecified() {
+        hosts.push("127.0.0.1".to_string());
+        if let Ok(interfaces) = if_addrs::get_if_addrs() {
+            for iface in interfaces {
+                let ip = iface.ip();
+                if ip.is_ipv4() && !ip.is_loopback() {
+                    hosts.push(ip.to_string());
+                }
+            }
+        }
+    } else {
+        hosts.push(addr.ip().to_string());
+    }
+    println!();
+    for host in &hosts {
+        println!("  参赛 Participants   http://{host}:{port}/");
+        println!("  控制台 Console      http://{host}:{port}/console");
+        println!("  大屏 Big screen     http://{host}:{port}/screen");
+    }
+    println!("  API                http://{}:{port}/api/openapi.json", hosts[0]);
+    println!();
+    println!("  data dir: {}", settings.data_dir.display());
+    if startup.imported_questions > 0 {
+        println!("  imported {} questions from the shipped banks", startup.imported_questions);
+    }
+    if startup.resumed_contests > 0 {
+        println!("  resumed {} running contest(s)", startup.resumed_contests);
+    }
+    match &startup.generated_admin_password {
+        Some(password) => {
+            println!("  organizer login: user `admin`, password `{password}`");
+            println!("  (shown only this once; set JINGSAI_ADMIN_PASSWORD to choose your own)");
+        }
+        None => println!("  organizer login: user `admin`"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,94 @@
+//! Starting the server: open the store, do the first-start work, bring running contests back, serve.
+//! Tests call [`start`] with a listener bound to `127.0.0.1:0`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::auth::{Keys, hash_password, random_token};
+use crate::config::Settings;
+use crate::contest::Engine;
+use crate::http::{AppState, router};
+use crate::store::Store;
+
+/// What the first start did, for the caller to print.
+#[derive(Debug, Default)]
+pub struct Startup {
+    /// The generated `admin` password: shown once, never stored in clear.
+    pub generated_admin_password: Option<String>,
+    pub imported_questions: usize,
+    pub resumed_contests: usize,
+}
+
+/// A prepared server: state plus what startup did.
+pub struct Prepared {
+    pub state: AppState,
+    pub startup: Startup,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let store = Store::open(&settings.database_path()).await?;
+    let keys = Keys::load_or_create(&settings.data_dir)?;
+    let mut startup = Startup::default();
+
+    if let Some(dir) = &settings.banks_dir
+        && store.bank_count().await? == 0
+        && dir.exists()
+    {
+        let banks = crate::bank::load_path(dir).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("the shipped banks have errors:\n{}", lines.join("\n"))
+        })?;
+        startup.imported_questions = store.import_banks(&banks).await?;
+    }
+
+    if let Some(password) = &settings.admin_password {
+        store.upsert_user("admin", &hash_password(password)?).await?;
+    } else if store.user_count().await? == 0 {
+        let password = random_token(12);
+        store.upsert_user("admin", &hash_password(&password)?).await?;
+        startup.generated_admin_password = Some(password);
+    }
+
+    let engine = Engine::new(store.clone());
+    startup.resumed_contests = engine.resume_running().await?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let state = AppState::new(store, engine, keys, settings, shutdown_rx);
+    Ok(Prepared {
+        state,
+        startup,
+        shutdown_tx,
+    })
+}
+
+impl Prepared {
+    /// Serve until `shutdown` resolves; then close open WebSockets and finish in-flight requests.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let app = router(self.state.clone());
+        let shutdown_tx = self.shutdown_tx;
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // WebSocket tasks watch this and end their streams, or graceful shutdown would wait forever.
+                let _ = shutdown_tx.send(true);
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Convenience for tests and embedding: prepare and serve on `listener` in a background task.
+pub async fn start(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<(Startup, tokio::task::JoinHandle<anyhow::Result<()>>)> {
+    let mut prepared = prepare(settings).await?;
+    let startup = std::mem::take(&mut prepared.startup);
+    let handle = tokio::spawn(prepared.serve(listener, shutdown));
+    Ok((startup, handle))
+}

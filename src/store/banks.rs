@@ -1,0 +1,216 @@
+//! Banks, questions and organizer accounts.
+
+use sqlx::Row;
+
+use super::{BankRow, QuestionRow, Store, UserRow, now_ms};
+use crate::bank::{Bank, Question, QuestionType};
+
+/// Filters of the question browser. All are optional and combine with AND.
+#[derive(Debug, Default, Clone)]
+pub struct QuestionFilter {
+    pub bank_id: Option<String>,
+    pub category: Option<String>,
+    pub qtype: Option<QuestionType>,
+    pub difficulty: Option<u8>,
+    pub text: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl QuestionRow {
+    pub fn into_question(self) -> anyhow::Result<(i64, Question)> {
+        let qtype = QuestionType::parse(&self.qtype)
+            .ok_or_else(|| anyhow::anyhow!("question {} has unknown type {}", self.uid, self.qtype))?;
+        Ok((
+            self.uid,
+            Question {
+                bank_id: self.bank_id,
+                id: self.qid,
+                qtype,
+                category: self.category,
+                difficulty: u8::try_from(self.difficulty).unwrap_or(1),
+                points: self.points.and_then(|p| u32::try_from(p).ok()),
+                tags: serde_json::from_str(&self.tags)?,
+                stem: self.stem,
+                options: serde_json::from_str(&self.options)?,
+                key: serde_json::from_str(&self.answer_key)?,
+                explanation: self.explanation,
+                source: self.source,
+            },
+        ))
+    }
+}
+
+const QUESTION_COLUMNS: &str = "uid, bank_id, qid, qtype, category, difficulty, points, tags, stem, \
+     options, answer_key, explanation, source";
+
+impl Store {
+    /// Import validated banks in one transaction: all of them or none.
+    /// Questions are upserted by (bank, id), so re-importing an edited bank keeps question uids stable.
+    pub async fn import_banks(&self, banks: &[Bank]) -> anyhow::Result<usize> {
+        let mut tx = self.begin_write().await?;
+        let now = now_ms();
+        let mut count = 0;
+        for bank in banks {
+            sqlx::query(
+                "INSERT INTO banks (id, title, language, imported_at) VALUES (?, ?, ?, ?)
+                 ON CONFLICT(id) DO UPDATE SET title = excluded.title, language = excluded.language,
+                 imported_at = excluded.imported_at",
+            )
+            .bind(&bank.id)
+            .bind(&bank.title)
+            .bind(&bank.language)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for q in &bank.questions {
+                sqlx::query(
+                    "INSERT INTO questions (bank_id, qid, qtype, category, difficulty, points, tags, stem,
+                        options, answer_key, explanation, source)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     ON CONFLICT(bank_id, qid) DO UPDATE SET qtype = excluded.qtype,
+                        category = excluded.category, difficulty = excluded.difficulty,
+                        points = excluded.points, tags = excluded.tags, stem = excluded.stem,
+                        options = excluded.options, answer_key = excluded.answer_key,
+                        explanation = excluded.explanation, source = excluded.source",
+                )
+                .bind(&bank.id)
+                .bind(&q.id)
+                .bind(q.qtype.as_str())
+                .bind(&q.category)
+                .bind(i64::from(q.difficulty))
+                .bind(q.points.map(i64::from))
+                .bind(serde_json::to_string(&q.tags)?)
+                .bind(&q.stem)
+                .bind(serde_json::to_string(&q.options)?)
+                .bind(serde_json::to_string(&q.key)?)
+                .bind(&q.explanation)
+                .bind(&q.source)
+                .execute(&mut *tx)
+                .await?;
+                count += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+
+    pub async fn list_banks(&self) -> sqlx::Result<Vec<BankRow>> {
+        sqlx::query_as(
+            "SELECT b.id, b.title, b.language, b.imported_at,
+                    (SELECT COUNT(*) FROM questions q WHERE q.bank_id = b.id) AS question_count
+             FROM banks b ORDER BY b.id",
+        )
+        .fetch_all(self.reader())
+        .await
+    }
+
+    pub async fn bank_count(&self) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM banks")
+            .fetch_one(self.reader())
+            .await
+    }
+
+    /// Every question of the given banks, ordered by uid.
+    pub async fn questions_of_banks(&self, bank_ids: &[String]) -> anyhow::Result<Vec<(i64, Question)>> {
+        let mut out = Vec::new();
+        for bank_id in bank_ids {
+            let sql = format!("SELECT {QUESTION_COLUMNS} FROM questions WHERE bank_id = ? ORDER BY uid");
+            let rows: Vec<QuestionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(bank_id)
+                .fetch_all(self.reader())
+                .await?;
+            for row in rows {
+                out.push(row.into_question()?);
+            }
+        }
+        out.sort_by_key(|(uid, _)| *uid);
+        Ok(out)
+    }
+
+    pub async fn question(&self, uid: i64) -> anyhow::Result<Option<(i64, Question)>> {
+        let sql = format!("SELECT {QUESTION_COLUMNS} FROM questions WHERE uid = ?");
+        let row: Option<QuestionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(uid)
+            .fetch_optional(self.reader())
+            .await?;
+        row.map(QuestionRow::into_question).transpose()
+    }
+
+    /// The question browser: filtered page plus the total match count.
+    pub async fn search_questions(
+        &self,
+        filter: &QuestionFilter,
+    ) -> anyhow::Result<(i64, Vec<(i64, Question)>)> {
+        let category_like = filter
+            .category
+            .as_ref()
+            .map(|c| format!("{}/%", c.trim_end_matches('/')));
+        let text_like = filter.text.as_ref().map(|t| format!("%{t}%"));
+        let where_clause = "WHERE (?1 IS NULL OR bank_id = ?1)
+              AND (?2 IS NULL OR category = ?2 OR category LIKE ?3)
+              AND (?4 IS NULL OR qtype = ?4)
+              AND (?5 IS NULL OR difficulty = ?5)
+              AND (?6 IS NULL OR stem LIKE ?6 OR qid LIKE ?6 OR tags LIKE ?6)";
+        let category = filter.category.as_ref().map(|c| c.trim_end_matches('/').to_string());
+        let qtype = filter.qtype.map(|t| t.as_str());
+        let difficulty = filter.difficulty.map(i64::from);
+        let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM questions {where_clause}"
+        )))
+        .bind(&filter.bank_id)
+        .bind(&category)
+        .bind(&category_like)
+        .bind(qtype)
+        .bind(difficulty)
+        .bind(&text_like)
+        .fetch_one(self.reader())
+        .await?
+        .try_get(0)?;
+        let rows: Vec<QuestionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUESTION_COLUMNS} FROM questions {where_clause} ORDER BY uid LIMIT ?7 OFFSET ?8"
+        )))
+        .bind(&filter.bank_id)
+        .bind(&category)
+        .bind(&category_like)
+        .bind(qtype)
+        .bind(difficulty)
+        .bind(&text_like)
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(self.reader())
+        .await?;
+        let questions = rows
+            .into_iter()
+            .map(QuestionRow::into_question)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok((total, questions))
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> sqlx::Result<Option<UserRow>> {
+        sqlx::query_as("SELECT id, username, password_hash FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(self.reader())
+            .await
+    }
+
+    pub async fn user_count(&self) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.reader())
+            .await
+    }
+
+    /// Create or replace an organizer account's password.
+    pub async fn upsert_user(&self, username: &str, password_hash: &str) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)
+             ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash",
+        )
+        .bind(username)
+        .bind(password_hash)
+        .bind(now_ms())
+        .execute(self.writer_pool())
+        .await?;
+        Ok(())
+    }
+}
