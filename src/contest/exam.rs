@@ -20,8 +20,8 @@ impl Actor {
         round.started_at = Some(now);
         round.ends_at = round
             .config
-            .window_minutes
-            .map(|m| now + i64::from(m) * 60_000);
+            .window_seconds
+            .map(|w| now + i64::from(w) * 1000);
         self.store
             .set_round_state(round.id, "running", Some(now), round.ends_at, None)
             .await?;
@@ -58,7 +58,7 @@ impl Actor {
                 return Err(AppError::conflict("deadline_passed", "the exam window has closed"));
             }
             let paper = self.draw_for(r, pid)?;
-            let limit = i64::from(round.config.time_limit_minutes) * 60_000;
+            let limit = i64::from(round.config.time_limit_seconds) * 1000;
             let deadline_at = round.ends_at.map_or(now + limit, |end| end.min(now + limit));
             let row = PaperRow {
                 round_id: round.id,
@@ -99,15 +99,15 @@ impl Actor {
             .papers
             .get(&pid)
             .ok_or_else(|| AppError::conflict("paper_not_started", "open the paper before answering"))?;
-        if paper.submitted_at.is_some() {
-            return Err(AppError::conflict("paper_submitted", "this paper has already been submitted"));
-        }
         let grace = i64::from(round.config.grace_ms);
         if now > paper.deadline_at + grace {
             return Err(AppError::conflict(
                 "deadline_passed",
                 format!("the time for this paper ran out {} ms ago", now - paper.deadline_at),
             ));
+        }
+        if paper.submitted_at.is_some() {
+            return Err(AppError::conflict("paper_submitted", "this paper has already been submitted"));
         }
         let item = paper
             .paper

@@ -88,12 +88,13 @@ pub struct RoundConfig {
     /// Live: close a question as soon as every joined participant has answered.
     #[serde(default = "yes")]
     pub close_when_all_answered: bool,
-    /// Exam: minutes each participant has from the moment they open the paper.
-    #[serde(default = "default_time_limit_minutes")]
-    pub time_limit_minutes: u32,
-    /// Exam: minutes the round stays open after it starts; `None` keeps it open until the organizer ends it.
+    /// Exam: seconds each participant has from the moment they open the paper.
+    #[serde(default = "default_time_limit_seconds")]
+    pub time_limit_seconds: u32,
+    /// Exam: seconds the round stays open after it starts; `None` keeps it open until the organizer ends it.
+    /// A paper's deadline is its start plus the time limit, clipped by the window.
     #[serde(default)]
-    pub window_minutes: Option<u32>,
+    pub window_seconds: Option<u32>,
 }
 
 fn default_question_seconds() -> u32 {
@@ -102,8 +103,8 @@ fn default_question_seconds() -> u32 {
 fn default_grace_ms() -> u32 {
     500
 }
-fn default_time_limit_minutes() -> u32 {
-    30
+fn default_time_limit_seconds() -> u32 {
+    30 * 60
 }
 fn yes() -> bool {
     true
@@ -122,8 +123,11 @@ impl RoundConfig {
             RoundKind::Live if !(3..=3600).contains(&self.question_seconds) => {
                 Err("question_seconds must be between 3 and 3600".into())
             }
-            RoundKind::Exam if !(1..=1440).contains(&self.time_limit_minutes) => {
-                Err("time_limit_minutes must be between 1 and 1440".into())
+            RoundKind::Exam if !(5..=86_400).contains(&self.time_limit_seconds) => {
+                Err("time_limit_seconds must be between 5 and 86400".into())
+            }
+            RoundKind::Exam if self.window_seconds.is_some_and(|w| !(5..=7 * 86_400).contains(&w)) => {
+                Err("window_seconds must be between 5 and 604800".into())
             }
             _ if self.grace_ms > 10_000 => Err("grace_ms must be at most 10000".into()),
             _ => Ok(()),

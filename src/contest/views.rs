@@ -38,21 +38,27 @@ fn question_body(question: &Question, option_order: &[usize], points_centi: i64)
     })
 }
 
+/// Original option indices as the sorted display positions the viewer saw.
+fn to_display(original: &[usize], option_order: &[usize]) -> Vec<usize> {
+    let mut display: Vec<usize> = original
+        .iter()
+        .filter_map(|k| {
+            if option_order.is_empty() {
+                Some(*k)
+            } else {
+                option_order.iter().position(|o| o == k)
+            }
+        })
+        .collect();
+    display.sort_unstable();
+    display
+}
+
 /// The key in the viewer's display order.
 fn key_view(question: &Question, option_order: &[usize]) -> Value {
     match &question.key {
         AnswerKey::Choice(correct) => {
-            let display: Vec<usize> = correct
-                .iter()
-                .filter_map(|k| {
-                    if option_order.is_empty() {
-                        Some(*k)
-                    } else {
-                        option_order.iter().position(|o| o == k)
-                    }
-                })
-                .collect();
-            json!({"choice": display})
+            json!({"choice": to_display(correct, option_order)})
         }
         AnswerKey::Blanks(blanks) => json!({"blanks": blanks}),
     }
@@ -62,17 +68,7 @@ fn key_view(question: &Question, option_order: &[usize]) -> Value {
 fn response_view(response: &Response, option_order: &[usize]) -> Value {
     match response {
         Response::Choice(picked) => {
-            let display: Vec<usize> = picked
-                .iter()
-                .filter_map(|k| {
-                    if option_order.is_empty() {
-                        Some(*k)
-                    } else {
-                        option_order.iter().position(|o| o == k)
-                    }
-                })
-                .collect();
-            json!({"choice": display})
+            json!({"choice": to_display(picked, option_order)})
         }
         Response::Blanks(blanks) => json!({"blanks": blanks}),
     }
@@ -95,7 +91,8 @@ impl Actor {
                 _ => round.config.blueprint.total(),
             },
             "question_seconds": round.config.question_seconds,
-            "time_limit_minutes": round.config.time_limit_minutes,
+            "time_limit_seconds": round.config.time_limit_seconds,
+            "window_seconds": round.config.window_seconds,
             "grace_ms": round.config.grace_ms,
         })
     }
