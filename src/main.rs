@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use jingsai::config::Settings;
 
 #[derive(Parser)]
-#[command(name = "jingsai", version, about = "Self-hosted quiz and knowledge-contest server")]
+#[command(
+    name = "jingsai",
+    version,
+    about = "Self-hosted quiz and knowledge-contest server"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// Where the database and the token secret live.
@@ -73,8 +77,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => runtime.block_on(serve(cli.data_dir, cli.serve)),
         Some(Command::Serve(args)) => runtime.block_on(serve(cli.data_dir, args)),
-        Some(Command::Bank { command: BankCommand::Check { path } }) => return bank_check(&path),
-        Some(Command::Bank { command: BankCommand::Import { path } }) => runtime.block_on(bank_import(cli.data_dir, &path)),
+        Some(Command::Bank {
+            command: BankCommand::Check { path },
+        }) => return bank_check(&path),
+        Some(Command::Bank {
+            command: BankCommand::Import { path },
+        }) => runtime.block_on(bank_import(cli.data_dir, &path)),
     };
     match result {
         Ok(code) => code,
@@ -163,7 +171,10 @@ fn print_welcome(addr: SocketAddr, settings: &Settings, startup: &jingsai::serve
     println!();
     println!("  data dir: {}", settings.data_dir.display());
     if startup.imported_questions > 0 {
-        println!("  imported {} questions from the shipped banks", startup.imported_questions);
+        println!(
+            "  imported {} questions from the shipped banks",
+            startup.imported_questions
+        );
     }
     if startup.resumed_contests > 0 {
         println!("  resumed {} running contest(s)", startup.resumed_contests);

@@ -140,11 +140,7 @@ fn yes() -> bool {
 fn qtype_schema() -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
     ObjectBuilder::new()
-        .schema_type(
-            [Type::String, Type::Null]
-                .into_iter()
-                .collect::<SchemaType>(),
-        )
+        .schema_type([Type::String, Type::Null].into_iter().collect::<SchemaType>())
         .enum_values(Some(QuestionType::ALL.map(QuestionType::as_str)))
         .description(Some("Question type; absent or null = any type."))
         .build()

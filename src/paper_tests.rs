@@ -19,12 +19,7 @@ fn pq(uid: i64, qtype: QuestionType, category: &str, difficulty: u8) -> PoolQues
     }
 }
 
-fn quota(
-    category: Option<&str>,
-    difficulty: Option<u8>,
-    qtype: Option<QuestionType>,
-    count: usize,
-) -> Quota {
+fn quota(category: Option<&str>, difficulty: Option<u8>, qtype: Option<QuestionType>, count: usize) -> Quota {
     Quota {
         category: category.map(str::to_owned),
         difficulty,
@@ -90,10 +85,7 @@ fn golden_seed_derivation() {
 fn xoshiro_matches_published_vector() {
     let mut rng = PaperRng { s: [1, 2, 3, 4] };
     let outputs: Vec<u64> = (0..4).map(|_| rng.next_u64()).collect();
-    assert_eq!(
-        outputs,
-        [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240]
-    );
+    assert_eq!(outputs, [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240]);
 }
 
 #[test]
@@ -251,12 +243,7 @@ fn unshuffled_paper_keeps_quota_order_and_ascending_uids() {
     assert!(uids[..5].iter().all(|u| u % 2 == 1));
     assert!(uids[5..].iter().all(|u| u % 2 == 0));
     assert!(uids[..5].is_sorted() && uids[5..].is_sorted());
-    assert!(
-        paper
-            .items
-            .iter()
-            .all(|i| i.option_order == vec![0, 1, 2, 3])
-    );
+    assert!(paper.items.iter().all(|i| i.option_order == vec![0, 1, 2, 3]));
 }
 
 #[test]
@@ -304,8 +291,7 @@ fn seen_questions_are_topped_up_only_when_the_bank_runs_out() {
 #[test]
 fn a_paper_serializes_as_documented() {
     let bp: Blueprint =
-        serde_json::from_str(r#"{"quotas":[{"category":"党史","type":"true_false","count":2}]}"#)
-            .unwrap();
+        serde_json::from_str(r#"{"quotas":[{"category":"党史","type":"true_false","count":2}]}"#).unwrap();
     assert!(bp.shuffle_questions && bp.shuffle_options);
     assert_eq!(
         bp.quotas[0],
@@ -341,13 +327,8 @@ fn participants_get_different_papers() {
         };
         let papers: HashSet<Vec<i64>> = (1..=117)
             .map(|p| {
-                let paper = draw_paper(
-                    &mut PaperRng::for_paper(2024, 1, p),
-                    &bp,
-                    &pool,
-                    &none_seen(),
-                )
-                .unwrap();
+                let paper =
+                    draw_paper(&mut PaperRng::for_paper(2024, 1, p), &bp, &pool, &none_seen()).unwrap();
                 paper.items.iter().map(|i| i.uid).collect()
             })
             .collect();
@@ -361,8 +342,7 @@ fn every_question_can_be_drawn() {
     let bp = blueprint(vec![quota(None, None, None, 10)]);
     let mut hits = BTreeMap::new();
     for p in 0..200 {
-        let paper =
-            draw_paper(&mut PaperRng::for_paper(1, 1, p), &bp, &pool, &none_seen()).unwrap();
+        let paper = draw_paper(&mut PaperRng::for_paper(1, 1, p), &bp, &pool, &none_seen()).unwrap();
         for item in paper.items {
             *hits.entry(item.uid).or_insert(0) += 1;
         }
@@ -408,9 +388,7 @@ fn cells(family: usize) -> Vec<Quota> {
         0 => (1..=3)
             .flat_map(|d| ["a", "b"].map(|c| quota(Some(c), Some(d), None, 0)))
             .collect(),
-        1 => QuestionType::ALL
-            .map(|t| quota(None, None, Some(t), 0))
-            .to_vec(),
+        1 => QuestionType::ALL.map(|t| quota(None, None, Some(t), 0)).to_vec(),
         2 => ["a/x", "a/y", "b"]
             .map(|c| quota(Some(c), None, None, 0))
             .to_vec(),
@@ -427,24 +405,22 @@ fn arb_case() -> impl Strategy<Value = (Vec<PoolQuestion>, Blueprint)> {
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(
-            |(pool, family, picks, shuffle_questions, shuffle_options)| {
-                let mut quotas = Vec::new();
-                for (mut cell, (take, fraction)) in cells(family).into_iter().zip(picks) {
-                    let available = pool.iter().filter(|q| cell.matches(q)).count();
-                    if take && available > 0 {
-                        cell.count = 1 + (fraction * available as f64) as usize % available;
-                        quotas.push(cell);
-                    }
+        .prop_map(|(pool, family, picks, shuffle_questions, shuffle_options)| {
+            let mut quotas = Vec::new();
+            for (mut cell, (take, fraction)) in cells(family).into_iter().zip(picks) {
+                let available = pool.iter().filter(|q| cell.matches(q)).count();
+                if take && available > 0 {
+                    cell.count = 1 + (fraction * available as f64) as usize % available;
+                    quotas.push(cell);
                 }
-                let bp = Blueprint {
-                    quotas,
-                    shuffle_questions,
-                    shuffle_options,
-                };
-                (pool, bp)
-            },
-        )
+            }
+            let bp = Blueprint {
+                quotas,
+                shuffle_questions,
+                shuffle_options,
+            };
+            (pool, bp)
+        })
         .prop_filter("blueprint has quotas", |(_, bp)| !bp.quotas.is_empty())
 }
 

@@ -125,10 +125,7 @@ fn sorted_set(indices: &[usize]) -> Vec<usize> {
 
 fn blank_matches(alternatives: &[String], answer: &str) -> bool {
     let answer = normalize_blank(answer);
-    !answer.is_empty()
-        && alternatives
-            .iter()
-            .any(|alt| normalize_blank(alt) == answer)
+    !answer.is_empty() && alternatives.iter().any(|alt| normalize_blank(alt) == answer)
 }
 
 /// Fully correct: the same set of options as the key (order and repeats ignored), or every blank matching one
@@ -166,9 +163,7 @@ fn fits(question: &Question, response: &Response) -> bool {
         (true, AnswerKey::Choice(_), Response::Choice(picked)) => {
             picked.iter().all(|&i| i < question.options.len())
         }
-        (false, AnswerKey::Blanks(blanks), Response::Blanks(answers)) => {
-            blanks.len() == answers.len()
-        }
+        (false, AnswerKey::Blanks(blanks), Response::Blanks(answers)) => blanks.len() == answers.len(),
         _ => false,
     }
 }
@@ -186,9 +181,7 @@ fn partial_fraction(question: &Question, response: &Response) -> Option<(i64, i6
             }
             (picked.len(), key.len())
         }
-        (QuestionType::Fill, AnswerKey::Blanks(blanks), Response::Blanks(answers))
-            if blanks.len() > 1 =>
-        {
+        (QuestionType::Fill, AnswerKey::Blanks(blanks), Response::Blanks(answers)) if blanks.len() > 1 => {
             let right = blanks
                 .iter()
                 .zip(answers)
@@ -217,11 +210,9 @@ fn speed_bonus_centi(
         return 0;
     }
     let n = questions_in_round.max(1) as i64;
-    let remaining_ms =
-        (timing.limit_ms.saturating_sub(timing.elapsed_ms)).clamp(0, timing.limit_ms);
-    let bonus = (points_centi as f64 * weight * remaining_ms as f64
-        / (timing.limit_ms as f64 * n as f64))
-        .floor();
+    let remaining_ms = (timing.limit_ms.saturating_sub(timing.elapsed_ms)).clamp(0, timing.limit_ms);
+    let bonus =
+        (points_centi as f64 * weight * remaining_ms as f64 / (timing.limit_ms as f64 * n as f64)).floor();
     // Guard against float rounding: never more than half a question's points spread over the round.
     (bonus as i64).clamp(0, points_centi / (2 * n))
 }
@@ -257,9 +248,7 @@ pub fn score_response(
     }
     let points = rules.points_centi(question);
     if is_correct(&question.key, response) {
-        let bonus_centi = timing.map_or(0, |t| {
-            speed_bonus_centi(points, t, questions_in_round, rules)
-        });
+        let bonus_centi = timing.map_or(0, |t| speed_bonus_centi(points, t, questions_in_round, rules));
         return Scored {
             correct: true,
             points_centi: points,
@@ -314,10 +303,7 @@ fn compare(a: &Standing, b: &Standing) -> (Ordering, TieBreak) {
     let steps = [
         (b.score_centi.cmp(&a.score_centi), TieBreak::Score),
         (b.correct.cmp(&a.correct), TieBreak::CorrectCount),
-        (
-            a.answer_time_ms.cmp(&b.answer_time_ms),
-            TieBreak::AnswerTime,
-        ),
+        (a.answer_time_ms.cmp(&b.answer_time_ms), TieBreak::AnswerTime),
         (finish(a).cmp(&finish(b)), TieBreak::FinishTime),
     ];
     steps
@@ -330,11 +316,7 @@ fn compare(a: &Standing, b: &Standing) -> (Ordering, TieBreak) {
 /// participant_id asc only for a stable listing order (not a tie-break: fully equal entries share a rank,
 /// standard competition ranking 1,2,2,4, decided_by = Tied).
 pub fn rank(mut standings: Vec<Standing>) -> Vec<Ranked> {
-    standings.sort_by(|a, b| {
-        compare(a, b)
-            .0
-            .then(a.participant_id.cmp(&b.participant_id))
-    });
+    standings.sort_by(|a, b| compare(a, b).0.then(a.participant_id.cmp(&b.participant_id)));
     let mut ranked: Vec<Ranked> = Vec::with_capacity(standings.len());
     for (position, standing) in standings.into_iter().enumerate() {
         let place = u32::try_from(position + 1).unwrap_or(u32::MAX);
@@ -394,11 +376,7 @@ pub fn unit_standings(members: &[(String, i64)], mode: UnitScoring) -> Vec<UnitS
             UnitStanding {
                 unit: unit.to_owned(),
                 members: count,
-                score_centi: i64::try_from(score).unwrap_or(if score < 0 {
-                    i64::MIN
-                } else {
-                    i64::MAX
-                }),
+                score_centi: i64::try_from(score).unwrap_or(if score < 0 { i64::MIN } else { i64::MAX }),
                 rank: 0,
             }
         })

@@ -82,12 +82,7 @@ fn rules_default_and_validate() {
     let r: ScoringRules = serde_json::from_str("{}").unwrap();
     assert_eq!(r, ScoringRules::default());
     assert_eq!(
-        (
-            r.default_points,
-            r.speed_bonus,
-            r.partial_credit,
-            r.wrong_penalty
-        ),
+        (r.default_points, r.speed_bonus, r.partial_credit, r.wrong_penalty),
         (10, 0.0, false, 0)
     );
     assert!(r.validate().is_ok());
@@ -131,10 +126,7 @@ fn single_choice() {
         score(&single(Some(7)), &choice(&[2]), &rules()),
         scored(true, 700, 0)
     );
-    assert_eq!(
-        score(&single(None), &choice(&[1]), &rules()),
-        scored(false, 0, 0)
-    );
+    assert_eq!(score(&single(None), &choice(&[1]), &rules()), scored(false, 0, 0));
     assert_eq!(
         score(&single(None), &choice(&[1, 2]), &rules()),
         scored(false, 0, 0)
@@ -152,14 +144,8 @@ fn true_false_questions() {
         score(&true_false(), &choice(&[1]), &rules()),
         scored(true, 1000, 0)
     );
-    assert_eq!(
-        score(&true_false(), &choice(&[0]), &rules()),
-        scored(false, 0, 0)
-    );
-    assert_eq!(
-        score(&true_false(), &choice(&[2]), &rules()),
-        scored(false, 0, 0)
-    );
+    assert_eq!(score(&true_false(), &choice(&[0]), &rules()), scored(false, 0, 0));
+    assert_eq!(score(&true_false(), &choice(&[2]), &rules()), scored(false, 0, 0));
 }
 
 #[test]
@@ -193,38 +179,21 @@ fn multiple_all_or_nothing_and_partial() {
     let q = multiple();
     let partial = rules_with(0.0, true, 2);
     let strict = rules_with(0.0, false, 2);
-    assert_eq!(
-        score(&q, &choice(&[0, 2, 3]), &strict),
-        scored(true, 600, 0)
-    );
-    assert_eq!(
-        score(&q, &choice(&[3, 0, 2]), &strict),
-        scored(true, 600, 0)
-    );
+    assert_eq!(score(&q, &choice(&[0, 2, 3]), &strict), scored(true, 600, 0));
+    assert_eq!(score(&q, &choice(&[3, 0, 2]), &strict), scored(true, 600, 0));
     assert_eq!(score(&q, &choice(&[0, 2]), &strict), scored(false, -200, 0));
     // Partial: 2 of 3 correct, none wrong => 600 * 2 / 3 = 400; 1 of 3 => 200. No penalty.
     assert_eq!(score(&q, &choice(&[0, 2]), &partial), scored(false, 400, 0));
     assert_eq!(score(&q, &choice(&[3]), &partial), scored(false, 200, 0));
     // A wrong pick voids partial credit and draws the penalty.
-    assert_eq!(
-        score(&q, &choice(&[0, 1]), &partial),
-        scored(false, -200, 0)
-    );
+    assert_eq!(score(&q, &choice(&[0, 1]), &partial), scored(false, -200, 0));
     assert_eq!(
         score(&q, &choice(&[0, 1, 2, 3]), &partial),
         scored(false, -200, 0)
     );
-    assert_eq!(
-        score(&q, &choice(&[0, 2, 3]), &partial),
-        scored(true, 600, 0)
-    );
+    assert_eq!(score(&q, &choice(&[0, 2, 3]), &partial), scored(true, 600, 0));
     // Floor: 10 points, 1 of 3 => 333.33 -> 333.
-    let ten = question(
-        QuestionType::Multiple,
-        4,
-        AnswerKey::Choice(vec![0, 1, 2]),
-        None,
-    );
+    let ten = question(QuestionType::Multiple, 4, AnswerKey::Choice(vec![0, 1, 2]), None);
     assert_eq!(score(&ten, &choice(&[1]), &partial), scored(false, 333, 0));
     // Partial credit is for multiple choice only.
     let single_partial = score(&single(None), &choice(&[1]), &partial);
@@ -234,16 +203,9 @@ fn multiple_all_or_nothing_and_partial() {
 #[test]
 fn missing_answers_draw_no_penalty() {
     let penalty = rules_with(0.0, false, 5);
+    assert_eq!(score(&single(None), &choice(&[]), &penalty), scored(false, 0, 0));
     assert_eq!(
-        score(&single(None), &choice(&[]), &penalty),
-        scored(false, 0, 0)
-    );
-    assert_eq!(
-        score(
-            &fill(&[&["a"], &["b"]]),
-            &blanks(&["", " \u{3000}"]),
-            &penalty
-        ),
+        score(&fill(&[&["a"], &["b"]]), &blanks(&["", " \u{3000}"]), &penalty),
         scored(false, 0, 0)
     );
     assert_eq!(
@@ -274,14 +236,8 @@ fn fill_blanks_with_variants_and_alternatives() {
         score(&q, &blanks(&["中国 共产党", "１９２１"]), &r),
         scored(true, 1000, 0)
     );
-    assert_eq!(
-        score(&q, &blanks(&["中共", " 1921 "]), &r),
-        scored(true, 1000, 0)
-    );
-    assert_eq!(
-        score(&q, &blanks(&["中共", "1922"]), &r),
-        scored(false, 0, 0)
-    );
+    assert_eq!(score(&q, &blanks(&["中共", " 1921 "]), &r), scored(true, 1000, 0));
+    assert_eq!(score(&q, &blanks(&["中共", "1922"]), &r), scored(false, 0, 0));
     let en = fill(&[&["Shanghai"]]);
     assert_eq!(
         score(&en, &blanks(&["ＳＨＡＮＧ　ｈａｉ"]), &r),
@@ -307,12 +263,7 @@ fn fill_blanks_with_variants_and_alternatives() {
 fn speed_bonus_boundaries() {
     let q = single(None); // 1000 centi
     let r = rules_with(0.5, false, 0);
-    let t = |elapsed_ms, limit_ms| {
-        Some(Timing {
-            elapsed_ms,
-            limit_ms,
-        })
-    };
+    let t = |elapsed_ms, limit_ms| Some(Timing { elapsed_ms, limit_ms });
     let bonus = |timing, n| score_response(&q, &choice(&[2]), timing, n, &r).bonus_centi;
     assert_eq!(bonus(t(0, 20_000), 1), 500);
     assert_eq!(bonus(t(-5_000, 20_000), 1), 500); // clock skew: clamped to the whole limit
@@ -408,10 +359,7 @@ fn tie_break_serializes_snake_case() {
         serde_json::to_string(&TieBreak::CorrectCount).unwrap(),
         r#""correct_count""#
     );
-    assert_eq!(
-        serde_json::to_string(&UnitScoring::Mean).unwrap(),
-        r#""mean""#
-    );
+    assert_eq!(serde_json::to_string(&UnitScoring::Mean).unwrap(), r#""mean""#);
 }
 
 fn members(list: &[(&str, i64)]) -> Vec<(String, i64)> {
@@ -478,9 +426,7 @@ fn arb_standing() -> impl Strategy<Value = Standing> {
         0i64..3,
         proptest::option::of(0i64..3),
     )
-        .prop_map(|(id, score, correct, time, finished)| {
-            standing(id, score * 100, correct, time, finished)
-        })
+        .prop_map(|(id, score, correct, time, finished)| standing(id, score * 100, correct, time, finished))
 }
 
 proptest! {

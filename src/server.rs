@@ -67,7 +67,11 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
 
 impl Prepared {
     /// Serve until `shutdown` resolves; then close open WebSockets and finish in-flight requests.
-    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let app = router(self.state.clone());
         let shutdown_tx = self.shutdown_tx;
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

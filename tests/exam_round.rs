@@ -77,7 +77,9 @@ async fn exam_round_for_117() {
         .await;
     let contest_id = contest["id"].as_i64().expect("id");
     let code = contest["join_code"].as_str().expect("code").to_string();
-    let (status, body) = server.import_roster(contest_id, &roster_csv(PARTICIPANTS, 8)).await;
+    let (status, body) = server
+        .import_roster(contest_id, &roster_csv(PARTICIPANTS, 8))
+        .await;
     assert_eq!(status, 200, "{body}");
     let mut people = Vec::new();
     for i in 0..PARTICIPANTS {
@@ -91,9 +93,14 @@ async fn exam_round_for_117() {
     // Everyone opens their paper.
     let mut papers = Vec::new();
     for p in &people {
-        let (status, paper) = server.participant(&p.token, Method::POST, "/api/exam/start", None).await;
+        let (status, paper) = server
+            .participant(&p.token, Method::POST, "/api/exam/start", None)
+            .await;
         assert_eq!(status, 200, "{paper}");
-        assert!(!has_key_fields(&paper), "a paper must carry no key before the round ends: {paper}");
+        assert!(
+            !has_key_fields(&paper),
+            "a paper must carry no key before the round ends: {paper}"
+        );
         papers.push(paper);
     }
 
@@ -113,11 +120,17 @@ async fn exam_round_for_117() {
         assert_eq!(unique.len(), stems.len(), "no duplicate question in a paper");
         distinct.insert(stems.join("|"));
     }
-    assert!(distinct.len() > 110, "papers differ: only {} distinct of {PARTICIPANTS}", distinct.len());
+    assert!(
+        distinct.len() > 110,
+        "papers differ: only {} distinct of {PARTICIPANTS}",
+        distinct.len()
+    );
 
     // Every participant answers: the first option of every question (right or wrong, a deterministic script).
     // Opening the paper again returns the same paper (a refresh).
-    let (_, again) = server.participant(&people[0].token, Method::POST, "/api/exam/start", None).await;
+    let (_, again) = server
+        .participant(&people[0].token, Method::POST, "/api/exam/start", None)
+        .await;
     assert_eq!(again["questions"], papers[0]["questions"]);
     let mut tasks = Vec::new();
     for (i, p) in people.iter().enumerate() {
@@ -128,7 +141,11 @@ async fn exam_round_for_117() {
         let questions = papers[i]["questions"].as_array().expect("q").clone();
         tasks.push(tokio::spawn(async move {
             for (index, q) in questions.iter().enumerate().take(count) {
-                let choice = if q["question"]["type"] == "multiple" { json!([0, 1]) } else { json!([0]) };
+                let choice = if q["question"]["type"] == "multiple" {
+                    json!([0, 1])
+                } else {
+                    json!([0])
+                };
                 let body = json!({"round_id": round_id, "index": index, "choice": choice});
                 let (status, ack) = send(&client, Method::POST, &url, Some(&token), Some(body)).await;
                 assert_eq!(status, 200, "{ack}");
@@ -140,41 +157,84 @@ async fn exam_round_for_117() {
     }
     // Change of mind: participant 1 replaces an answer; it is stored once, with the new choice.
     let body = json!({"round_id": round_id, "index": 0, "choice": [1]});
-    let (status, ack) = server.participant(&people[1].token, Method::POST, "/api/answers", Some(body)).await;
+    let (status, ack) = server
+        .participant(&people[1].token, Method::POST, "/api/answers", Some(body))
+        .await;
     assert_eq!(status, 200, "{ack}");
     for p in &people[..LAZY_FROM] {
-        let (status, body) = server.participant(&p.token, Method::POST, "/api/exam/submit", None).await;
+        let (status, body) = server
+            .participant(&p.token, Method::POST, "/api/exam/submit", None)
+            .await;
         assert_eq!(status, 200, "{body}");
         assert!(body["submitted_at"].is_i64());
     }
     // After submitting, answers are refused.
     let body = json!({"round_id": round_id, "index": 2, "choice": [0]});
-    let (status, err) = server.participant(&people[0].token, Method::POST, "/api/answers", Some(body)).await;
-    assert_eq!((status, err["error"]["code"].as_str()), (409, Some("paper_submitted")), "{err}");
+    let (status, err) = server
+        .participant(&people[0].token, Method::POST, "/api/answers", Some(body))
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (409, Some("paper_submitted")),
+        "{err}"
+    );
 
     // The lazy ones are submitted automatically at their deadline.
     lazy_socket
-        .wait_for_long("auto submission", Duration::from_secs(TIME_LIMIT_SECONDS + 20), |m| {
-            m["type"] == "paper_submitted" && m["auto"] == true
-        })
+        .wait_for_long(
+            "auto submission",
+            Duration::from_secs(TIME_LIMIT_SECONDS + 20),
+            |m| m["type"] == "paper_submitted" && m["auto"] == true,
+        )
         .await;
     // A late answer is refused with a clear error, and recorded.
     let body = json!({"round_id": round_id, "index": 5, "choice": [0]});
-    let (status, err) = server.participant(&people[LAZY_FROM + 1].token, Method::POST, "/api/answers", Some(body)).await;
+    let (status, err) = server
+        .participant(
+            &people[LAZY_FROM + 1].token,
+            Method::POST,
+            "/api/answers",
+            Some(body),
+        )
+        .await;
     assert_eq!(status, 409, "{err}");
     assert_eq!(err["error"]["code"], "deadline_passed");
-    assert!(err["error"]["message"].as_str().expect("message").contains("ran out"));
-    let rejections = server.org_ok(Method::GET, &format!("/api/contests/{contest_id}/rejections"), None).await;
     assert!(
-        rejections.as_array().expect("list").iter().any(|r| r["participant_id"] == people[LAZY_FROM + 1].participant_id
-            && r["reason"].as_str().is_some_and(|s| s.starts_with("deadline_passed"))),
+        err["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("ran out")
+    );
+    let rejections = server
+        .org_ok(
+            Method::GET,
+            &format!("/api/contests/{contest_id}/rejections"),
+            None,
+        )
+        .await;
+    assert!(
+        rejections
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|r| r["participant_id"] == people[LAZY_FROM + 1].participant_id
+                && r["reason"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("deadline_passed"))),
         "{rejections}"
     );
 
     // Every paper regenerates identically from the seed.
     for p in &people {
         let audit = server
-            .org_ok(Method::GET, &format!("/api/contests/{contest_id}/rounds/{round_id}/papers/{}", p.participant_id), None)
+            .org_ok(
+                Method::GET,
+                &format!(
+                    "/api/contests/{contest_id}/rounds/{round_id}/papers/{}",
+                    p.participant_id
+                ),
+                None,
+            )
             .await;
         assert_eq!(audit["identical"], true, "{audit}");
         assert_eq!(audit["stored"], audit["regenerated"]);
@@ -183,7 +243,10 @@ async fn exam_round_for_117() {
     let lazy_audit = server
         .org_ok(
             Method::GET,
-            &format!("/api/contests/{contest_id}/rounds/{round_id}/papers/{}", people[LAZY_FROM].participant_id),
+            &format!(
+                "/api/contests/{contest_id}/rounds/{round_id}/papers/{}",
+                people[LAZY_FROM].participant_id
+            ),
             None,
         )
         .await;
@@ -202,7 +265,12 @@ async fn exam_round_for_117() {
         let mut score = 0;
         let mut correct = 0;
         for (index, q) in questions.iter().enumerate() {
-            let key: Vec<u64> = q["answer"]["choice"].as_array().expect("key after end").iter().filter_map(Value::as_u64).collect();
+            let key: Vec<u64> = q["answer"]["choice"]
+                .as_array()
+                .expect("key after end")
+                .iter()
+                .filter_map(Value::as_u64)
+                .collect();
             let picked: Vec<u64> = if index >= answered {
                 vec![]
             } else if i == 1 && index == 0 {
@@ -216,19 +284,32 @@ async fn exam_round_for_117() {
                 score += 1000;
                 correct += 1;
             }
-            assert_eq!(q["correct"], !picked.is_empty() && picked == key, "participant {i} question {index}");
+            assert_eq!(
+                q["correct"],
+                !picked.is_empty() && picked == key,
+                "participant {i} question {index}"
+            );
         }
-        assert_eq!((exam["score"].as_f64().expect("score") * 100.0).round() as i64, score);
+        assert_eq!(
+            (exam["score"].as_f64().expect("score") * 100.0).round() as i64,
+            score
+        );
         expected.insert(p.participant_id, (score, correct));
     }
-    let results = server.org_ok(Method::GET, &format!("/api/contests/{contest_id}/results"), None).await;
+    let results = server
+        .org_ok(Method::GET, &format!("/api/contests/{contest_id}/results"), None)
+        .await;
     let ranking = results["ranking"].as_array().expect("ranking");
     assert_eq!(ranking.len(), PARTICIPANTS);
     let mut previous = i64::MAX;
     for entry in ranking {
         let pid = entry["participant_id"].as_i64().expect("pid");
         let score = (entry["score"].as_f64().expect("score") * 100.0).round() as i64;
-        assert_eq!((score, entry["correct"].as_u64().expect("c") as u32), expected[&pid], "participant {pid}");
+        assert_eq!(
+            (score, entry["correct"].as_u64().expect("c") as u32),
+            expected[&pid],
+            "participant {pid}"
+        );
         assert!(score <= previous, "ranking is ordered by score");
         previous = score;
     }

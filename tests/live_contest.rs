@@ -25,7 +25,7 @@ enum Script {
 }
 
 fn script(i: usize, q: usize) -> Script {
-    if i % 29 == 0 {
+    if i.is_multiple_of(29) {
         return Script::Silent; // five people who never answer: a full tie at the bottom
     }
     match (i * 7 + q * 3) % 10 {
@@ -33,7 +33,7 @@ fn script(i: usize, q: usize) -> Script {
         5 | 6 => Script::Wrong,
         7 => Script::Partial,
         8 => Script::Silent,
-        _ if i % 2 == 0 => Script::Correct,
+        _ if i.is_multiple_of(2) => Script::Correct,
         _ => Script::Wrong,
     }
 }
@@ -57,7 +57,13 @@ fn answer_body(round_id: i64, index: usize, q: &OpenQuestion, what: Script, i: u
             let blanks: Vec<String> = q
                 .key_blanks
                 .iter()
-                .map(|alts| if i % 2 == 0 { format!(" {} ", alts[0]) } else { alts[alts.len() - 1].clone() })
+                .map(|alts| {
+                    if i.is_multiple_of(2) {
+                        format!(" {} ", alts[0])
+                    } else {
+                        alts[alts.len() - 1].clone()
+                    }
+                })
                 .collect();
             Some(json!({"round_id": round_id, "index": index, "blanks": blanks}))
         }
@@ -72,7 +78,9 @@ fn answer_body(round_id: i64, index: usize, q: &OpenQuestion, what: Script, i: u
             let choice = vec![q.key_choice[0], wrong_option.expect("a wrong option")];
             Some(json!({"round_id": round_id, "index": index, "choice": choice}))
         }
-        (_, Script::Wrong) => Some(json!({"round_id": round_id, "index": index, "choice": [wrong_option.expect("wrong")]})),
+        (_, Script::Wrong) => {
+            Some(json!({"round_id": round_id, "index": index, "choice": [wrong_option.expect("wrong")]}))
+        }
         _ => Some(json!({"round_id": round_id, "index": index, "choice": q.key_choice})),
     }
 }
@@ -86,8 +94,13 @@ fn expected_points(q: &OpenQuestion, what: Script, elapsed_ms: i64, n: usize) ->
         Script::Partial if partial_applies => (false, q.points_centi / q.key_choice.len() as i64, 0),
         Script::Correct | Script::Partial => {
             let remaining = (QUESTION_MS - elapsed_ms).clamp(0, QUESTION_MS);
-            let raw = (q.points_centi as f64 * 0.5 * remaining as f64 / (QUESTION_MS as f64 * n as f64)).floor() as i64;
-            (true, q.points_centi, raw.clamp(0, q.points_centi / (2 * n as i64)))
+            let raw = (q.points_centi as f64 * 0.5 * remaining as f64 / (QUESTION_MS as f64 * n as f64))
+                .floor() as i64;
+            (
+                true,
+                q.points_centi,
+                raw.clamp(0, q.points_centi / (2 * n as i64)),
+            )
         }
     }
 }
@@ -102,7 +115,9 @@ struct Totals {
 
 fn contains_key_named(value: &Value, names: &[&str]) -> bool {
     match value {
-        Value::Object(map) => map.iter().any(|(k, v)| names.contains(&k.as_str()) || contains_key_named(v, names)),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| names.contains(&k.as_str()) || contains_key_named(v, names)),
         Value::Array(items) => items.iter().any(|v| contains_key_named(v, names)),
         _ => false,
     }
@@ -141,12 +156,18 @@ async fn full_live_contest_of_117() {
         .await;
     let contest_id = contest["id"].as_i64().expect("id");
     let code = contest["join_code"].as_str().expect("code").to_string();
-    let (status, body) = server.import_roster(contest_id, &roster_csv(PARTICIPANTS, UNITS)).await;
+    let (status, body) = server
+        .import_roster(contest_id, &roster_csv(PARTICIPANTS, UNITS))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["imported"], PARTICIPANTS);
 
     let display_token = server
-        .org_ok(Method::POST, &format!("/api/contests/{contest_id}/display-token"), None)
+        .org_ok(
+            Method::POST,
+            &format!("/api/contests/{contest_id}/display-token"),
+            None,
+        )
         .await["token"]
         .as_str()
         .expect("display token")
@@ -163,7 +184,9 @@ async fn full_live_contest_of_117() {
         sockets.push(server.ws(&p.token, None).await);
     }
     display
-        .wait_for("lobby with everyone", |m| m["type"] == "lobby" && m["joined_count"] == PARTICIPANTS)
+        .wait_for("lobby with everyone", |m| {
+            m["type"] == "lobby" && m["joined_count"] == PARTICIPANTS
+        })
         .await;
 
     let started = server.control(contest_id, json!({"action": "start_round"})).await;
@@ -171,7 +194,10 @@ async fn full_live_contest_of_117() {
     let n = started["round"]["question_count"].as_u64().expect("count") as usize;
     assert_eq!(n, 10);
 
-    let mut totals: BTreeMap<i64, Totals> = people.iter().map(|p| (p.participant_id, Totals::default())).collect();
+    let mut totals: BTreeMap<i64, Totals> = people
+        .iter()
+        .map(|p| (p.participant_id, Totals::default()))
+        .collect();
     let mut explanations_closed: HashSet<String> = HashSet::new();
     let mut all_explanations = Vec::new();
     let mut stem_types = HashMap::new();
@@ -192,13 +218,22 @@ async fn full_live_contest_of_117() {
                 .as_array()
                 .map(|b| {
                     b.iter()
-                        .map(|alts| alts.as_array().expect("alts").iter().map(|s| s.as_str().expect("s").to_string()).collect())
+                        .map(|alts| {
+                            alts.as_array()
+                                .expect("alts")
+                                .iter()
+                                .map(|s| s.as_str().expect("s").to_string())
+                                .collect()
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
             points_centi: (view["question"]["points"].as_f64().expect("points") * 100.0).round() as i64,
             deadline: view["deadline"].as_i64().expect("deadline"),
-            explanation: view["explanation"].as_str().expect("organizer sees the explanation").to_string(),
+            explanation: view["explanation"]
+                .as_str()
+                .expect("organizer sees the explanation")
+                .to_string(),
             qtype,
         };
         all_explanations.push(open.explanation.clone());
@@ -209,7 +244,9 @@ async fn full_live_contest_of_117() {
             let mut tasks = Vec::new();
             for (i, p) in people.iter().enumerate().filter(|(i, _)| i % 3 == wave) {
                 let what = script(i, q);
-                let Some(body) = answer_body(round_id, q, &open, what, i) else { continue };
+                let Some(body) = answer_body(round_id, q, &open, what, i) else {
+                    continue;
+                };
                 if let Some(choice) = body["choice"].as_array() {
                     for c in choice {
                         counts[c.as_u64().expect("c") as usize] += 1;
@@ -240,15 +277,23 @@ async fn full_live_contest_of_117() {
         }
 
         // Resending the same answer is acknowledged as a duplicate and never double counted.
-        let (i, p) = people.iter().enumerate().find(|(i, _)| script(*i, q) == Script::Correct).expect("someone");
+        let (i, p) = people
+            .iter()
+            .enumerate()
+            .find(|(i, _)| script(*i, q) == Script::Correct)
+            .expect("someone");
         let body = answer_body(round_id, q, &open, Script::Correct, i).expect("body");
-        let (status, ack) = server.participant(&p.token, Method::POST, "/api/answers", Some(body)).await;
+        let (status, ack) = server
+            .participant(&p.token, Method::POST, "/api/answers", Some(body))
+            .await;
         assert_eq!(status, 200, "{ack}");
         assert_eq!(ack["duplicate"], true);
 
         server.control(contest_id, json!({"action": "close"})).await;
         let closed = display
-            .wait_for("question_closed", |m| m["type"] == "question_closed" && m["result"]["index"] == q)
+            .wait_for("question_closed", |m| {
+                m["type"] == "question_closed" && m["result"]["index"] == q
+            })
             .await;
         if open.qtype != "fill" {
             let distribution: Vec<usize> = closed["result"]["distribution"]["options"]
@@ -261,10 +306,15 @@ async fn full_live_contest_of_117() {
         }
         explanations_closed.insert(open.explanation.clone());
         // A late answer after close is refused with a clear error.
-        let late = people.iter().enumerate().find(|(i, _)| script(*i, q) == Script::Silent && i % 29 != 0);
+        let late = people
+            .iter()
+            .enumerate()
+            .find(|(i, _)| script(*i, q) == Script::Silent && i % 29 != 0);
         if let Some((i, p)) = late {
             let body = answer_body(round_id, q, &open, Script::Correct, i).expect("body");
-            let (status, err) = server.participant(&p.token, Method::POST, "/api/answers", Some(body)).await;
+            let (status, err) = server
+                .participant(&p.token, Method::POST, "/api/answers", Some(body))
+                .await;
             assert_eq!(status, 409, "{err}");
             assert_eq!(err["error"]["code"], "question_closed");
         }
@@ -274,7 +324,14 @@ async fn full_live_contest_of_117() {
 
     // --- Independent ranking ---
     let mut order: Vec<(i64, Totals)> = totals.clone().into_iter().collect();
-    let cmp_key = |t: &Totals| (-t.score, -(t.correct as i64), t.time, t.finished.unwrap_or(i64::MAX));
+    let cmp_key = |t: &Totals| {
+        (
+            -t.score,
+            -(t.correct as i64),
+            t.time,
+            t.finished.unwrap_or(i64::MAX),
+        )
+    };
     order.sort_by(|a, b| cmp_key(&a.1).cmp(&cmp_key(&b.1)).then(a.0.cmp(&b.0)));
     let mut expected = Vec::new();
     for (idx, (pid, t)) in order.iter().enumerate() {
@@ -282,7 +339,10 @@ async fn full_live_contest_of_117() {
             (1, "score")
         } else {
             let (_, prev) = &order[idx - 1];
-            let prev_rank = expected.last().map(|(_, r, _, _): &(i64, usize, &str, Totals)| *r).unwrap_or(1);
+            let prev_rank = expected
+                .last()
+                .map(|(_, r, _, _): &(i64, usize, &str, Totals)| *r)
+                .unwrap_or(1);
             if prev.score != t.score {
                 (idx + 1, "score")
             } else if prev.correct != t.correct {
@@ -298,22 +358,34 @@ async fn full_live_contest_of_117() {
         expected.push((*pid, rank, decided_by, t.clone()));
     }
 
-    let results = server.org_ok(Method::GET, &format!("/api/contests/{contest_id}/results"), None).await;
+    let results = server
+        .org_ok(Method::GET, &format!("/api/contests/{contest_id}/results"), None)
+        .await;
     let ranking = results["ranking"].as_array().expect("ranking");
     assert_eq!(ranking.len(), PARTICIPANTS);
     for (entry, (pid, rank, decided_by, t)) in ranking.iter().zip(&expected) {
         assert_eq!(entry["participant_id"], *pid, "order: {entry} vs expected {pid}");
         assert_eq!(entry["rank"], *rank, "rank of {pid}");
         assert_eq!(entry["decided_by"], *decided_by, "tie-break of {pid}");
-        assert_eq!((entry["score"].as_f64().expect("score") * 100.0).round() as i64, t.score, "score of {pid}");
+        assert_eq!(
+            (entry["score"].as_f64().expect("score") * 100.0).round() as i64,
+            t.score,
+            "score of {pid}"
+        );
         assert_eq!(entry["correct"], t.correct, "correct of {pid}");
         assert_eq!(entry["answer_time_ms"], t.time, "time of {pid}");
     }
-    assert!(expected.iter().any(|e| e.2 == "tied"), "the script produces a full tie");
+    assert!(
+        expected.iter().any(|e| e.2 == "tied"),
+        "the script produces a full tie"
+    );
 
     // Units: sum of members, ranked by score.
     let unit_of = |pid: i64| {
-        let i = people.iter().position(|p| p.participant_id == pid).expect("person");
+        let i = people
+            .iter()
+            .position(|p| p.participant_id == pid)
+            .expect("person");
         format!("第{}大队", i % UNITS + 1)
     };
     let mut unit_scores: BTreeMap<String, i64> = BTreeMap::new();
@@ -324,7 +396,11 @@ async fn full_live_contest_of_117() {
     assert_eq!(units.len(), UNITS);
     for u in units {
         let name = u["unit"].as_str().expect("unit");
-        assert_eq!((u["score"].as_f64().expect("score") * 100.0).round() as i64, unit_scores[name], "unit {name}");
+        assert_eq!(
+            (u["score"].as_f64().expect("score") * 100.0).round() as i64,
+            unit_scores[name],
+            "unit {name}"
+        );
         let better = unit_scores.values().filter(|s| **s > unit_scores[name]).count();
         assert_eq!(u["rank"], better + 1, "unit rank of {name}");
     }
@@ -332,11 +408,18 @@ async fn full_live_contest_of_117() {
     // Every score is explained: the breakdown of the winner adds up.
     let winner = expected[0].0;
     let breakdown = server
-        .org_ok(Method::GET, &format!("/api/contests/{contest_id}/participants/{winner}/breakdown"), None)
+        .org_ok(
+            Method::GET,
+            &format!("/api/contests/{contest_id}/participants/{winner}/breakdown"),
+            None,
+        )
         .await;
     let items = breakdown["items"].as_array().expect("items");
     assert_eq!(items.len(), n);
-    let sum: f64 = items.iter().map(|i| i["points"].as_f64().unwrap_or(0.0) + i["bonus"].as_f64().unwrap_or(0.0)).sum();
+    let sum: f64 = items
+        .iter()
+        .map(|i| i["points"].as_f64().unwrap_or(0.0) + i["bonus"].as_f64().unwrap_or(0.0))
+        .sum();
     assert_eq!((sum * 100.0).round() as i64, expected[0].3.score);
 
     // --- No answer key before close, on any participant or display socket ---
@@ -355,15 +438,22 @@ async fn full_live_contest_of_117() {
             }
             if kind == "snapshot" || kind == "question_open" {
                 assert!(
-                    !contains_key_named(&message["question"], &["answer", "explanation"]) || message["question"]["result"].is_object(),
+                    !contains_key_named(&message["question"], &["answer", "explanation"])
+                        || message["question"]["result"].is_object(),
                     "key in {kind}: {text}"
                 );
             } else if kind != "round_finished" && kind != "contest_state" {
-                assert!(!contains_key_named(&message, &["answer", "explanation"]), "key-like field in {kind}: {text}");
+                assert!(
+                    !contains_key_named(&message, &["answer", "explanation"]),
+                    "key-like field in {kind}: {text}"
+                );
             }
             for (q, explanation) in all_explanations.iter().enumerate() {
                 if !closed_here.contains(&q) {
-                    assert!(!text.contains(explanation.as_str()), "explanation of {q} leaked before close: {text}");
+                    assert!(
+                        !text.contains(explanation.as_str()),
+                        "explanation of {q} leaked before close: {text}"
+                    );
                 }
             }
         }

@@ -235,8 +235,7 @@ pub fn parse_choice_answer(
         };
         let upper = folded.to_ascii_uppercase();
         if !upper.is_ascii_uppercase() {
-            let msg =
-                format!("answer: `{c}` is not an option letter (write e.g. \"B\" or \"A,C\")");
+            let msg = format!("answer: `{c}` is not an option letter (write e.g. \"B\" or \"A,C\")");
             return Err(vec![msg]);
         }
         let index = usize::from(upper as u8 - b'A');
@@ -260,9 +259,9 @@ pub fn parse_choice_answer(
         (QuestionType::Single, n) if n != 1 => problems.push(format!(
             "a single question has exactly one correct option, the answer gives {n}"
         )),
-        (QuestionType::Multiple, 1) => problems.push(
-            "a multiple question has at least two correct options, the answer gives 1".into(),
-        ),
+        (QuestionType::Multiple, 1) => {
+            problems.push("a multiple question has at least two correct options, the answer gives 1".into())
+        }
         _ => {}
     }
     if problems.is_empty() {

@@ -129,14 +129,8 @@ mod tests {
 
     #[test]
     fn category_prefix_matches_whole_segments_only() {
-        assert!(category_matches(
-            "新民主主义革命时期/建党",
-            "新民主主义革命时期"
-        ));
-        assert!(category_matches(
-            "新民主主义革命时期/建党",
-            "新民主主义革命时期/"
-        ));
+        assert!(category_matches("新民主主义革命时期/建党", "新民主主义革命时期"));
+        assert!(category_matches("新民主主义革命时期/建党", "新民主主义革命时期/"));
         assert!(category_matches(
             "新民主主义革命时期/建党",
             "新民主主义革命时期/建党"

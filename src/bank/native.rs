@@ -65,10 +65,8 @@ const QUESTION_FIELDS: &[&str] = &[
     "explanation", "source",
 ];
 
-const TRUE_FALSE_SHAPE: &str =
-    "the answer of a true_false question is `true` or `false` (no quotes)";
-const NO_BLANK: &str =
-    "a fill stem marks each blank with ___ (three or more '_'); this stem has none";
+const TRUE_FALSE_SHAPE: &str = "the answer of a true_false question is `true` or `false` (no quotes)";
+const NO_BLANK: &str = "a fill stem marks each blank with ___ (three or more '_'); this stem has none";
 
 /// Parse one file. On success the bank holds this file's questions only.
 pub(crate) fn parse_file(file: &str, text: &str) -> Result<ParsedFile, Vec<BankError>> {
@@ -125,14 +123,10 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<ParsedFile, Vec<BankE
     for item in items {
         let at = item.span().start;
         if !item.get_ref().is_table() {
-            cx.error(
-                at,
-                "each entry of `questions` must be a table ([[questions]])",
-            );
+            cx.error(at, "each entry of `questions` must be a table ([[questions]])");
             continue;
         }
-        let Some(raw) = cx.deserialize::<RawQuestion>(item, QUESTION_FIELDS, "[[questions]]")
-        else {
+        let Some(raw) = cx.deserialize::<RawQuestion>(item, QUESTION_FIELDS, "[[questions]]") else {
             continue;
         };
         let id_line = cx.line(raw.id.as_ref().map_or(at, |id| id.span().start));
@@ -185,11 +179,7 @@ impl<'a> Cx<'a> {
 
     fn error_at_line(&mut self, line: usize, message: impl Into<String>) {
         let (file, message) = (self.file.to_string(), message.into());
-        self.errors.push(BankError {
-            file,
-            line,
-            message,
-        });
+        self.errors.push(BankError { file, line, message });
     }
 
     fn error(&mut self, offset: usize, message: impl Into<String>) {
@@ -213,13 +203,7 @@ impl<'a> Cx<'a> {
         self.error(offset, format!("{what}: {}", message.join("; ")));
     }
 
-    fn unknown_key(
-        &mut self,
-        key: &Spanned<Cow<'_, str>>,
-        known: &[&str],
-        kind: &str,
-        place: &str,
-    ) {
+    fn unknown_key(&mut self, key: &Spanned<Cow<'_, str>>, known: &[&str], kind: &str, place: &str) {
         let name = key.get_ref().as_ref();
         let hint = match known.iter().find(|k| edit_distance(k, name) <= 2) {
             Some(close) => format!("did you mean `{close}`?"),
@@ -293,11 +277,7 @@ impl<'a> Cx<'a> {
         }
     }
 
-    fn header(
-        &mut self,
-        raw: RawBank,
-        at: usize,
-    ) -> (Option<String>, Option<String>, Option<String>) {
+    fn header(&mut self, raw: RawBank, at: usize) -> (Option<String>, Option<String>, Option<String>) {
         let id = self.checked_text(raw.id, "bank.id", at, |id| {
             let ok = id
                 .chars()
@@ -307,12 +287,7 @@ impl<'a> Cx<'a> {
         let title = self.text(raw.title, "bank.title", at);
         let language = self.checked_text(raw.language, "bank.language", at, |lang| {
             let ok = LANGUAGES.contains(&lang);
-            (!ok).then(|| {
-                format!(
-                    "bank.language `{lang}` is not one of {}",
-                    LANGUAGES.join(", ")
-                )
-            })
+            (!ok).then(|| format!("bank.language `{lang}` is not one of {}", LANGUAGES.join(", ")))
         });
         (id, title, language)
     }
@@ -355,14 +330,7 @@ impl<'a> Cx<'a> {
         let explanation = self.text(raw.explanation, "explanation", at);
         let source = self.text(raw.source, "source", at);
         let (options, key) = match qtype {
-            Some(t) => self.key(
-                t,
-                raw.options,
-                raw.answer,
-                stem.as_deref(),
-                &bank.language,
-                at,
-            ),
+            Some(t) => self.key(t, raw.options, raw.answer, stem.as_deref(), &bank.language, at),
             None => (Vec::new(), None),
         };
         if self.errors.len() > before {
@@ -384,12 +352,7 @@ impl<'a> Cx<'a> {
         })
     }
 
-    fn in_range(
-        &mut self,
-        field: Spanned<i64>,
-        name: &str,
-        range: RangeInclusive<i64>,
-    ) -> Option<i64> {
+    fn in_range(&mut self, field: Spanned<i64>, name: &str, range: RangeInclusive<i64>) -> Option<i64> {
         let value = *field.get_ref();
         if range.contains(&value) {
             return Some(value);
@@ -493,11 +456,7 @@ impl<'a> Cx<'a> {
 }
 
 /// A choice answer must be a string of letters; see [`parse_choice_answer`].
-fn choice_answer(
-    qtype: QuestionType,
-    answer: &toml::Value,
-    count: usize,
-) -> Result<Vec<usize>, Vec<String>> {
+fn choice_answer(qtype: QuestionType, answer: &toml::Value, count: usize) -> Result<Vec<usize>, Vec<String>> {
     match answer {
         toml::Value::String(text) => parse_choice_answer(qtype, text, count),
         _ => {
@@ -555,9 +514,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(above + 1);
+            row[j + 1] = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(above + 1);
             diagonal = above;
         }
     }

@@ -82,10 +82,7 @@ fn good_fixture_parses_with_the_right_keys() {
     let q = &bank.questions[4];
     assert_eq!(q.key, AnswerKey::Choice(vec![0]));
     assert_eq!(q.category, "社会主义革命和建设时期");
-    assert_eq!(
-        q.stem,
-        "1949年10月1日，中华人民共和国中央人民政府宣告成立。"
-    );
+    assert_eq!(q.stem, "1949年10月1日，中华人民共和国中央人民政府宣告成立。");
 }
 
 #[test]
@@ -136,12 +133,7 @@ fn every_bad_fixture_fails_on_its_line() {
             13,
             "take no `options`",
         ),
-        (
-            fixture!("bad-true-false-answer.toml"),
-            1,
-            14,
-            "`true` or `false`",
-        ),
+        (fixture!("bad-true-false-answer.toml"), 1, 14, "`true` or `false`"),
         (
             fixture!("bad-difficulty.toml"),
             1,
@@ -154,12 +146,7 @@ fn every_bad_fixture_fails_on_its_line() {
             11,
             "`points` is 0, must be 1 to 1000",
         ),
-        (
-            fixture!("bad-unknown-type.toml"),
-            1,
-            9,
-            "unknown type `essay`",
-        ),
+        (fixture!("bad-unknown-type.toml"), 1, 9, "unknown type `essay`"),
         (
             fixture!("bad-duplicate-option.toml"),
             1,
@@ -191,10 +178,7 @@ fn every_bad_fixture_fails_on_its_line() {
         );
         assert_eq!(errors.len(), count, "{name}: {errors:#?}");
         let first_line = errors.first().map_or(0, |e| e.line);
-        assert!(
-            errors.iter().all(|e| e.line >= first_line),
-            "sorted by line"
-        );
+        assert!(errors.iter().all(|e| e.line >= first_line), "sorted by line");
     }
 }
 
@@ -286,16 +270,14 @@ fn merged_files_must_agree_and_not_repeat_ids() {
         (errors[1].file.as_str(), errors[1].line),
         ("merge-conflict.toml", 8)
     );
-    assert!(
-        errors[1]
-            .message
-            .contains("duplicate question id `s-001` in bank `test-split` (first defined at split/1-founding.toml:8)")
-    );
+    assert!(errors[1].message.contains(
+        "duplicate question id `s-001` in bank `test-split` (first defined at split/1-founding.toml:8)"
+    ));
 
     let (name, text) = fixture!("split/2-long-march.toml");
     let english = text.replace("language = \"zh-CN\"", "language = \"en\"");
-    let errors = load_texts(&[fixture!("split/1-founding.toml"), (name, english)])
-        .expect_err("language differs");
+    let errors =
+        load_texts(&[fixture!("split/1-founding.toml"), (name, english)]).expect_err("language differs");
     assert_eq!(errors.len(), 1);
     assert!(errors[0].message.contains("language \"en\""));
 }
@@ -442,9 +424,7 @@ fn fill_answers_and_blanks() {
     let fill = |stem: &str, answer: &str| {
         parse_native(
             "f.toml",
-            &question(&format!(
-                "type = \"fill\"\nstem = \"{stem}\"\nanswer = {answer}"
-            )),
+            &question(&format!("type = \"fill\"\nstem = \"{stem}\"\nanswer = {answer}")),
         )
     };
     assert!(fill("___ and ___", "[\"a\", [\"b\", \"B\"]]").is_ok());
@@ -460,11 +440,7 @@ fn fill_answers_and_blanks() {
         assert!(errors[0].message.contains(words), "{answer}: {errors:?}");
     }
     let errors = fill("___", "[\"a\"]\noptions = [\"x\", \"y\"]").expect_err("options");
-    assert!(
-        errors[0]
-            .message
-            .contains("fill questions take no `options`")
-    );
+    assert!(errors[0].message.contains("fill questions take no `options`"));
 }
 
 #[test]
@@ -479,11 +455,7 @@ fn document_level_problems() {
     let at: Vec<usize> = errors.iter().map(|e| e.line).collect();
     assert_eq!(at, [1, 6, 7], "{errors:?}");
     assert!(errors[0].message.contains("unknown top-level key `colour`"));
-    assert!(
-        errors[1]
-            .message
-            .contains("unknown field `colour` in [bank]")
-    );
+    assert!(errors[1].message.contains("unknown field `colour` in [bank]"));
     assert!(
         errors[2]
             .message
@@ -493,10 +465,7 @@ fn document_level_problems() {
     let text = question("type = \"single\"\nstem = \"x\"\noptions = [\"a\", 2]\nanswer = \"A\"");
     let errors = parse_native("t.toml", &text).expect_err("bad option type");
     assert_eq!(errors[0].line, 14);
-    assert!(
-        errors[0].message.contains("invalid `options`"),
-        "{errors:?}"
-    );
+    assert!(errors[0].message.contains("invalid `options`"), "{errors:?}");
 
     // Deep nesting is a syntax error, not a stack overflow.
     let deep = format!(

@@ -151,14 +151,18 @@ impl Actor {
         actor.load_setup().await?;
         for a in actor.store.answers_of_contest(contest_id).await? {
             let response: Response = serde_json::from_str(&a.response)?;
-            actor.answers.entry((a.round_id, a.question_uid)).or_default().insert(
-                a.participant_id,
-                AnswerRecord {
-                    response,
-                    received_at: a.received_at,
-                    elapsed_ms: a.elapsed_ms,
-                },
-            );
+            actor
+                .answers
+                .entry((a.round_id, a.question_uid))
+                .or_default()
+                .insert(
+                    a.participant_id,
+                    AnswerRecord {
+                        response,
+                        received_at: a.received_at,
+                        elapsed_ms: a.elapsed_ms,
+                    },
+                );
         }
         for adj in actor.store.adjustments(contest_id).await? {
             *actor.adjustments.entry(adj.participant_id).or_default() += adj.delta_centi;
@@ -428,7 +432,10 @@ impl Actor {
     }
 
     pub fn joined_count(&self) -> usize {
-        self.participants.values().filter(|p| p.joined_at.is_some()).count()
+        self.participants
+            .values()
+            .filter(|p| p.joined_at.is_some())
+            .count()
     }
 
     async fn control(&mut self, action: ControlAction) -> AppResult<Value> {
@@ -454,9 +461,9 @@ impl Actor {
             }
             ControlAction::Close => {
                 let r = live_round()?;
-                let i = self.open_question_index(r).ok_or_else(|| {
-                    AppError::conflict("no_open_question", "no question is open")
-                })?;
+                let i = self
+                    .open_question_index(r)
+                    .ok_or_else(|| AppError::conflict("no_open_question", "no question is open"))?;
                 self.close_live_question(r, i, true).await?;
             }
             ControlAction::Pause => {
@@ -472,7 +479,8 @@ impl Actor {
                 self.skip_question(r).await?;
             }
             ControlAction::EndRound => {
-                let r = running.ok_or_else(|| AppError::conflict("no_running_round", "no round is running"))?;
+                let r =
+                    running.ok_or_else(|| AppError::conflict("no_running_round", "no round is running"))?;
                 match self.rounds[r].kind {
                     RoundKind::Live => self.finish_live_round(r).await?,
                     RoundKind::Exam => self.finish_exam_round(r).await?,
@@ -480,14 +488,17 @@ impl Actor {
             }
             ControlAction::Finish => self.finish_contest().await?,
         }
-        Ok(self.snapshot(&super::Viewer::Organizer)?)
+        self.snapshot(&super::Viewer::Organizer)
     }
 
     async fn start_round(&mut self, round_id: Option<i64>) -> AppResult<()> {
         if let Some(r) = self.running_round() {
             return Err(AppError::conflict(
                 "round_running",
-                format!("round {} is still running; end it first", self.rounds[r].position + 1),
+                format!(
+                    "round {} is still running; end it first",
+                    self.rounds[r].position + 1
+                ),
             ));
         }
         let r = match round_id {
@@ -499,18 +510,28 @@ impl Actor {
                 .ok_or_else(|| AppError::conflict("no_pending_round", "every round has been played"))?,
         };
         if self.rounds[r].state != RoundState::Pending {
-            return Err(AppError::conflict("round_played", "this round has already been played"));
+            return Err(AppError::conflict(
+                "round_played",
+                "this round has already been played",
+            ));
         }
         let problems = crate::paper::check_blueprint(&self.rounds[r].config.blueprint, &self.pool);
         if !problems.is_empty() {
-            let summary = problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("; ");
+            let summary = problems
+                .iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
             return Err(AppError::unprocessable("blueprint_unfillable", summary).with_details(&problems));
         }
         let now = now_ms();
         if self.contest.state == ContestState::Draft {
-            self.store.set_contest_state(self.contest.id, "running", None).await?;
+            self.store
+                .set_contest_state(self.contest.id, "running", None)
+                .await?;
             self.contest.state = ContestState::Running;
-            self.hub.publish(encode(&json!({"type": "contest_state", "state": "running"})));
+            self.hub
+                .publish(encode(&json!({"type": "contest_state", "state": "running"})));
         }
         match self.rounds[r].kind {
             RoundKind::Live => self.start_live_round(r, now).await?,
@@ -534,7 +555,9 @@ impl Actor {
             }
         }
         let now = now_ms();
-        self.store.set_contest_state(self.contest.id, "finished", Some(now)).await?;
+        self.store
+            .set_contest_state(self.contest.id, "finished", Some(now))
+            .await?;
         self.contest.state = ContestState::Finished;
         let event = encode(&json!({
             "type": "contest_state",
@@ -633,12 +656,21 @@ impl Actor {
         Ok(count)
     }
 
-    async fn adjust(&mut self, participant_id: i64, delta_centi: i64, reason: String, by: String) -> AppResult<Value> {
+    async fn adjust(
+        &mut self,
+        participant_id: i64,
+        delta_centi: i64,
+        reason: String,
+        by: String,
+    ) -> AppResult<Value> {
         if !self.participants.contains_key(&participant_id) {
             return Err(AppError::not_found("participant"));
         }
         if reason.trim().is_empty() {
-            return Err(AppError::unprocessable("reason_required", "a score adjustment needs a reason"));
+            return Err(AppError::unprocessable(
+                "reason_required",
+                "a score adjustment needs a reason",
+            ));
         }
         let row = self
             .store

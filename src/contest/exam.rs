@@ -18,10 +18,7 @@ impl Actor {
         let round = &mut self.rounds[r];
         round.state = RoundState::Running;
         round.started_at = Some(now);
-        round.ends_at = round
-            .config
-            .window_seconds
-            .map(|w| now + i64::from(w) * 1000);
+        round.ends_at = round.config.window_seconds.map(|w| now + i64::from(w) * 1000);
         self.store
             .set_round_state(round.id, "running", Some(now), round.ends_at, None)
             .await?;
@@ -35,7 +32,8 @@ impl Actor {
         let seen = self.seen_before(round.position, Some(participant_id));
         let mut rng = PaperRng::for_paper(self.contest.seed, round.id, participant_id);
         draw_paper(&mut rng, &round.config.blueprint, &self.pool, &seen).map_err(|problems| {
-            AppError::unprocessable("blueprint_unfillable", "the blueprint cannot be filled").with_details(problems)
+            AppError::unprocessable("blueprint_unfillable", "the blueprint cannot be filled")
+                .with_details(problems)
         })
     }
 
@@ -55,7 +53,10 @@ impl Actor {
             let now = now_ms();
             let round = &self.rounds[r];
             if round.ends_at.is_some_and(|end| now >= end) {
-                return Err(AppError::conflict("deadline_passed", "the exam window has closed"));
+                return Err(AppError::conflict(
+                    "deadline_passed",
+                    "the exam window has closed",
+                ));
             }
             let paper = self.draw_for(r, pid)?;
             let limit = i64::from(round.config.time_limit_seconds) * 1000;
@@ -103,11 +104,17 @@ impl Actor {
         if now > paper.deadline_at + grace {
             return Err(AppError::conflict(
                 "deadline_passed",
-                format!("the time for this paper ran out {} ms ago", now - paper.deadline_at),
+                format!(
+                    "the time for this paper ran out {} ms ago",
+                    now - paper.deadline_at
+                ),
             ));
         }
         if paper.submitted_at.is_some() {
-            return Err(AppError::conflict("paper_submitted", "this paper has already been submitted"));
+            return Err(AppError::conflict(
+                "paper_submitted",
+                "this paper has already been submitted",
+            ));
         }
         let item = paper
             .paper
@@ -244,9 +251,12 @@ impl Actor {
         for (pid, paper) in &round.papers {
             let count = paper.paper.items.len();
             for item in &paper.paper.items {
-                let Some(question) = self.questions.get(&item.uid) else { continue };
+                let Some(question) = self.questions.get(&item.uid) else {
+                    continue;
+                };
                 if let Some(answer) = self.answers.get(&(round.id, item.uid)).and_then(|m| m.get(pid)) {
-                    let scored = score_response(question, &answer.response, None, count, &round.config.scoring);
+                    let scored =
+                        score_response(question, &answer.response, None, count, &round.config.scoring);
                     updates.push(((round.id, item.uid), *pid, scored));
                 }
             }

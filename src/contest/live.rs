@@ -35,9 +35,14 @@ impl Actor {
         let seen = self.seen_before(round.position, None);
         let mut rng = PaperRng::for_paper(self.contest.seed, round.id, 0);
         let paper = draw_paper(&mut rng, &round.config.blueprint, &self.pool, &seen).map_err(|problems| {
-            AppError::unprocessable("blueprint_unfillable", "the blueprint cannot be filled").with_details(problems)
+            AppError::unprocessable("blueprint_unfillable", "the blueprint cannot be filled")
+                .with_details(problems)
         })?;
-        let drawn: Vec<(i64, Vec<usize>)> = paper.items.iter().map(|i| (i.uid, i.option_order.clone())).collect();
+        let drawn: Vec<(i64, Vec<usize>)> = paper
+            .items
+            .iter()
+            .map(|i| (i.uid, i.option_order.clone()))
+            .collect();
         self.store.start_live_round(round.id, now, &drawn).await?;
         let round = &mut self.rounds[r];
         round.state = RoundState::Running;
@@ -94,7 +99,12 @@ impl Actor {
             .live
             .iter()
             .position(|q| q.state == QuestionState::Pending)
-            .ok_or_else(|| AppError::conflict("no_more_questions", "every question of this round has been played"))?;
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "no_more_questions",
+                    "every question of this round has been played",
+                )
+            })?;
         let now = now_ms();
         let limit = self.rounds[r].config.question_ms();
         let q = &mut self.rounds[r].live[i];
@@ -197,7 +207,12 @@ impl Actor {
 
     /// Close a question: wait for every accepted answer to be committed, score, then publish the key, the
     /// distribution and the leaderboard. Before this point no key of this question has left the server.
-    pub(super) async fn close_live_question(&mut self, r: usize, i: usize, _scheduled: bool) -> AppResult<()> {
+    pub(super) async fn close_live_question(
+        &mut self,
+        r: usize,
+        i: usize,
+        _scheduled: bool,
+    ) -> AppResult<()> {
         if !matches!(
             self.rounds[r].live[i].state,
             QuestionState::Open | QuestionState::Paused
@@ -280,7 +295,11 @@ impl Actor {
 
     /// Accept or refuse an answer. Accepted answers are in memory at once (so a concurrent duplicate is seen)
     /// and on their way to the group-commit writer; the caller acknowledges only after the commit.
-    pub(super) async fn answer(&mut self, who: &ParticipantRef, input: AnswerInput) -> AppResult<AcceptedAnswer> {
+    pub(super) async fn answer(
+        &mut self,
+        who: &ParticipantRef,
+        input: AnswerInput,
+    ) -> AppResult<AcceptedAnswer> {
         self.check_session(who)?;
         let r = self.round_index(input.round_id)?;
         let result = match self.rounds[r].kind {
@@ -296,7 +315,10 @@ impl Actor {
                 Ok(AcceptedAnswer { ack, commit })
             }
             Err(e) => {
-                if matches!(e.code, "answer_late" | "question_closed" | "deadline_passed" | "paper_submitted") {
+                if matches!(
+                    e.code,
+                    "answer_late" | "question_closed" | "deadline_passed" | "paper_submitted"
+                ) {
                     self.writer
                         .put_rejection(Rejection {
                             contest_id: self.contest.id,
@@ -313,11 +335,19 @@ impl Actor {
         }
     }
 
-    fn live_answer(&mut self, pid: i64, r: usize, input: &AnswerInput) -> AppResult<(Option<AnswerRow>, AnswerAck)> {
+    fn live_answer(
+        &mut self,
+        pid: i64,
+        r: usize,
+        input: &AnswerInput,
+    ) -> AppResult<(Option<AnswerRow>, AnswerAck)> {
         let now = now_ms();
         let round = &self.rounds[r];
         if round.state != RoundState::Running {
-            return Err(AppError::conflict("round_not_running", "this round is not running"));
+            return Err(AppError::conflict(
+                "round_not_running",
+                "this round is not running",
+            ));
         }
         let q = round
             .live
@@ -326,10 +356,16 @@ impl Actor {
         let grace = i64::from(round.config.grace_ms);
         match q.state {
             QuestionState::Pending => {
-                return Err(AppError::conflict("question_not_open", "this question has not been opened yet"));
+                return Err(AppError::conflict(
+                    "question_not_open",
+                    "this question has not been opened yet",
+                ));
             }
             QuestionState::Paused => {
-                return Err(AppError::conflict("question_paused", "the question is paused; answer when it resumes"));
+                return Err(AppError::conflict(
+                    "question_paused",
+                    "the question is paused; answer when it resumes",
+                ));
             }
             QuestionState::Closed | QuestionState::Skipped => {
                 return Err(AppError::conflict("question_closed", "this question has closed"));
@@ -395,7 +431,9 @@ impl Actor {
         if self.rounds[r].kind != RoundKind::Live {
             return;
         }
-        let Some(i) = self.open_question_index(r) else { return };
+        let Some(i) = self.open_question_index(r) else {
+            return;
+        };
         self.publish_progress(r, i);
         let round = &self.rounds[r];
         let answered = self
@@ -462,11 +500,18 @@ impl Actor {
 
 /// Map a client's answer (display positions) to a canonical response (original option indices), refusing
 /// shapes that do not fit the question.
-pub(super) fn to_response(question: &Question, option_order: &[usize], input: &AnswerInput) -> AppResult<Response> {
+pub(super) fn to_response(
+    question: &Question,
+    option_order: &[usize],
+    input: &AnswerInput,
+) -> AppResult<Response> {
     let bad = |m: &str| AppError::unprocessable("invalid_answer", m.to_string());
     match question.qtype {
         QuestionType::Fill => {
-            let blanks = input.blanks.as_ref().ok_or_else(|| bad("a fill-in question needs `blanks`"))?;
+            let blanks = input
+                .blanks
+                .as_ref()
+                .ok_or_else(|| bad("a fill-in question needs `blanks`"))?;
             if blanks.len() != question.blank_count() {
                 return Err(bad(&format!(
                     "this question has {} blank(s), the answer has {}",
@@ -480,7 +525,10 @@ pub(super) fn to_response(question: &Question, option_order: &[usize], input: &A
             Ok(Response::Blanks(blanks.clone()))
         }
         _ => {
-            let choice = input.choice.as_ref().ok_or_else(|| bad("a choice question needs `choice`"))?;
+            let choice = input
+                .choice
+                .as_ref()
+                .ok_or_else(|| bad("a choice question needs `choice`"))?;
             let mut picked = Vec::with_capacity(choice.len());
             for &display in choice {
                 let original = if option_order.is_empty() {

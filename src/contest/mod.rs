@@ -232,7 +232,13 @@ impl ContestHandle {
         .await
     }
 
-    pub async fn adjust(&self, participant_id: i64, delta_centi: i64, reason: String, by: String) -> AppResult<Value> {
+    pub async fn adjust(
+        &self,
+        participant_id: i64,
+        delta_centi: i64,
+        reason: String,
+        by: String,
+    ) -> AppResult<Value> {
         self.call(|reply| Command::Adjust {
             participant_id,
             delta_centi,

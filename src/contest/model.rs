@@ -126,7 +126,11 @@ impl RoundConfig {
             RoundKind::Exam if !(5..=86_400).contains(&self.time_limit_seconds) => {
                 Err("time_limit_seconds must be between 5 and 86400".into())
             }
-            RoundKind::Exam if self.window_seconds.is_some_and(|w| !(5..=7 * 86_400).contains(&w)) => {
+            RoundKind::Exam
+                if self
+                    .window_seconds
+                    .is_some_and(|w| !(5..=7 * 86_400).contains(&w)) =>
+            {
                 Err("window_seconds must be between 5 and 604800".into())
             }
             _ if self.grace_ms > 10_000 => Err("grace_ms must be at most 10000".into()),

@@ -45,7 +45,9 @@ impl Actor {
                 .find(|r| r.id == *round_id)
                 .is_some_and(|r| r.kind == RoundKind::Live);
             for (pid, scored) in scores {
-                let Some(total) = totals.get_mut(pid) else { continue };
+                let Some(total) = totals.get_mut(pid) else {
+                    continue;
+                };
                 total.score_centi += scored.points_centi + scored.bonus_centi;
                 if scored.correct {
                     total.correct += 1;
@@ -56,9 +58,15 @@ impl Actor {
                 }
             }
         }
-        for round in self.rounds.iter().filter(|r| r.kind == RoundKind::Exam && r.state == RoundState::Finished) {
+        for round in self
+            .rounds
+            .iter()
+            .filter(|r| r.kind == RoundKind::Exam && r.state == RoundState::Finished)
+        {
             for (pid, paper) in &round.papers {
-                let Some(total) = totals.get_mut(pid) else { continue };
+                let Some(total) = totals.get_mut(pid) else {
+                    continue;
+                };
                 let submitted = paper.submitted_at.unwrap_or(paper.deadline_at);
                 total.answer_time_ms += (submitted - paper.started_at).max(0);
                 total.finished_at_ms = total.finished_at_ms.max(Some(submitted));
@@ -180,7 +188,10 @@ impl Actor {
 
     /// Why a participant has their score: every scored question with points and bonus, and adjustments.
     pub(super) fn breakdown_view(&self, pid: i64) -> AppResult<Value> {
-        let p = self.participants.get(&pid).ok_or_else(|| AppError::not_found("participant"))?;
+        let p = self
+            .participants
+            .get(&pid)
+            .ok_or_else(|| AppError::not_found("participant"))?;
         let mut items = Vec::new();
         for round in &self.rounds {
             let uids: Vec<(usize, i64, Option<i64>)> = match round.kind {

@@ -180,9 +180,12 @@ impl Actor {
         let mut answers = Vec::new();
         let mut score_centi = 0;
         for (index, item) in paper.paper.items.iter().enumerate() {
-            let Some(question) = self.questions.get(&item.uid) else { continue };
+            let Some(question) = self.questions.get(&item.uid) else {
+                continue;
+            };
             let points = round.config.scoring.points_centi(question);
-            let mut view = json!({"index": index, "question": question_body(question, &item.option_order, points)});
+            let mut view =
+                json!({"index": index, "question": question_body(question, &item.option_order, points)});
             if let Some(a) = self.answers.get(&(round.id, item.uid)).and_then(|m| m.get(&pid)) {
                 let mut answer = response_view(&a.response, &item.option_order);
                 answer["index"] = json!(index);
@@ -232,11 +235,9 @@ impl Actor {
             _ => None,
         };
         let organizer = matches!(viewer, Viewer::Organizer);
-        let round_index = self.running_round().or_else(|| {
-            self.rounds
-                .iter()
-                .rposition(|r| r.state == RoundState::Finished)
-        });
+        let round_index = self
+            .running_round()
+            .or_else(|| self.rounds.iter().rposition(|r| r.state == RoundState::Finished));
         let mut snapshot = json!({
             "type": "snapshot",
             "server_now": now_ms(),
@@ -264,8 +265,12 @@ impl Actor {
                 view["result"] = self.question_closed_view(r, i);
             }
             if let Some(pid) = me {
-                let answer = self.answers.get(&(self.rounds[r].id, q.uid)).and_then(|m| m.get(&pid));
-                view["my_answer"] = answer.map_or(Value::Null, |a| response_view(&a.response, &q.option_order));
+                let answer = self
+                    .answers
+                    .get(&(self.rounds[r].id, q.uid))
+                    .and_then(|m| m.get(&pid));
+                view["my_answer"] =
+                    answer.map_or(Value::Null, |a| response_view(&a.response, &q.option_order));
                 if let Some(s) = self.scored.get(&(self.rounds[r].id, q.uid)).map(|m| m.get(&pid)) {
                     view["my_result"] = json!({
                         "answered": answer.is_some(),

@@ -125,12 +125,13 @@ async fn search_questions(
     _: Organizer,
     Query(params): Query<SearchParams>,
 ) -> AppResult<axum::Json<Value>> {
-    let qtype = match params.qtype.as_deref().filter(|t| !t.is_empty()) {
-        Some(t) => Some(QuestionType::parse(t).ok_or_else(|| {
-            AppError::bad_request("invalid_type", format!("unknown question type `{t}`"))
-        })?),
-        None => None,
-    };
+    let qtype =
+        match params.qtype.as_deref().filter(|t| !t.is_empty()) {
+            Some(t) => Some(QuestionType::parse(t).ok_or_else(|| {
+                AppError::bad_request("invalid_type", format!("unknown question type `{t}`"))
+            })?),
+            None => None,
+        };
     let filter = QuestionFilter {
         bank_id: params.bank.filter(|b| !b.is_empty()),
         category: params.category.filter(|c| !c.is_empty()),
@@ -156,6 +157,10 @@ async fn get_question(
     _: Organizer,
     Path(uid): Path<i64>,
 ) -> AppResult<axum::Json<Value>> {
-    let (uid, q) = state.store.question(uid).await?.ok_or_else(|| AppError::not_found("question"))?;
+    let (uid, q) = state
+        .store
+        .question(uid)
+        .await?
+        .ok_or_else(|| AppError::not_found("question"))?;
     Ok(axum::Json(question_json(uid, &q)))
 }

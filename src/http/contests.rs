@@ -58,13 +58,19 @@ pub struct TokenResponse {
 /// Organizer login.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::ErrorBody)))]
-async fn login(State(state): State<AppState>, Json(request): Json<LoginRequest>) -> AppResult<axum::Json<TokenResponse>> {
+async fn login(
+    State(state): State<AppState>,
+    Json(request): Json<LoginRequest>,
+) -> AppResult<axum::Json<TokenResponse>> {
     let user = state.store.user_by_name(request.username.trim()).await?;
     let ok = user
         .as_ref()
         .is_some_and(|u| verify_password(&request.password, &u.password_hash));
     if !ok {
-        return Err(AppError::unauthorized("bad_credentials", "wrong user name or password"));
+        return Err(AppError::unauthorized(
+            "bad_credentials",
+            "wrong user name or password",
+        ));
     }
     let (iat, exp) = expiry(state.settings.organizer_token_ttl);
     let token = sign(
@@ -79,7 +85,10 @@ async fn login(State(state): State<AppState>, Json(request): Json<LoginRequest>)
             exp,
         },
     )?;
-    Ok(axum::Json(TokenResponse { token, expires_at: exp }))
+    Ok(axum::Json(TokenResponse {
+        token,
+        expires_at: exp,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -149,30 +158,44 @@ async fn pool_of(state: &AppState, bank_ids: &[String]) -> AppResult<Vec<PoolQue
 /// Validate a round against the pool: settings in range, blueprint fillable. The problems name the quota.
 fn validate_round(spec: &RoundSpec, pool: &[PoolQuestion], number: usize) -> AppResult<()> {
     if spec.title.trim().is_empty() {
-        return Err(AppError::unprocessable("invalid_round", format!("round {number} needs a title")));
+        return Err(AppError::unprocessable(
+            "invalid_round",
+            format!("round {number} needs a title"),
+        ));
     }
     spec.config
         .validate(spec.kind)
         .map_err(|m| AppError::unprocessable("invalid_round", format!("round {number}: {m}")))?;
     let problems = check_blueprint(&spec.config.blueprint, pool);
     if !problems.is_empty() {
-        let summary = problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("; ");
+        let summary = problems
+            .iter()
+            .map(|p| p.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
         return Err(
-            AppError::unprocessable("blueprint_unfillable", format!("round {number}: {summary}")).with_details(problems)
+            AppError::unprocessable("blueprint_unfillable", format!("round {number}: {summary}"))
+                .with_details(problems),
         );
     }
     Ok(())
 }
 
 async fn contest_row(state: &AppState, id: i64) -> AppResult<ContestRow> {
-    state.store.contest(id).await?.ok_or_else(|| AppError::not_found("contest"))
+    state
+        .store
+        .contest(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("contest"))
 }
 
 /// All contests, newest first.
 #[utoipa::path(get, path = "/api/contests", tag = "contests", security(("bearer" = [])),
     responses((status = 200, body = [Object])))]
 async fn list_contests(State(state): State<AppState>, _: Organizer) -> AppResult<axum::Json<Vec<Value>>> {
-    Ok(axum::Json(state.store.contests().await?.iter().map(contest_json).collect()))
+    Ok(axum::Json(
+        state.store.contests().await?.iter().map(contest_json).collect(),
+    ))
 }
 
 /// Create a contest with its rounds. Every round's blueprint is checked against the banks first.
@@ -186,14 +209,26 @@ async fn create_contest(
 ) -> AppResult<(axum::http::StatusCode, axum::Json<Value>)> {
     let title = request.title.trim();
     if title.is_empty() {
-        return Err(AppError::unprocessable("invalid_title", "the contest needs a title"));
+        return Err(AppError::unprocessable(
+            "invalid_title",
+            "the contest needs a title",
+        ));
     }
     if request.bank_ids.is_empty() {
         return Err(AppError::unprocessable("no_banks", "choose at least one bank"));
     }
-    let known: Vec<String> = state.store.list_banks().await?.into_iter().map(|b| b.id).collect();
+    let known: Vec<String> = state
+        .store
+        .list_banks()
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
     if let Some(missing) = request.bank_ids.iter().find(|b| !known.contains(b)) {
-        return Err(AppError::unprocessable("unknown_bank", format!("no bank has the id `{missing}`")));
+        return Err(AppError::unprocessable(
+            "unknown_bank",
+            format!("no bank has the id `{missing}`"),
+        ));
     }
     let pool = pool_of(&state, &request.bank_ids).await?;
     for (i, spec) in request.rounds.iter().enumerate() {
@@ -210,10 +245,16 @@ async fn create_contest(
         Some(code) if !code.trim().is_empty() => {
             let code = code.trim().to_string();
             if code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(AppError::unprocessable("invalid_join_code", "a join code is 1-32 letters or digits"));
+                return Err(AppError::unprocessable(
+                    "invalid_join_code",
+                    "a join code is 1-32 letters or digits",
+                ));
             }
             if state.store.contest_by_code(&code).await?.is_some() {
-                return Err(AppError::conflict("join_code_taken", "another contest uses this join code"));
+                return Err(AppError::conflict(
+                    "join_code_taken",
+                    "another contest uses this join code",
+                ));
             }
             code
         }
@@ -261,7 +302,11 @@ async fn create_contest(
 /// A contest with its live state (rounds, current question with key, participants): the organizer snapshot.
 #[utoipa::path(get, path = "/api/contests/{id}", tag = "contests", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
-async fn get_contest(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+async fn get_contest(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+) -> AppResult<axum::Json<Value>> {
     let row = contest_row(&state, id).await?;
     let handle = state.engine.contest(id).await?;
     let mut snapshot = handle.snapshot(crate::contest::Viewer::Organizer).await?;
@@ -299,7 +344,10 @@ async fn add_round(
         )
         .await?;
     state.engine.contest(id).await?.reload().await?;
-    Ok((axum::http::StatusCode::CREATED, axum::Json(json!({"id": round_id, "position": number - 1}))))
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(json!({"id": round_id, "position": number - 1})),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -335,16 +383,29 @@ async fn check_round(
 /// The roster with join state, connection and tab-switch counts.
 #[utoipa::path(get, path = "/api/contests/{id}/participants", tag = "contests", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Object)))]
-async fn list_participants(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+async fn list_participants(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+) -> AppResult<axum::Json<Value>> {
     contest_row(&state, id).await?;
-    let snapshot = state.engine.contest(id).await?.snapshot(crate::contest::Viewer::Organizer).await?;
+    let snapshot = state
+        .engine
+        .contest(id)
+        .await?
+        .snapshot(crate::contest::Viewer::Organizer)
+        .await?;
     Ok(axum::Json(json!({"participants": snapshot["participants"]})))
 }
 
 /// A read-only token for the big screen of one contest.
 #[utoipa::path(post, path = "/api/contests/{id}/display-token", tag = "contests", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = TokenResponse)))]
-async fn display_token(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<TokenResponse>> {
+async fn display_token(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+) -> AppResult<axum::Json<TokenResponse>> {
     contest_row(&state, id).await?;
     let (iat, exp) = expiry(state.settings.display_token_ttl);
     let token = sign(
@@ -359,5 +420,8 @@ async fn display_token(State(state): State<AppState>, _: Organizer, Path(id): Pa
             exp,
         },
     )?;
-    Ok(axum::Json(TokenResponse { token, expires_at: exp }))
+    Ok(axum::Json(TokenResponse {
+        token,
+        expires_at: exp,
+    }))
 }

@@ -42,7 +42,11 @@ async fn control(
 /// Individual ranking (with the tie-break that decided each place) and unit standings.
 #[utoipa::path(get, path = "/api/contests/{id}/results", tag = "results", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = Object)))]
-async fn results(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+async fn results(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+) -> AppResult<axum::Json<Value>> {
     Ok(axum::Json(state.engine.contest(id).await?.results().await?))
 }
 
@@ -90,17 +94,28 @@ async fn adjust(
     Json(request): Json<AdjustRequest>,
 ) -> AppResult<axum::Json<Value>> {
     if !request.delta.is_finite() || request.delta.abs() > 100_000.0 || request.delta == 0.0 {
-        return Err(AppError::unprocessable("invalid_delta", "delta must be a non-zero number of points"));
+        return Err(AppError::unprocessable(
+            "invalid_delta",
+            "delta must be a non-zero number of points",
+        ));
     }
     let delta_centi = (request.delta * 100.0).round() as i64;
     let handle = state.engine.contest(id).await?;
-    Ok(axum::Json(handle.adjust(request.participant_id, delta_centi, request.reason, claims.sub).await?))
+    Ok(axum::Json(
+        handle
+            .adjust(request.participant_id, delta_centi, request.reason, claims.sub)
+            .await?,
+    ))
 }
 
 /// The audit trail of score adjustments.
 #[utoipa::path(get, path = "/api/contests/{id}/adjustments", tag = "results", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = [crate::store::AdjustmentRow])))]
-async fn list_adjustments(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+async fn list_adjustments(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+) -> AppResult<axum::Json<Value>> {
     let rows = state.store.adjustments(id).await?;
     Ok(axum::Json(json!(rows)))
 }
@@ -108,7 +123,11 @@ async fn list_adjustments(State(state): State<AppState>, _: Organizer, Path(id):
 /// Answers the server refused (late, after close, after submission), as recorded.
 #[utoipa::path(get, path = "/api/contests/{id}/rejections", tag = "results", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = [crate::store::RejectionRow])))]
-async fn rejections(State(state): State<AppState>, _: Organizer, Path(id): Path<i64>) -> AppResult<axum::Json<Value>> {
+async fn rejections(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+) -> AppResult<axum::Json<Value>> {
     let rows = state.store.rejections(id).await?;
     Ok(axum::Json(json!(rows)))
 }

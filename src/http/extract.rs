@@ -98,13 +98,15 @@ impl FromRequestParts<AppState> for Participant {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
         match (claims.role, claims.contest_id, claims.participant_id, claims.sid) {
-            (Role::Participant, Some(contest_id), Some(participant_id), Some(session_id)) => Ok(Participant {
-                contest_id,
-                who: ParticipantRef {
-                    participant_id,
-                    session_id,
-                },
-            }),
+            (Role::Participant, Some(contest_id), Some(participant_id), Some(session_id)) => {
+                Ok(Participant {
+                    contest_id,
+                    who: ParticipantRef {
+                        participant_id,
+                        session_id,
+                    },
+                })
+            }
             _ => Err(AppError::forbidden("this needs a participant login")),
         }
     }

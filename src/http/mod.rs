@@ -36,7 +36,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, engine: Engine, keys: Keys, settings: Settings, shutdown: watch::Receiver<bool>) -> Self {
+    pub fn new(
+        store: Store,
+        engine: Engine,
+        keys: Keys,
+        settings: Settings,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
         Self {
             store,
             engine,
@@ -67,7 +73,12 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -90,7 +101,9 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .merge(control::router())
         .merge(participant::router())
         .layer(DefaultBodyLimit::max(body_limit));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(uploads).merge(api)
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(uploads)
+        .merge(api)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -98,7 +111,12 @@ pub fn router(state: AppState) -> Router {
         api_router(state.settings.max_body_bytes, state.settings.max_upload_bytes).split_for_parts();
     let doc = Arc::new(doc);
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/healthz",
+            get(|| async {
+                axum::Json(serde_json::json!({"status": "ok", "server_now": crate::store::now_ms()}))
+            }),
+        )
         .route("/ws", get(ws::upgrade))
         .route(
             "/api/openapi.json",
@@ -126,5 +144,9 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn no_such_endpoint() -> AppError {
-    AppError::new(axum::http::StatusCode::NOT_FOUND, "no_such_endpoint", "no such API endpoint")
+    AppError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no_such_endpoint",
+        "no such API endpoint",
+    )
 }

@@ -53,7 +53,10 @@ pub struct JoinResponse {
 #[utoipa::path(post, path = "/api/join", tag = "participant", request_body = JoinRequest,
     responses((status = 200, body = JoinResponse),
               (status = 404, description = "unknown code (`unknown_contest`) or badge (`unknown_badge`)", body = crate::error::ErrorBody)))]
-async fn join(State(state): State<AppState>, Json(request): Json<JoinRequest>) -> AppResult<axum::Json<JoinResponse>> {
+async fn join(
+    State(state): State<AppState>,
+    Json(request): Json<JoinRequest>,
+) -> AppResult<axum::Json<JoinResponse>> {
     let code = request.code.trim();
     let contest = state.store.contest_by_code(code).await?.ok_or_else(|| {
         AppError::new(
@@ -63,38 +66,57 @@ async fn join(State(state): State<AppState>, Json(request): Json<JoinRequest>) -
         )
     })?;
     if contest.state == "finished" {
-        return Err(AppError::conflict("contest_finished", "this contest has finished"));
+        return Err(AppError::conflict(
+            "contest_finished",
+            "this contest has finished",
+        ));
     }
     let mode = JoinMode::parse(&contest.join_mode).unwrap_or(JoinMode::Roster);
     let (participant_id, name, unit) = match mode {
         JoinMode::Roster => {
-            let badge = request.badge.as_deref().map(str::trim).filter(|b| !b.is_empty()).ok_or_else(|| {
-                AppError::unprocessable("badge_required", "enter your badge number (警号)")
-            })?;
-            let p = state.store.participant_by_badge(contest.id, badge).await?.ok_or_else(|| {
-                AppError::new(
-                    axum::http::StatusCode::NOT_FOUND,
-                    "unknown_badge",
-                    format!("badge number {badge} is not on this contest's roster"),
-                )
-            })?;
+            let badge = request
+                .badge
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .ok_or_else(|| AppError::unprocessable("badge_required", "enter your badge number (警号)"))?;
+            let p = state
+                .store
+                .participant_by_badge(contest.id, badge)
+                .await?
+                .ok_or_else(|| {
+                    AppError::new(
+                        axum::http::StatusCode::NOT_FOUND,
+                        "unknown_badge",
+                        format!("badge number {badge} is not on this contest's roster"),
+                    )
+                })?;
             (p.id, p.name, p.unit)
         }
         JoinMode::Open => {
             let name = request.name.as_deref().map(str::trim).unwrap_or("");
             let unit = request.unit.as_deref().map(str::trim).unwrap_or("");
             if name.is_empty() || unit.is_empty() {
-                return Err(AppError::unprocessable("name_required", "enter your name and unit"));
+                return Err(AppError::unprocessable(
+                    "name_required",
+                    "enter your name and unit",
+                ));
             }
             if name.chars().count() > 64 || unit.chars().count() > 64 {
-                return Err(AppError::unprocessable("too_long", "name and unit are at most 64 characters"));
+                return Err(AppError::unprocessable(
+                    "too_long",
+                    "name and unit are at most 64 characters",
+                ));
             }
             let id = state.store.add_open_participant(contest.id, name, unit).await?;
             (id, name.to_string(), unit.to_string())
         }
     };
     let session_id = random_token(16);
-    state.store.set_session(participant_id, &session_id, now_ms()).await?;
+    state
+        .store
+        .set_session(participant_id, &session_id, now_ms())
+        .await?;
     let now = now_ms() / 1000;
     let exp = now + state.settings.participant_token_ttl.as_secs() as i64;
     let token = sign(
@@ -109,7 +131,12 @@ async fn join(State(state): State<AppState>, Json(request): Json<JoinRequest>) -
             exp,
         },
     )?;
-    state.engine.contest(contest.id).await?.joined(participant_id, session_id).await;
+    state
+        .engine
+        .contest(contest.id)
+        .await?
+        .joined(participant_id, session_id)
+        .await;
     Ok(axum::Json(JoinResponse {
         token,
         expires_at: exp,

@@ -52,7 +52,9 @@ async fn authorize(state: &AppState, parts: &mut Parts) -> Result<(ContestHandle
             Viewer::Organizer,
         ),
         Role::Display => (
-            claims.contest_id.ok_or_else(|| AppError::forbidden("the display token names no contest"))?,
+            claims
+                .contest_id
+                .ok_or_else(|| AppError::forbidden("the display token names no contest"))?,
             Viewer::Display,
         ),
         Role::Participant => match (claims.contest_id, claims.participant_id, claims.sid) {
@@ -76,7 +78,10 @@ async fn send(sink: &mut futures_util::stream::SplitSink<WebSocket, Message>, by
     let Ok(text) = Utf8Bytes::try_from(bytes) else {
         return true;
     };
-    matches!(tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text))).await, Ok(Ok(())))
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text))).await,
+        Ok(Ok(()))
+    )
 }
 
 async fn snapshot_bytes(handle: &ContestHandle, viewer: &Viewer) -> Option<Bytes> {
@@ -161,13 +166,19 @@ async fn on_client_message(
     text: &str,
 ) -> bool {
     let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
-        return send(sink, encode(&json!({"type": "error", "code": "malformed_json", "message": "not JSON"}))).await;
+        return send(
+            sink,
+            encode(&json!({"type": "error", "code": "malformed_json", "message": "not JSON"})),
+        )
+        .await;
     };
     match message["type"].as_str() {
         Some("ping") => {
             send(
                 sink,
-                encode(&json!({"type": "pong", "client_time": message["client_time"], "server_now": now_ms()})),
+                encode(
+                    &json!({"type": "pong", "client_time": message["client_time"], "server_now": now_ms()}),
+                ),
             )
             .await
         }
@@ -184,7 +195,9 @@ async fn on_client_message(
         _ => {
             send(
                 sink,
-                encode(&json!({"type": "error", "code": "unknown_message", "message": "unknown message type"})),
+                encode(
+                    &json!({"type": "error", "code": "unknown_message", "message": "unknown message type"}),
+                ),
             )
             .await
         }

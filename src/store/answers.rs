@@ -38,7 +38,10 @@ impl Store {
         Ok(())
     }
 
-    pub(super) async fn put_rejection(tx: &mut Transaction<'static, Sqlite>, r: &Rejection) -> sqlx::Result<()> {
+    pub(super) async fn put_rejection(
+        tx: &mut Transaction<'static, Sqlite>,
+        r: &Rejection,
+    ) -> sqlx::Result<()> {
         sqlx::query(
             "INSERT INTO rejections (contest_id, participant_id, round_id, question_ref, reason, received_at)
              VALUES (?, ?, ?, ?, ?, ?)",

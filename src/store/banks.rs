@@ -152,7 +152,10 @@ impl Store {
               AND (?4 IS NULL OR qtype = ?4)
               AND (?5 IS NULL OR difficulty = ?5)
               AND (?6 IS NULL OR stem LIKE ?6 OR qid LIKE ?6 OR tags LIKE ?6)";
-        let category = filter.category.as_ref().map(|c| c.trim_end_matches('/').to_string());
+        let category = filter
+            .category
+            .as_ref()
+            .map(|c| c.trim_end_matches('/').to_string());
         let qtype = filter.qtype.map(|t| t.as_str());
         let difficulty = filter.difficulty.map(i64::from);
         let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(

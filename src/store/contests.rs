@@ -22,6 +22,7 @@ pub struct NewRound<'a> {
 }
 
 /// One roster line, already validated.
+#[derive(Debug, Clone)]
 pub struct RosterEntry {
     pub name: String,
     pub badge: String,
@@ -32,8 +33,7 @@ const CONTEST_COLUMNS: &str =
     "id, title, join_code, seed, bank_ids, join_mode, unit_scoring, state, created_at, finished_at";
 const ROUND_COLUMNS: &str =
     "id, contest_id, position, title, kind, config, state, started_at, ends_at, finished_at";
-const PARTICIPANT_COLUMNS: &str =
-    "id, contest_id, name, badge, unit, session_id, joined_at, tab_switches";
+const PARTICIPANT_COLUMNS: &str = "id, contest_id, name, badge, unit, session_id, joined_at, tab_switches";
 
 impl Store {
     pub async fn create_contest(&self, c: &NewContest<'_>, rounds: &[NewRound<'_>]) -> anyhow::Result<i64> {
@@ -122,7 +122,12 @@ impl Store {
             .await
     }
 
-    pub async fn set_contest_state(&self, id: i64, state: &str, finished_at: Option<i64>) -> sqlx::Result<()> {
+    pub async fn set_contest_state(
+        &self,
+        id: i64,
+        state: &str,
+        finished_at: Option<i64>,
+    ) -> sqlx::Result<()> {
         sqlx::query("UPDATE contests SET state = ?, finished_at = ? WHERE id = ?")
             .bind(state)
             .bind(finished_at)
@@ -245,7 +250,11 @@ impl Store {
         .await
     }
 
-    pub async fn participant_by_badge(&self, contest_id: i64, badge: &str) -> sqlx::Result<Option<ParticipantRow>> {
+    pub async fn participant_by_badge(
+        &self,
+        contest_id: i64,
+        badge: &str,
+    ) -> sqlx::Result<Option<ParticipantRow>> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE contest_id = ? AND badge = ?"
         )))
@@ -266,7 +275,12 @@ impl Store {
     }
 
     /// Record a login: the new session replaces any previous one.
-    pub async fn set_session(&self, participant_id: i64, session_id: &str, joined_at: i64) -> sqlx::Result<()> {
+    pub async fn set_session(
+        &self,
+        participant_id: i64,
+        session_id: &str,
+        joined_at: i64,
+    ) -> sqlx::Result<()> {
         sqlx::query(
             "UPDATE participants SET session_id = ?, joined_at = COALESCE(joined_at, ?) WHERE id = ?",
         )
@@ -300,7 +314,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn submit_paper(&self, round_id: i64, participant_id: i64, at: i64, auto: bool) -> sqlx::Result<()> {
+    pub async fn submit_paper(
+        &self,
+        round_id: i64,
+        participant_id: i64,
+        at: i64,
+        auto: bool,
+    ) -> sqlx::Result<()> {
         sqlx::query(
             "UPDATE papers SET submitted_at = ?, auto_submitted = ?
              WHERE round_id = ? AND participant_id = ? AND submitted_at IS NULL",

@@ -43,7 +43,8 @@ impl AnswerWriter {
     /// Queue an answer; await the returned handle to learn that it is committed.
     pub async fn put_answer(&self, row: AnswerRow) -> PendingCommit {
         let (done, wait) = oneshot::channel();
-        if let Err(mpsc::error::SendError(Job::Answer(_, done))) = self.tx.send(Job::Answer(row, done)).await {
+        if let Err(mpsc::error::SendError(Job::Answer(_, done))) = self.tx.send(Job::Answer(row, done)).await
+        {
             let _ = done.send(Err("the answer writer stopped".into()));
         }
         PendingCommit(wait)

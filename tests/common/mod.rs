@@ -64,7 +64,14 @@ impl TestServer {
 
     /// Organizer request; returns (status, body).
     pub async fn org(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        send(&self.client, method, &self.url(path), Some(&self.organizer_token), body).await
+        send(
+            &self.client,
+            method,
+            &self.url(path),
+            Some(&self.organizer_token),
+            body,
+        )
+        .await
     }
 
     pub async fn org_ok(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -74,8 +81,12 @@ impl TestServer {
     }
 
     pub async fn control(&self, contest_id: i64, action: Value) -> Value {
-        self.org_ok(reqwest::Method::POST, &format!("/api/contests/{contest_id}/control"), Some(action))
-            .await
+        self.org_ok(
+            reqwest::Method::POST,
+            &format!("/api/contests/{contest_id}/control"),
+            Some(action),
+        )
+        .await
     }
 
     pub async fn import_roster(&self, contest_id: i64, csv: &str) -> (u16, Value) {
@@ -108,7 +119,13 @@ impl TestServer {
         }
     }
 
-    pub async fn participant(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn participant(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         send(&self.client, method, &self.url(path), Some(token), body).await
     }
 
@@ -201,7 +218,12 @@ impl Capture {
             }
             *c.lock().unwrap() = true;
         });
-        Self { messages, raw, closed, outgoing }
+        Self {
+            messages,
+            raw,
+            closed,
+            outgoing,
+        }
     }
 
     pub fn send(&self, text: &str) {
@@ -248,7 +270,12 @@ pub async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) ->
 pub fn roster_csv(n: usize, units: usize) -> String {
     let mut csv = String::from("姓名,警号,单位\n");
     for i in 0..n {
-        csv.push_str(&format!("警员{:03},{:06},第{}大队\n", i + 1, 100_001 + i, i % units + 1));
+        csv.push_str(&format!(
+            "警员{:03},{:06},第{}大队\n",
+            i + 1,
+            100_001 + i,
+            i % units + 1
+        ));
     }
     csv
 }

@@ -67,7 +67,10 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RosterError { row, message: format!("unreadable row: {e}") });
+                errors.push(RosterError {
+                    row,
+                    message: format!("unreadable row: {e}"),
+                });
                 continue;
             }
         };
@@ -87,23 +90,39 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
             missing.push("单位/unit");
         }
         if !missing.is_empty() {
-            errors.push(RosterError { row, message: format!("missing {}", missing.join(", ")) });
+            errors.push(RosterError {
+                row,
+                message: format!("missing {}", missing.join(", ")),
+            });
             continue;
         }
         if name.chars().count() > 64 || badge.chars().count() > 32 || unit.chars().count() > 64 {
-            errors.push(RosterError { row, message: "a field is too long (name/unit 64, badge 32)".into() });
+            errors.push(RosterError {
+                row,
+                message: "a field is too long (name/unit 64, badge 32)".into(),
+            });
             continue;
         }
         if let Some(first) = first_row_of_badge.insert(badge.clone(), row) {
-            errors.push(RosterError { row, message: format!("badge {badge} already appears on row {first}") });
+            errors.push(RosterError {
+                row,
+                message: format!("badge {badge} already appears on row {first}"),
+            });
             continue;
         }
         entries.push(RosterEntry { name, badge, unit });
     }
     if entries.is_empty() && errors.is_empty() {
-        errors.push(RosterError { row: 2, message: "the roster has no rows".into() });
+        errors.push(RosterError {
+            row: 2,
+            message: "the roster has no rows".into(),
+        });
     }
-    if errors.is_empty() { Ok(entries) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(entries)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Import a roster CSV (columns 姓名, 警号, 单位 or name, badge, unit; UTF-8 or GBK). All rows or none;
@@ -119,20 +138,34 @@ pub async fn import_roster(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> AppResult<axum::Json<Value>> {
-    let contest = state.store.contest(id).await?.ok_or_else(|| AppError::not_found("contest"))?;
+    let contest = state
+        .store
+        .contest(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("contest"))?;
     if contest.state == "finished" {
         return Err(AppError::conflict("contest_finished", "the contest has finished"));
     }
     let entries = parse_roster(&body).map_err(|errors| {
-        AppError::unprocessable("roster_invalid", format!("the roster has {} error(s); nothing was imported", errors.len()))
-            .with_details(errors)
+        AppError::unprocessable(
+            "roster_invalid",
+            format!("the roster has {} error(s); nothing was imported", errors.len()),
+        )
+        .with_details(errors)
     })?;
     let existing = state.store.participants(id).await?;
     let clashes: Vec<RosterError> = entries
         .iter()
         .enumerate()
-        .filter(|(_, e)| existing.iter().any(|p| p.badge.as_deref() == Some(e.badge.as_str())))
-        .map(|(i, e)| RosterError { row: i + 2, message: format!("badge {} is already in this contest", e.badge) })
+        .filter(|(_, e)| {
+            existing
+                .iter()
+                .any(|p| p.badge.as_deref() == Some(e.badge.as_str()))
+        })
+        .map(|(i, e)| RosterError {
+            row: i + 2,
+            message: format!("badge {} is already in this contest", e.badge),
+        })
         .collect();
     if !clashes.is_empty() {
         return Err(AppError::unprocessable(
@@ -158,7 +191,10 @@ mod tests {
         assert_eq!(entries[1].badge, "010002");
         let en = "\u{feff}Unit,Name,Badge\nPatrol,Ann,7\n";
         let entries = parse_roster(en.as_bytes()).expect("valid");
-        assert_eq!((entries[0].name.as_str(), entries[0].unit.as_str()), ("Ann", "Patrol"));
+        assert_eq!(
+            (entries[0].name.as_str(), entries[0].unit.as_str()),
+            ("Ann", "Patrol")
+        );
     }
 
     #[test]
