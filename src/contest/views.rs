@@ -304,6 +304,28 @@ impl Actor {
         if organizer {
             snapshot["participants"] = json!(self.participants_status());
             if let Some(r) = round_index
+                && self.rounds[r].kind == RoundKind::Live
+            {
+                snapshot["round_questions"] = json!(
+                    self.rounds[r]
+                        .live
+                        .iter()
+                        .enumerate()
+                        .map(|(index, q)| {
+                            let question = self.questions.get(&q.uid);
+                            json!({
+                                "index": index,
+                                "state": q.state,
+                                "uid": q.uid,
+                                "question_id": question.map(|q| q.id.as_str()),
+                                "type": question.map(|q| q.qtype),
+                                "stem": question.map(|q| q.stem.as_str()),
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                );
+            }
+            if let Some(r) = round_index
                 && self.rounds[r].kind == RoundKind::Exam
             {
                 let round = &self.rounds[r];
