@@ -72,7 +72,9 @@ impl Prepared {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let app = router(self.state.clone());
+        let mut state = self.state.clone();
+        state.local_port = listener.local_addr()?.port();
+        let app = router(state);
         let shutdown_tx = self.shutdown_tx;
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {

@@ -11,13 +11,14 @@ use super::AppState;
 use super::extract::{Json, Organizer};
 use crate::bank::{BankError, Question, QuestionType};
 use crate::error::{AppError, AppResult};
-use crate::store::{BankRow, QuestionFilter};
+use crate::store::{BankRow, CategoryCount, QuestionFilter};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_banks))
         .routes(routes!(search_questions))
         .routes(routes!(get_question))
+        .routes(routes!(categories))
 }
 
 pub fn upload_router() -> OpenApiRouter<AppState> {
@@ -163,4 +164,35 @@ async fn get_question(
         .await?
         .ok_or_else(|| AppError::not_found("question"))?;
     Ok(axum::Json(question_json(uid, &q)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CategoryParams {
+    /// Comma-separated bank ids; all banks when absent.
+    banks: Option<String>,
+}
+
+/// Question counts per bank, category, type and difficulty: the building blocks of a blueprint.
+#[utoipa::path(get, path = "/api/categories", tag = "banks", security(("bearer" = [])), params(CategoryParams),
+    responses((status = 200, body = [CategoryCount])))]
+async fn categories(
+    State(state): State<AppState>,
+    _: Organizer,
+    Query(params): Query<CategoryParams>,
+) -> AppResult<axum::Json<Vec<CategoryCount>>> {
+    let bank_ids: Vec<String> = match params.banks.as_deref().filter(|b| !b.is_empty()) {
+        Some(list) => list
+            .split(',')
+            .map(|b| b.trim().to_string())
+            .filter(|b| !b.is_empty())
+            .collect(),
+        None => state
+            .store
+            .list_banks()
+            .await?
+            .into_iter()
+            .map(|b| b.id)
+            .collect(),
+    };
+    Ok(axum::Json(state.store.category_counts(&bank_ids).await?))
 }

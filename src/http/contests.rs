@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_contests, create_contest))
         .routes(routes!(get_contest))
         .routes(routes!(add_round))
+        .routes(routes!(delete_round))
         .routes(routes!(check_round))
         .routes(routes!(list_participants))
         .routes(routes!(display_token))
@@ -348,6 +349,26 @@ async fn add_round(
         axum::http::StatusCode::CREATED,
         axum::Json(json!({"id": round_id, "position": number - 1})),
     ))
+}
+
+/// Delete a round that has not started yet.
+#[utoipa::path(delete, path = "/api/contests/{id}/rounds/{rid}", tag = "contests", security(("bearer" = [])),
+    params(("id" = i64, Path), ("rid" = i64, Path)),
+    responses((status = 204), (status = 409, description = "the round has started", body = crate::error::ErrorBody)))]
+async fn delete_round(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path((id, rid)): Path<(i64, i64)>,
+) -> AppResult<axum::http::StatusCode> {
+    contest_row(&state, id).await?;
+    if !state.store.delete_pending_round(id, rid).await? {
+        return Err(AppError::conflict(
+            "round_started",
+            "only a round that has not started can be deleted",
+        ));
+    }
+    state.engine.contest(id).await?.reload().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

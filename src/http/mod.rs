@@ -6,6 +6,7 @@ mod banks;
 mod contests;
 mod control;
 pub mod extract;
+mod meta;
 mod participant;
 mod ws;
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub keys: Keys,
     pub settings: Arc<Settings>,
     pub shutdown: watch::Receiver<bool>,
+    /// The port we listen on, for join links.
+    pub local_port: u16,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             keys,
             settings: Arc::new(settings),
             shutdown,
+            local_port: 0,
         }
     }
 }
@@ -100,6 +104,7 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .merge(contests::router())
         .merge(control::router())
         .merge(participant::router())
+        .merge(meta::router())
         .layer(DefaultBodyLimit::max(body_limit));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)

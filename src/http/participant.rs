@@ -18,6 +18,7 @@ use crate::store::now_ms;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(join))
+        .routes(routes!(contest_by_code))
         .routes(routes!(me))
         .routes(routes!(answer))
         .routes(routes!(exam_start))
@@ -47,6 +48,30 @@ pub struct JoinResponse {
     pub participant_id: i64,
     pub name: String,
     pub unit: String,
+}
+
+/// Public facts about a contest, by join code: what the join form must ask for.
+#[utoipa::path(get, path = "/api/join/{code}", tag = "participant",
+    params(("code" = String, Path, description = "join code")),
+    responses((status = 200, description = "`{title, join_mode, state}`", body = Object),
+              (status = 404, body = crate::error::ErrorBody)))]
+async fn contest_by_code(
+    State(state): State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> AppResult<axum::Json<Value>> {
+    let code = code.trim();
+    let contest = state.store.contest_by_code(code).await?.ok_or_else(|| {
+        AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "unknown_contest",
+            format!("no contest has the code {code}"),
+        )
+    })?;
+    Ok(axum::Json(json!({
+        "title": contest.title,
+        "join_mode": contest.join_mode,
+        "state": contest.state,
+    })))
 }
 
 /// Join a contest. A new login replaces the participant's previous session (its sockets are closed).

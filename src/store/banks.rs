@@ -41,6 +41,17 @@ impl QuestionRow {
     }
 }
 
+/// How many questions a bank has in one category with one type and difficulty.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct CategoryCount {
+    pub bank_id: String,
+    pub category: String,
+    #[serde(rename = "type")]
+    pub qtype: String,
+    pub difficulty: i64,
+    pub count: i64,
+}
+
 const QUESTION_COLUMNS: &str = "uid, bank_id, qid, qtype, category, difficulty, points, tags, stem, \
      options, answer_key, explanation, source";
 
@@ -188,6 +199,23 @@ impl Store {
             .map(QuestionRow::into_question)
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok((total, questions))
+    }
+
+    /// Question counts per (bank, category, type, difficulty): what blueprints can draw from.
+    pub async fn category_counts(&self, bank_ids: &[String]) -> anyhow::Result<Vec<CategoryCount>> {
+        let mut out = Vec::new();
+        for bank_id in bank_ids {
+            let rows: Vec<CategoryCount> = sqlx::query_as(
+                "SELECT bank_id, category, qtype, difficulty, COUNT(*) AS count FROM questions
+                 WHERE bank_id = ? GROUP BY bank_id, category, qtype, difficulty
+                 ORDER BY category, qtype, difficulty",
+            )
+            .bind(bank_id)
+            .fetch_all(self.reader())
+            .await?;
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     pub async fn user_by_name(&self, username: &str) -> sqlx::Result<Option<UserRow>> {

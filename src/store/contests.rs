@@ -90,6 +90,37 @@ impl Store {
         Ok(id)
     }
 
+    /// Remove a round that has not started, and close the gap in positions.
+    pub async fn delete_pending_round(&self, contest_id: i64, round_id: i64) -> anyhow::Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let position: Option<i64> = sqlx::query_scalar(
+            "SELECT position FROM rounds WHERE id = ? AND contest_id = ? AND state = 'pending'",
+        )
+        .bind(round_id)
+        .bind(contest_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(position) = position else {
+            return Ok(false);
+        };
+        sqlx::query("DELETE FROM rounds WHERE id = ?")
+            .bind(round_id)
+            .execute(&mut *tx)
+            .await?;
+        // Two steps, so the unique (contest, position) never sees a duplicate mid-update.
+        sqlx::query("UPDATE rounds SET position = -position - 1 WHERE contest_id = ? AND position > ?")
+            .bind(contest_id)
+            .bind(position)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE rounds SET position = -position - 2 WHERE contest_id = ? AND position < 0")
+            .bind(contest_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub async fn contests(&self) -> sqlx::Result<Vec<ContestRow>> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {CONTEST_COLUMNS} FROM contests ORDER BY id DESC"

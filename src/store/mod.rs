@@ -19,7 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use answers::Rejection;
-pub use banks::QuestionFilter;
+pub use banks::{CategoryCount, QuestionFilter};
 pub use contests::{NewContest, NewRound, RosterEntry};
 pub use rows::*;
 

@@ -1,0 +1,141 @@
+// WebSocket client shared by the three apps: reconnects with backoff, keeps a server clock, hands every message
+// to the app. The server sends a full `snapshot` first on every (re)connect, so an app only ever needs to render
+// from its latest state; see docs/protocol.md.
+
+/**
+ * connectLive({ token, contest?, onMessage(msg), onStatus(status) })
+ * status: 'connecting' | 'open' | 'closed' (will retry) | 'replaced' (another login took over; no retry)
+ *         | 'denied' (token refused; no retry)
+ * Returns { send(obj), close(), serverNow(), isOpen() }.
+ */
+export function connectLive({ token, contest = null, onMessage, onStatus = () => {} }) {
+  let socket = null;
+  let stopped = false;
+  let attempt = 0;
+  let pingTimer = null;
+  let offset = 0;          // serverNow - Date.now(), from the best (lowest round-trip) sample
+  let bestRtt = Infinity;
+  let retryTimer = null;
+
+  const url = () => {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    let u = `${proto}//${location.host}/ws?token=${encodeURIComponent(token)}`;
+    if (contest != null) u += `&contest=${encodeURIComponent(contest)}`;
+    return u;
+  };
+
+  function sample(serverNow, sentAt) {
+    const now = Date.now();
+    if (typeof serverNow !== 'number') return;
+    if (sentAt == null) {
+      // One-way sample (no round trip known): use only until a ping gives a better one.
+      if (bestRtt === Infinity) offset = serverNow - now;
+      return;
+    }
+    const rtt = now - sentAt;
+    // Samples age: the best round trip inflates a little each time, so a fresh sample can replace an old one.
+    bestRtt = bestRtt * 1.05 + 1;
+    if (rtt <= bestRtt) {
+      bestRtt = rtt;
+      offset = serverNow - (sentAt + rtt / 2);
+    }
+  }
+
+  function ping() {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: 'ping', client_time: Date.now() }));
+    }
+  }
+
+  function open() {
+    if (stopped) return;
+    onStatus('connecting');
+    socket = new WebSocket(url());
+    let opened = false;
+    socket.onopen = () => {
+      opened = true;
+      attempt = 0;
+      onStatus('open');
+      ping();
+      setTimeout(ping, 1000);
+      clearInterval(pingTimer);
+      pingTimer = setInterval(ping, 10000);
+    };
+    socket.onmessage = (event) => {
+      let msg;
+      try { msg = JSON.parse(event.data); } catch { return; }
+      if (msg.type === 'pong') {
+        sample(msg.server_now, msg.client_time);
+        return;
+      }
+      if (typeof msg.server_now === 'number') sample(msg.server_now, null);
+      if (msg.type === 'session_replaced') {
+        stopped = true;
+        onStatus('replaced');
+      }
+      onMessage(msg);
+    };
+    socket.onclose = () => {
+      clearInterval(pingTimer);
+      if (stopped) return;
+      if (!opened && attempt >= 3) {
+        // Refused before opening several times in a row: ask the server why (expired or replaced token).
+        fetch('/api/me', { headers: { authorization: `Bearer ${token}` } }).then((r) => {
+          if (r.status === 401 || r.status === 403) {
+            stopped = true;
+            onStatus('denied');
+          } else {
+            schedule();
+          }
+        }).catch(schedule);
+        return;
+      }
+      schedule();
+    };
+    socket.onerror = () => { /* onclose follows */ };
+  }
+
+  function schedule() {
+    if (stopped) return;
+    onStatus('closed');
+    attempt += 1;
+    const delay = Math.min(5000, 300 * 2 ** Math.min(attempt, 5)) + Math.random() * 300;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(open, delay);
+  }
+
+  // Reconnect at once when the network comes back or the page becomes visible again.
+  const wake = () => {
+    if (!stopped && (!socket || socket.readyState === WebSocket.CLOSED)) {
+      clearTimeout(retryTimer);
+      open();
+    }
+  };
+  window.addEventListener('online', wake);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) wake(); });
+
+  open();
+  return {
+    send(obj) {
+      if (socket && socket.readyState === WebSocket.OPEN) {
+        socket.send(JSON.stringify(obj));
+        return true;
+      }
+      return false;
+    },
+    close() {
+      stopped = true;
+      clearInterval(pingTimer);
+      clearTimeout(retryTimer);
+      if (socket) socket.close();
+    },
+    serverNow: () => Date.now() + offset,
+    isOpen: () => !!socket && socket.readyState === WebSocket.OPEN,
+  };
+}
+
+/** Milliseconds left until `deadline` (server ms), by the server clock. Never negative. */
+export function remainingMs(deadline, serverNow) {
+  if (typeof deadline !== 'number') return 0;
+  return Math.max(0, deadline - serverNow());
+}
