@@ -71,6 +71,20 @@ pub(super) struct Participant {
     pub tab_switches: u32,
 }
 
+impl From<crate::store::ParticipantRow> for Participant {
+    fn from(p: crate::store::ParticipantRow) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            badge: p.badge,
+            unit: p.unit,
+            session_id: p.session_id,
+            joined_at: p.joined_at,
+            tab_switches: u32::try_from(p.tab_switches).unwrap_or(0),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(super) struct AnswerRecord {
     pub response: Response,
@@ -233,20 +247,7 @@ impl Actor {
             .participants(self.contest.id)
             .await?
             .into_iter()
-            .map(|p| {
-                (
-                    p.id,
-                    Participant {
-                        id: p.id,
-                        name: p.name,
-                        badge: p.badge,
-                        unit: p.unit,
-                        session_id: p.session_id,
-                        joined_at: p.joined_at,
-                        tab_switches: u32::try_from(p.tab_switches).unwrap_or(0),
-                    },
-                )
-            })
+            .map(|p| (p.id, Participant::from(p)))
             .collect();
         Ok(())
     }
@@ -572,10 +573,18 @@ impl Actor {
     }
 
     async fn on_joined(&mut self, participant_id: i64, session_id: String) {
-        if !self.participants.contains_key(&participant_id)
-            && let Err(e) = self.load_setup().await
-        {
-            tracing::error!(error = %e, "reloading participants failed");
+        if !self.participants.contains_key(&participant_id) {
+            // An open-mode newcomer: fetch just this row (a full reload would be quadratic in a big open contest).
+            match self.store.participant(participant_id).await {
+                Ok(Some(p)) if p.contest_id == self.contest.id => {
+                    self.participants.insert(p.id, Participant::from(p));
+                }
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(error = %e, "loading a new participant failed");
+                    return;
+                }
+            }
         }
         if let Some(p) = self.participants.get_mut(&participant_id) {
             p.joined_at.get_or_insert_with(now_ms);

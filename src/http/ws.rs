@@ -131,11 +131,20 @@ async fn run(
             },
             message = async {
                 match personal.as_mut() {
-                    Some((_, _, rx)) => rx.recv().await,
+                    Some((_, _, receiver)) => receiver.rx.recv().await,
                     None => std::future::pending().await,
                 }
             } => match message {
-                Some(Personal::Message(bytes)) => alive = send(&mut sink, bytes).await,
+                Some(Personal::Message(bytes)) => {
+                    alive = send(&mut sink, bytes).await;
+                    // Messages were dropped while this socket was slow: replace them with a snapshot.
+                    if alive && personal.as_ref().is_some_and(|(_, _, r)| r.take_overflow()) {
+                        alive = match snapshot_bytes(&handle, &viewer).await {
+                            Some(bytes) => send(&mut sink, bytes).await,
+                            None => false,
+                        };
+                    }
+                }
                 Some(Personal::Replaced(bytes)) => {
                     let _ = send(&mut sink, bytes).await;
                     let _ = sink.send(Message::Close(None)).await;

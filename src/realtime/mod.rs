@@ -7,8 +7,8 @@
 //! fresh snapshot.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -30,6 +30,21 @@ struct PersonalConn {
     conn_id: u64,
     session_id: String,
     tx: mpsc::Sender<Personal>,
+    /// Set when a message had to be dropped because the queue was full: the connection resynchronizes.
+    overflowed: Arc<AtomicBool>,
+}
+
+/// The receiving end of a participant connection's personal queue.
+pub struct PersonalReceiver {
+    pub rx: mpsc::Receiver<Personal>,
+    overflowed: Arc<AtomicBool>,
+}
+
+impl PersonalReceiver {
+    /// True once after messages were dropped: the caller should send a fresh snapshot.
+    pub fn take_overflow(&self) -> bool {
+        self.overflowed.swap(false, Ordering::Relaxed)
+    }
 }
 
 pub struct ContestHub {
@@ -77,16 +92,18 @@ impl ContestHub {
     }
 
     /// Register a participant connection; returns its id (for unregistering) and its personal queue.
-    pub fn connect_personal(&self, participant_id: i64, session_id: &str) -> (u64, mpsc::Receiver<Personal>) {
+    pub fn connect_personal(&self, participant_id: i64, session_id: &str) -> (u64, PersonalReceiver) {
         let (tx, rx) = mpsc::channel(PERSONAL_CAPACITY);
+        let overflowed = Arc::new(AtomicBool::new(false));
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let mut map = self.personal.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(participant_id).or_default().push(PersonalConn {
             conn_id,
             session_id: session_id.to_string(),
             tx,
+            overflowed: overflowed.clone(),
         });
-        (conn_id, rx)
+        (conn_id, PersonalReceiver { rx, overflowed })
     }
 
     pub fn disconnect_personal(&self, participant_id: i64, conn_id: u64) {
@@ -105,13 +122,17 @@ impl ContestHub {
         map.keys().copied().collect()
     }
 
-    /// Send to every connection of one participant. Never blocks: a full queue drops the message, and the
-    /// connection notices the gap (`try_send` failure marks it for a snapshot on its next turn).
+    /// Send to every connection of one participant. Never blocks: a full queue drops the message and marks the
+    /// connection, which then sends its client a fresh snapshot.
     pub fn send_personal(&self, participant_id: i64, bytes: Bytes) {
         let map = self.personal.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(conns) = map.get(&participant_id) {
             for conn in conns {
-                let _ = conn.tx.try_send(Personal::Message(bytes.clone()));
+                if let Err(mpsc::error::TrySendError::Full(_)) =
+                    conn.tx.try_send(Personal::Message(bytes.clone()))
+                {
+                    conn.overflowed.store(true, Ordering::Relaxed);
+                }
             }
         }
     }
@@ -129,5 +150,65 @@ impl ContestHub {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_personal_queue_never_blocks_the_sender() {
+        let hub = ContestHub::new();
+        let (_conn, mut slow) = hub.connect_personal(1, "s1");
+        let (_conn2, mut fast) = hub.connect_personal(2, "s2");
+        // Nobody reads the slow queue; sending far more than it holds returns at once.
+        for i in 0..(PERSONAL_CAPACITY * 10) {
+            hub.send_personal(1, Bytes::from(format!("m{i}")));
+            hub.send_personal(2, Bytes::from(format!("m{i}")));
+            if let Ok(Personal::Message(b)) = fast.rx.try_recv() {
+                assert_eq!(b, Bytes::from(format!("m{i}")));
+            }
+        }
+        let mut kept = 0;
+        while slow.rx.try_recv().is_ok() {
+            kept += 1;
+        }
+        assert_eq!(
+            kept, PERSONAL_CAPACITY,
+            "the slow queue keeps what fits and drops the rest"
+        );
+        assert!(
+            slow.take_overflow(),
+            "the slow connection is told to resynchronize"
+        );
+        assert!(!slow.take_overflow(), "once");
+        assert!(!fast.take_overflow());
+    }
+
+    #[tokio::test]
+    async fn replacing_a_session_notifies_and_drops_only_old_connections() {
+        let hub = ContestHub::new();
+        let (_old, mut old_rx) = hub.connect_personal(7, "old");
+        let (_new, mut new_rx) = hub.connect_personal(7, "new");
+        hub.replace_sessions(7, "new", Bytes::from_static(b"bye"));
+        assert!(matches!(old_rx.rx.try_recv(), Ok(Personal::Replaced(_))));
+        assert!(new_rx.rx.try_recv().is_err());
+        hub.send_personal(7, Bytes::from_static(b"hello"));
+        assert!(matches!(new_rx.rx.try_recv(), Ok(Personal::Message(_))));
+        assert_eq!(hub.connected_participants(), vec![7]);
+    }
+
+    #[tokio::test]
+    async fn broadcast_is_shared_bytes() {
+        let hub = ContestHub::new();
+        let mut a = hub.subscribe_public();
+        let mut b = hub.subscribe_public();
+        let event = encode(&serde_json::json!({"type": "lobby"}));
+        hub.publish(event.clone());
+        let (ra, rb) = (a.recv().await.expect("a"), b.recv().await.expect("b"));
+        // Same allocation: serialized once, shared by every subscriber.
+        assert_eq!(ra.as_ptr(), rb.as_ptr());
+        assert_eq!(ra, event);
     }
 }

@@ -281,6 +281,15 @@ impl Store {
         .await
     }
 
+    pub async fn participant(&self, id: i64) -> sqlx::Result<Option<ParticipantRow>> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(self.writer_pool())
+        .await
+    }
+
     pub async fn participant_by_badge(
         &self,
         contest_id: i64,
