@@ -383,6 +383,49 @@ async fn api_rejects_bad_input_with_json_errors() {
             "{path} missing from the OpenAPI document"
         );
     }
+    // axum's own rejections are JSON too: a bad path parameter, a wrong method.
+    let (status, body) = raw(
+        &server,
+        Method::GET,
+        "/api/contests/not-a-number",
+        Some(&org),
+        None,
+        vec![],
+    )
+    .await;
+    assert_eq!((status, code_of(&body)), (400, "bad_request"), "{body}");
+    let (status, body) = raw(&server, Method::PATCH, "/api/contests", Some(&org), None, vec![]).await;
+    assert_eq!((status, code_of(&body)), (405, "method_not_allowed"), "{body}");
+    let (status, body) = raw(
+        &server,
+        Method::DELETE,
+        &format!("/api/contests/{id}/rounds/987654"),
+        Some(&org),
+        None,
+        vec![],
+    )
+    .await;
+    assert_eq!((status, code_of(&body)), (404, "not_found"), "{body}");
+
+    // Badge clashes with the existing roster name the CSV row, blank lines included.
+    let (status, body) = server
+        .import_roster(id, "姓名,警号,单位\n\n赵六,0009,四大队\n张三,0001,一大队\n")
+        .await;
+    assert_eq!((status, code_of(&body)), (422, "roster_invalid"), "{body}");
+    assert_eq!(body["error"]["details"][0]["row"], 4, "{body}");
+
+    // A bank used by a running contest cannot be re-imported mid-contest.
+    server.control(id, json!({"action": "start_round"})).await;
+    let sample = std::fs::read_to_string(repo_path("question_banks/english-sample.toml")).expect("sample");
+    let (status, body) = server
+        .org(
+            Method::POST,
+            "/api/banks/import",
+            Some(json!({"files": [{"name": "english-sample.toml", "content": sample}]})),
+        )
+        .await;
+    assert_eq!((status, code_of(&body)), (409, "bank_in_use"), "{body}");
+
     let (status, health) = raw(&server, Method::GET, "/healthz", None, None, vec![]).await;
     assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
 }

@@ -276,6 +276,13 @@ async fn full_live_contest_of_117() {
             tokio::time::sleep(Duration::from_millis(40)).await;
         }
 
+        // Not answering counts as taking the whole time (the answer-time tie-break must not reward silence).
+        for (i, p) in people.iter().enumerate() {
+            if script(i, q) == Script::Silent {
+                totals.get_mut(&p.participant_id).expect("totals").time += QUESTION_MS;
+            }
+        }
+
         // Resending the same answer is acknowledged as a duplicate and never double counted.
         let (i, p) = people
             .iter()

@@ -338,8 +338,11 @@ impl Actor {
             }
             Command::Answer(who, input, reply) => {
                 let result = self.answer(&who, input).await;
+                let accepted = result.as_ref().is_ok_and(|a| !a.ack.duplicate);
                 let _ = reply.send(result);
-                self.after_answer().await;
+                if accepted {
+                    self.after_answer().await;
+                }
             }
             Command::ForgetAnswer {
                 participant_id,
@@ -526,17 +529,17 @@ impl Actor {
             return Err(AppError::unprocessable("blueprint_unfillable", summary).with_details(&problems));
         }
         let now = now_ms();
+        // The round first: if its draw fails, the contest stays as it was.
+        match self.rounds[r].kind {
+            RoundKind::Live => self.start_live_round(r, now).await?,
+            RoundKind::Exam => self.start_exam_round(r, now).await?,
+        }
         if self.contest.state == ContestState::Draft {
             self.store
                 .set_contest_state(self.contest.id, "running", None)
                 .await?;
             self.contest.state = ContestState::Running;
-            self.hub
-                .publish(encode(&json!({"type": "contest_state", "state": "running"})));
-        }
-        match self.rounds[r].kind {
-            RoundKind::Live => self.start_live_round(r, now).await?,
-            RoundKind::Exam => self.start_exam_round(r, now).await?,
+            self.publish_both(json!({"type": "contest_state", "state": "running", "server_now": now}));
         }
         let event = encode(&json!({
             "type": "round_started",

@@ -81,6 +81,7 @@ impl Actor {
                     auto_submitted: false,
                 },
             );
+            self.publish_exam_progress(r);
         }
         Ok(self.exam_view(r, pid))
     }

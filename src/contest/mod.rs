@@ -287,6 +287,14 @@ impl Engine {
         Ok(handle)
     }
 
+    /// Drop the cached actors of these contests; the next request loads them afresh from the store.
+    pub async fn evict(&self, contest_ids: &[i64]) {
+        let mut contests = self.contests.lock().await;
+        for id in contest_ids {
+            contests.remove(id);
+        }
+    }
+
     /// After a restart: bring every running contest back, so its timers fire without anyone asking.
     pub async fn resume_running(&self) -> anyhow::Result<usize> {
         let ids = self.store.running_contest_ids().await?;

@@ -58,18 +58,35 @@ impl Actor {
                 }
             }
         }
+        // Not answering is the slowest answer: each closed live question left unanswered adds its full time,
+        // so silence never wins the answer-time tie-break against a wrong answer.
+        for round in self.rounds.iter().filter(|r| r.kind == RoundKind::Live) {
+            let limit = round.config.question_ms();
+            for q in round.live.iter().filter(|q| q.state == QuestionState::Closed) {
+                let answers = self.answers.get(&(round.id, q.uid));
+                for (pid, total) in totals.iter_mut() {
+                    if !answers.is_some_and(|m| m.contains_key(pid)) {
+                        total.answer_time_ms += limit;
+                    }
+                }
+            }
+        }
         for round in self
             .rounds
             .iter()
             .filter(|r| r.kind == RoundKind::Exam && r.state == RoundState::Finished)
         {
-            for (pid, paper) in &round.papers {
-                let Some(total) = totals.get_mut(pid) else {
-                    continue;
-                };
-                let submitted = paper.submitted_at.unwrap_or(paper.deadline_at);
-                total.answer_time_ms += (submitted - paper.started_at).max(0);
-                total.finished_at_ms = total.finished_at_ms.max(Some(submitted));
+            let limit = i64::from(round.config.time_limit_seconds) * 1000;
+            for (pid, total) in totals.iter_mut() {
+                match round.papers.get(pid) {
+                    Some(paper) => {
+                        let submitted = paper.submitted_at.unwrap_or(paper.deadline_at);
+                        total.answer_time_ms += (submitted - paper.started_at).max(0);
+                        total.finished_at_ms = total.finished_at_ms.max(Some(submitted));
+                    }
+                    // Never opened the paper: the whole time limit.
+                    None => total.answer_time_ms += limit,
+                }
             }
         }
         totals.into_values().collect()
@@ -79,13 +96,14 @@ impl Actor {
         rank(self.standings())
     }
 
-    fn entry_view(&self, r: &Ranked) -> Value {
+    fn entry_view(&self, r: &Ranked, with_badge: bool) -> Value {
         let p = self.participants.get(&r.standing.participant_id);
         json!({
             "rank": r.rank,
             "participant_id": r.standing.participant_id,
             "name": p.map(|p| p.name.as_str()),
-            "badge": p.and_then(|p| p.badge.as_deref()),
+            // Badge numbers are personal data: only the organizer's results carry them, never the public board.
+            "badge": if with_badge { p.and_then(|p| p.badge.as_deref()) } else { None },
             "unit": p.map(|p| p.unit.as_str()),
             "score": centi_to_points(r.standing.score_centi),
             "correct": r.standing.correct,
@@ -121,7 +139,7 @@ impl Actor {
     pub(super) fn leaderboard_view(&self) -> Value {
         let ranked = self.ranked();
         json!({
-            "top": ranked.iter().take(TOP_N).map(|r| self.entry_view(r)).collect::<Vec<_>>(),
+            "top": ranked.iter().take(TOP_N).map(|r| self.entry_view(r, false)).collect::<Vec<_>>(),
             "units": self.units_view(&ranked),
             "unit_scoring": self.contest.unit_scoring,
             "participants": ranked.len(),
@@ -180,7 +198,7 @@ impl Actor {
         json!({
             "contest_id": self.contest.id,
             "state": self.contest.state,
-            "ranking": ranked.iter().map(|r| self.entry_view(r)).collect::<Vec<_>>(),
+            "ranking": ranked.iter().map(|r| self.entry_view(r, true)).collect::<Vec<_>>(),
             "units": self.units_view(&ranked),
             "unit_scoring": self.contest.unit_scoring,
         })

@@ -77,7 +77,7 @@ fn response_view(response: &Response, option_order: &[usize]) -> Value {
 impl Actor {
     pub(super) fn round_view(&self, r: usize) -> Value {
         let round = &self.rounds[r];
-        json!({
+        let mut view = json!({
             "id": round.id,
             "position": round.position,
             "title": round.title,
@@ -90,11 +90,16 @@ impl Actor {
                 RoundKind::Live if !round.live.is_empty() => round.live.len(),
                 _ => round.config.blueprint.total(),
             },
-            "question_seconds": round.config.question_seconds,
-            "time_limit_seconds": round.config.time_limit_seconds,
-            "window_seconds": round.config.window_seconds,
             "grace_ms": round.config.grace_ms,
-        })
+        });
+        match round.kind {
+            RoundKind::Live => view["question_seconds"] = json!(round.config.question_seconds),
+            RoundKind::Exam => {
+                view["time_limit_seconds"] = json!(round.config.time_limit_seconds);
+                view["window_seconds"] = json!(round.config.window_seconds);
+            }
+        }
+        view
     }
 
     pub(super) fn live_question_view(&self, r: usize, i: usize, with_key: bool) -> Value {

@@ -73,7 +73,34 @@ async fn import_banks(
         )
         .with_details(errors)
     })?;
+    // A running contest's questions are fixed while it runs: its scores must stay explainable.
+    let contests = state.store.contests().await?;
+    let uses = |row: &crate::store::ContestRow, bank: &str| {
+        serde_json::from_str::<Vec<String>>(&row.bank_ids).is_ok_and(|ids| ids.iter().any(|b| b == bank))
+    };
+    for bank in &banks {
+        if let Some(running) = contests
+            .iter()
+            .find(|c| c.state == "running" && uses(c, &bank.id))
+        {
+            return Err(AppError::conflict(
+                "bank_in_use",
+                format!(
+                    "bank `{}` is used by the running contest “{}”; import it again after that contest finishes",
+                    bank.id, running.title
+                ),
+            ));
+        }
+    }
     let questions = state.store.import_banks(&banks).await?;
+    // Other contests that draw from these banks reload them on next use (a corrected key regrades a finished
+    // contest, consistently in memory and after a restart).
+    let affected: Vec<i64> = contests
+        .iter()
+        .filter(|c| banks.iter().any(|b| uses(c, &b.id)))
+        .map(|c| c.id)
+        .collect();
+    state.engine.evict(&affected).await;
     Ok(axum::Json(ImportResult {
         banks: banks.iter().map(|b| b.id.clone()).collect(),
         questions,

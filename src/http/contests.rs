@@ -360,7 +360,13 @@ async fn delete_round(
     _: Organizer,
     Path((id, rid)): Path<(i64, i64)>,
 ) -> AppResult<axum::http::StatusCode> {
-    contest_row(&state, id).await?;
+    let contest = contest_row(&state, id).await?;
+    if contest.state == ContestState::Finished.as_str() {
+        return Err(AppError::conflict("contest_finished", "the contest has finished"));
+    }
+    if !state.store.rounds(id).await?.iter().any(|r| r.id == rid) {
+        return Err(AppError::not_found("round"));
+    }
     if !state.store.delete_pending_round(id, rid).await? {
         return Err(AppError::conflict(
             "round_started",

@@ -132,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(api)
         .route("/api/{*rest}", axum::routing::any(no_such_endpoint))
+        .layer(axum::middleware::map_response(json_errors))
         .merge(assets::router())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -146,6 +147,44 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
+}
+
+/// Make every error response JSON, including axum's own rejections (bad path or query parameters, wrong
+/// method, oversized raw bodies), so clients can rely on `{"error": {code, message}}` everywhere.
+async fn json_errors(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    if response.headers().contains_key(header::UPGRADE) {
+        return response;
+    }
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "body_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid_input",
+        _ if status.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    AppError::new(status, code, message).into_response()
 }
 
 async fn no_such_endpoint() -> AppError {

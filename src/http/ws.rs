@@ -27,19 +27,20 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn upgrade(State(state): State<AppState>, mut parts: Parts, ws: WebSocketUpgrade) -> Response {
     match authorize(&state, &mut parts).await {
-        Ok((handle, viewer)) => {
+        Ok((handle, viewer, expires_at)) => {
             let shutdown = state.shutdown.clone();
             ws.read_buffer_size(4 * 1024)
                 .write_buffer_size(16 * 1024)
                 .max_message_size(16 * 1024)
-                .on_upgrade(move |socket| run(socket, handle, viewer, shutdown))
+                .on_upgrade(move |socket| run(socket, handle, viewer, shutdown, expires_at))
         }
         Err(e) => e.into_response(),
     }
 }
 
-async fn authorize(state: &AppState, parts: &mut Parts) -> Result<(ContestHandle, Viewer), AppError> {
+async fn authorize(state: &AppState, parts: &mut Parts) -> Result<(ContestHandle, Viewer, i64), AppError> {
     let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
+    let expires_at = claims.exp;
     let contest_param = parts.uri.query().and_then(|q| {
         q.split('&')
             .filter_map(|pair| pair.split_once('='))
@@ -71,7 +72,7 @@ async fn authorize(state: &AppState, parts: &mut Parts) -> Result<(ContestHandle
     let handle = state.engine.contest(contest_id).await?;
     // Refuse a replaced session before upgrading, so the client sees a clear HTTP error.
     handle.snapshot(viewer.clone()).await?;
-    Ok((handle, viewer))
+    Ok((handle, viewer, expires_at))
 }
 
 async fn send(sink: &mut futures_util::stream::SplitSink<WebSocket, Message>, bytes: Bytes) -> bool {
@@ -93,8 +94,12 @@ async fn run(
     handle: ContestHandle,
     viewer: Viewer,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
+    expires_at: i64,
 ) {
     let (mut sink, mut stream) = socket.split();
+    // The token's expiry (seconds) ends the socket too: an open connection is no longer-lived than its login.
+    let expiry = tokio::time::Instant::now()
+        + Duration::from_millis((expires_at * 1000 - now_ms()).clamp(0, 400 * 24 * 3600 * 1000) as u64);
     let mut broadcast = match viewer {
         Viewer::Organizer => handle.hub.subscribe_organizer(),
         _ => handle.hub.subscribe_public(),
@@ -115,6 +120,15 @@ async fn run(
     while alive {
         tokio::select! {
             _ = shutdown.changed() => {
+                let _ = sink.send(Message::Close(None)).await;
+                break;
+            }
+            _ = tokio::time::sleep_until(expiry) => {
+                let _ = send(&mut sink, encode(&json!({
+                    "type": "error",
+                    "code": "token_expired",
+                    "message": "the login expired; log in again",
+                }))).await;
                 let _ = sink.send(Message::Close(None)).await;
                 break;
             }

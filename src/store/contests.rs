@@ -27,6 +27,8 @@ pub struct RosterEntry {
     pub name: String,
     pub badge: String,
     pub unit: String,
+    /// The spreadsheet row it came from (header = row 1), for error messages.
+    pub row: usize,
 }
 
 const CONTEST_COLUMNS: &str =

@@ -63,10 +63,10 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
     let mut errors = Vec::new();
     let mut first_row_of_badge = std::collections::HashMap::new();
     for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
         let record = match record {
             Ok(r) => r,
             Err(e) => {
+                let row = e.position().map_or(i + 2, |p| p.line() as usize);
                 errors.push(RosterError {
                     row,
                     message: format!("unreadable row: {e}"),
@@ -74,6 +74,8 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
                 continue;
             }
         };
+        // The line in the file, so blank lines (which the reader skips) do not shift the numbers.
+        let row = record.position().map_or(i + 2, |p| p.line() as usize);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -110,7 +112,12 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
             });
             continue;
         }
-        entries.push(RosterEntry { name, badge, unit });
+        entries.push(RosterEntry {
+            name,
+            badge,
+            unit,
+            row,
+        });
     }
     if entries.is_empty() && errors.is_empty() {
         errors.push(RosterError {
@@ -156,14 +163,13 @@ pub async fn import_roster(
     let existing = state.store.participants(id).await?;
     let clashes: Vec<RosterError> = entries
         .iter()
-        .enumerate()
-        .filter(|(_, e)| {
+        .filter(|e| {
             existing
                 .iter()
                 .any(|p| p.badge.as_deref() == Some(e.badge.as_str()))
         })
-        .map(|(i, e)| RosterError {
-            row: i + 2,
+        .map(|e| RosterError {
+            row: e.row,
             message: format!("badge {} is already in this contest", e.badge),
         })
         .collect();
