@@ -3,12 +3,14 @@
 // from its latest state; see docs/protocol.md.
 
 /**
- * connectLive({ token, contest?, onMessage(msg), onStatus(status) })
+ * connectLive({ token, contest?, onMessage(msg), onStatus(status), probe? })
+ * probe: the endpoint asked, after repeated refusals, whether the token is still valid (default /api/me, which
+ *        also refuses replaced participant sessions; the big screen passes /api/server-info).
  * status: 'connecting' | 'open' | 'closed' (will retry) | 'replaced' (another login took over; no retry)
  *         | 'denied' (token refused; no retry)
  * Returns { send(obj), close(), serverNow(), isOpen() }.
  */
-export function connectLive({ token, contest = null, onMessage, onStatus = () => {} }) {
+export function connectLive({ token, contest = null, onMessage, onStatus = () => {}, probe = '/api/me' }) {
   let socket = null;
   let stopped = false;
   let attempt = 0;
@@ -80,7 +82,7 @@ export function connectLive({ token, contest = null, onMessage, onStatus = () =>
       if (stopped) return;
       if (!opened && attempt >= 3) {
         // Refused before opening several times in a row: ask the server why (expired or replaced token).
-        fetch('/api/me', { headers: { authorization: `Bearer ${token}` } }).then((r) => {
+        fetch(probe, { headers: { authorization: `Bearer ${token}` } }).then((r) => {
           if (r.status === 401 || r.status === 403) {
             stopped = true;
             onStatus('denied');

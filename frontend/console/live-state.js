@@ -1,0 +1,167 @@
+// The organizer's live view of one contest: the latest snapshot, updated by WebSocket events. The contest page
+// owns one of these while it is open, so every tab (setup, run, results) sees the same, current state.
+
+import { connectLive } from '/shared/live.js';
+import { api, session } from './common.js';
+
+/**
+ * createContestLive(id) → ctx
+ *   ctx.snap      latest organizer snapshot (contest, rounds, round, question, participants, round_questions, …)
+ *   ctx.progress  last `progress` event of the open question ({round_id, index, answered, joined, missing})
+ *   ctx.conn      'connecting' | 'open' | 'closed' | 'denied' | 'replaced'
+ *   ctx.on(fn)    fn(kind, msg) after every change; returns an unsubscribe function
+ */
+export function createContestLive(id) {
+  const listeners = new Set();
+  const ctx = {
+    id,
+    snap: null,
+    progress: null,
+    examProgress: null,
+    conn: 'connecting',
+    error: null,
+    on(fn) { listeners.add(fn); return () => listeners.delete(fn); },
+    serverNow: () => Date.now(),
+    /** Run a control action; the new state arrives as a snapshot. */
+    async control(action, extra = {}) {
+      const snap = await api.post(`/api/contests/${id}/control`, { action, ...extra });
+      if (!live.send({ type: 'snapshot' })) apply({ ...snap, type: 'snapshot' });
+      return snap;
+    },
+    /** Ask for a fresh snapshot (over the socket when it is open, else over HTTP). */
+    async resync() {
+      if (live.send({ type: 'snapshot' })) return;
+      try {
+        apply({ ...(await api.get(`/api/contests/${id}`)), type: 'snapshot' });
+      } catch (err) {
+        ctx.error = err;
+        emit('error', err);
+      }
+    },
+    close() { live.close(); clearInterval(poll); },
+  };
+
+  function emit(kind, msg) {
+    for (const fn of listeners) fn(kind, msg);
+  }
+
+  function roundIndex(roundId) {
+    return ctx.snap ? ctx.snap.rounds.findIndex((r) => r.id === roundId) : -1;
+  }
+
+  function setRound(round) {
+    const s = ctx.snap;
+    const i = roundIndex(round.id);
+    if (i >= 0) s.rounds[i] = round;
+    s.round = round;
+  }
+
+  function setQuestionState(roundId, index, state) {
+    const s = ctx.snap;
+    if (s.round && s.round.id === roundId && Array.isArray(s.round_questions)) {
+      const q = s.round_questions.find((x) => x.index === index);
+      if (q) q.state = state;
+    }
+    if (s.question && s.question.round_id === roundId && s.question.index === index) s.question.state = state;
+  }
+
+  function apply(msg) {
+    const s = ctx.snap;
+    if (msg.type === 'snapshot') {
+      const contest = { ...(s && s.contest), ...msg.contest };
+      ctx.snap = { ...msg, contest };
+      if (msg.exam_progress) ctx.examProgress = { ...ctx.examProgress, ...msg.exam_progress };
+      // Progress is not part of the snapshot (unless a newer server adds question.progress): keep the last
+      // progress event while it belongs to the same question.
+      const q = msg.question;
+      const same = q && ctx.progress && ctx.progress.round_id === q.round_id && ctx.progress.index === q.index;
+      ctx.progress = q && q.progress ? { round_id: q.round_id, index: q.index, ...q.progress } : (same ? ctx.progress : null);
+      emit('snapshot', msg);
+      return;
+    }
+    if (!s) return;
+    switch (msg.type) {
+      case 'lobby':
+        s.joined_count = msg.joined_count;
+        s.roster_count = msg.roster_count;
+        s.units = msg.units;
+        break;
+      case 'participants':
+        s.participants = msg.participants;
+        break;
+      case 'contest_state':
+        s.contest.state = msg.state;
+        if (msg.leaderboard) s.leaderboard = msg.leaderboard;
+        break;
+      case 'round_started':
+        setRound(msg.round);
+        s.question = null;
+        ctx.progress = null;
+        ctx.examProgress = msg.round.kind === 'exam' ? { started: 0, submitted: 0 } : null;
+        ctx.resync(); // for the round's question list
+        break;
+      case 'question_open':
+        s.question = msg.question;
+        setQuestionState(msg.question.round_id, msg.question.index, msg.question.state);
+        ctx.progress = null;
+        break;
+      case 'progress':
+        ctx.progress = msg;
+        break;
+      case 'question_paused':
+        if (s.question && s.question.index === msg.index) {
+          s.question.state = 'paused';
+          s.question.remaining_ms = msg.remaining_ms;
+        }
+        setQuestionState(msg.round_id, msg.index, 'paused');
+        break;
+      case 'question_resumed':
+        if (s.question && s.question.index === msg.index) {
+          s.question.state = 'open';
+          s.question.deadline = msg.deadline;
+          s.question.remaining_ms = null;
+        }
+        setQuestionState(msg.round_id, msg.index, 'open');
+        break;
+      case 'question_skipped':
+        setQuestionState(msg.round_id, msg.index, 'skipped');
+        break;
+      case 'question_closed':
+        setQuestionState(msg.result.round_id, msg.result.index, 'closed');
+        if (s.question && s.question.round_id === msg.result.round_id && s.question.index === msg.result.index) {
+          s.question.result = msg.result;
+        }
+        break;
+      case 'leaderboard':
+        s.leaderboard = msg.leaderboard;
+        break;
+      case 'round_finished':
+        setRound(msg.round);
+        if (msg.leaderboard) s.leaderboard = msg.leaderboard;
+        ctx.resync();
+        break;
+      case 'exam_progress':
+        ctx.examProgress = { started: msg.started, submitted: msg.submitted, joined: msg.joined };
+        break;
+      default:
+        return;
+    }
+    emit(msg.type, msg);
+  }
+
+  const live = connectLive({
+    token: session.token,
+    contest: id,
+    onMessage: apply,
+    onStatus: (status) => { ctx.conn = status; emit('conn', status); },
+  });
+  ctx.serverNow = live.serverNow;
+
+  // Exam rounds publish progress only on submissions; poll the snapshot so "started" stays current.
+  const poll = setInterval(() => {
+    const r = ctx.snap && ctx.snap.round;
+    if (r && r.kind === 'exam' && r.state === 'running' && document.visibilityState === 'visible') ctx.resync();
+  }, 5000);
+
+  return ctx;
+}

@@ -1,0 +1,162 @@
+// New contest: title, banks, join mode, unit scoring and the rounds inline. Availability per quota is computed
+// from /api/categories of the chosen banks (the contest does not exist yet); the server checks again on create.
+
+import { t } from '/shared/i18n.js';
+import { h, mount } from '/shared/ui.js';
+import { api, go, errorBox, field, pageHeader, toast, nextId } from './common.js';
+import { newRound, roundEditor, toSpec } from './round-editor.js';
+
+let draft = null;
+
+function freshDraft() {
+  return { title: '', bank_ids: null, join_mode: 'roster', unit_scoring: 'sum', join_code: '', rounds: [newRound('live', 1)] };
+}
+
+export function open(container) {
+  if (!draft) draft = freshDraft();
+  const state = { banks: null, counts: [], error: null, busy: false };
+  const root = h('div.page.narrow');
+  container.append(root);
+  let editors = [];
+
+  async function loadCounts() {
+    if (!draft.bank_ids || draft.bank_ids.length === 0) { state.counts = []; render(); return; }
+    try {
+      state.counts = await api.get('/api/categories?banks=' + encodeURIComponent(draft.bank_ids.join(',')));
+    } catch (err) { state.error = err; }
+    render();
+  }
+
+  function radios(name, value, choices, onset, testid) {
+    const group = nextId(name);
+    return h('div.seg', { role: 'radiogroup', 'aria-labelledby': group + '-l', dataset: { testid } },
+      choices.map(([v, label]) => h('label.seg-item', {},
+        h('input', { type: 'radio', name: group, value: v, checked: value === v, dataset: { testid: `${testid}-${v}` },
+          onchange: () => { onset(v); } }),
+        h('span', label))));
+  }
+
+  function render() {
+    const titleInput = h('input', {
+      value: draft.title, maxlength: 100, required: true, placeholder: t('console.new.title_ph'),
+      dataset: { testid: 'contest-title' },
+    });
+    titleInput.addEventListener('input', () => { draft.title = titleInput.value; });
+    const codeInput = h('input', {
+      value: draft.join_code, maxlength: 32, pattern: '[A-Za-z0-9]*', inputmode: 'numeric',
+      placeholder: t('console.new.code_ph'), dataset: { testid: 'contest-join-code' },
+    });
+    codeInput.addEventListener('input', () => { draft.join_code = codeInput.value; });
+
+    const bankList = state.banks == null ? h('p.muted', t('console.loading'))
+      : h('div.bank-choices', { role: 'group', 'aria-labelledby': 'banks-l', dataset: { testid: 'contest-banks' } },
+        state.banks.map((b) => {
+          const id = nextId('bank');
+          const input = h('input', {
+            type: 'checkbox', id, value: b.id, checked: draft.bank_ids.includes(b.id), dataset: { testid: `bank-${b.id}` },
+            onchange: () => {
+              draft.bank_ids = input.checked ? [...draft.bank_ids, b.id] : draft.bank_ids.filter((x) => x !== b.id);
+              loadCounts();
+            },
+          });
+          return h('label.bank-choice', { for: id }, input,
+            h('span.bank-name', b.title), h('span.muted', t('console.banks.count', { n: b.question_count })));
+        }));
+
+    editors = draft.rounds.map((model, i) => roundEditor(model, {
+      index: i,
+      counts: () => state.counts,
+      onRemove: draft.rounds.length > 1 ? () => { draft.rounds.splice(i, 1); render(); } : null,
+    }));
+
+    const mode = radios('mode', draft.join_mode, [
+      ['roster', t('console.join_mode.roster')], ['open', t('console.join_mode.open')],
+    ], (v) => { draft.join_mode = v; }, 'contest-join-mode');
+    mode.setAttribute('aria-labelledby', 'mode-l');
+    const scoring = radios('unit', draft.unit_scoring, [
+      ['sum', t('console.unit_scoring.sum')], ['mean', t('console.unit_scoring.mean')],
+    ], (v) => { draft.unit_scoring = v; }, 'contest-unit-scoring');
+    scoring.setAttribute('aria-labelledby', 'unit-l');
+
+    mount(root,
+      pageHeader(t('console.new.title'), h('a.btn.ghost', { href: '#/' }, t('console.cancel'))),
+      h('form', { onsubmit: submit, novalidate: true, 'aria-label': t('console.new.title') },
+        h('section.card.stack',
+          h('h2', t('console.new.basics')),
+          h('div.grid.g2',
+            field(t('console.new.contest_title'), titleInput),
+            field(t('console.new.join_code'), codeInput, t('console.new.code_hint'))),
+          h('div.field', h('span.label#banks-l', t('console.new.banks')), bankList),
+          h('div.grid.g2',
+            h('div.field', h('span.label#mode-l', t('console.new.join_mode')), mode,
+              h('div.hint', t(`console.join_mode.${draft.join_mode}_hint`))),
+            h('div.field', h('span.label#unit-l', t('console.new.unit_scoring')), scoring,
+              h('div.hint', t('console.unit_scoring.hint'))))),
+        h('section.stack.rounds',
+          h('div.row', h('h2', t('console.new.rounds')), h('div.spacer'),
+            h('button.btn.small', { type: 'button', dataset: { testid: 'round-add-live' }, onclick: () => addRound('live') },
+              '＋ ', t('console.round.add_live')),
+            h('button.btn.small', { type: 'button', dataset: { testid: 'round-add-exam' }, onclick: () => addRound('exam') },
+              '＋ ', t('console.round.add_exam'))),
+          editors.map((e) => h('div.card', e.el))),
+        errorBox(state.error, 'create-error'),
+        h('div.row.end.sticky-actions',
+          h('a.btn.ghost', { href: '#/' }, t('console.cancel')),
+          h('button.btn.primary', { type: 'submit', disabled: state.busy, dataset: { testid: 'contest-create' } },
+            state.busy ? t('console.busy') : t('console.new.create')))));
+  }
+
+  function addRound(kind) {
+    draft.rounds.push(newRound(kind, draft.rounds.length + 1));
+    render();
+    const last = root.querySelectorAll('[data-testid="round-title"]');
+    if (last.length) last[last.length - 1].focus();
+  }
+
+  async function submit(e) {
+    e.preventDefault();
+    if (state.busy) return;
+    state.error = null;
+    if (!draft.title.trim()) {
+      state.error = { code: 'invalid_title', message: t('console.new.need_title') };
+      render();
+      root.querySelector('[data-testid="contest-title"]').focus();
+      return;
+    }
+    state.busy = true;
+    render();
+    const body = {
+      title: draft.title.trim(),
+      bank_ids: draft.bank_ids,
+      join_mode: draft.join_mode,
+      unit_scoring: draft.unit_scoring,
+      rounds: draft.rounds.map(toSpec),
+    };
+    if (draft.join_code.trim()) body.join_code = draft.join_code.trim();
+    try {
+      const contest = await api.post('/api/contests', body);
+      draft = null;
+      toast(t('console.new.created', { title: contest.title }));
+      go(`#/c/${contest.id}/setup`);
+    } catch (err) {
+      state.busy = false;
+      state.error = err;
+      render();
+      const box = root.querySelector('[data-testid="create-error"]');
+      if (box) box.scrollIntoView({ block: 'center' });
+    }
+  }
+
+  api.get('/api/banks').then((banks) => {
+    state.banks = banks;
+    if (draft.bank_ids == null) {
+      const preferred = banks.find((b) => b.language.startsWith('zh')) || banks[0];
+      draft.bank_ids = preferred ? [preferred.id] : [];
+    } else {
+      draft.bank_ids = draft.bank_ids.filter((id) => banks.some((b) => b.id === id));
+    }
+    loadCounts();
+  }).catch((err) => { state.error = err; state.banks = []; render(); });
+  render();
+  return { relang: render };
+}

@@ -1,0 +1,145 @@
+// The results tab: individual ranking with the tie-break that decided each place, unit standings, CSV export,
+// the per-question breakdown of one participant (with a score adjustment that requires a reason) and the audit
+// trail of adjustments.
+
+import { t } from '/shared/i18n.js';
+import { h, mount, formatPoints } from '/shared/ui.js';
+import { api, errorBox, formatSeconds, formatDateTime, debounce, toast } from './common.js';
+import { openBreakdown } from './breakdown.js';
+
+export function open(container, ctx) {
+  const state = { results: null, adjustments: null, error: null };
+  const root = h('div.results-grid');
+  container.append(root);
+
+  async function load() {
+    try {
+      const [results, adjustments] = await Promise.all([
+        api.get(`/api/contests/${ctx.id}/results`),
+        api.get(`/api/contests/${ctx.id}/adjustments`),
+      ]);
+      state.results = results;
+      state.adjustments = adjustments;
+      state.error = null;
+    } catch (err) {
+      state.error = err;
+    }
+    render();
+  }
+  const reload = debounce(load, 400);
+
+  const nameOf = (pid) => {
+    const p = (ctx.snap.participants || []).find((x) => x.id === pid);
+    return p ? p.name : `#${pid}`;
+  };
+
+  function exportCsv() {
+    const rows = [[t('common.rank'), t('common.name'), t('console.people.badge'), t('common.unit'), t('common.score'),
+      t('common.correct'), t('console.results.answer_time'), t('console.results.decided_by')]];
+    for (const e of state.results.ranking) {
+      rows.push([e.rank, e.name, e.badge || '', e.unit, formatPoints(e.score), e.correct,
+        (e.answer_time_ms / 1000).toFixed(1), t(`console.tiebreak.${e.decided_by}`)]);
+    }
+    const csv = '\ufeff' + rows.map((r) => r.map((v) => `"${String(v ?? '').replace(/"/g, '""')}"`).join(',')).join('\r\n');
+    const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+    const a = h('a', { href: url, download: `${ctx.snap.contest.title}-results.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  function ranking() {
+    const list = state.results.ranking;
+    return h('section.card.flush', { 'aria-labelledby': 'rank-h' },
+      h('div.card-head',
+        h('h2#rank-h', t('console.results.ranking')),
+        h('span.muted', t('console.results.count', { n: list.length })),
+        h('div.spacer'),
+        h('span.muted.small', t('console.results.click_hint')),
+        h('button.btn.small', { type: 'button', onclick: exportCsv, disabled: !list.length, dataset: { testid: 'results-export' } },
+          t('console.results.export'))),
+      list.length === 0 ? h('p.empty', t('console.results.none'))
+        : h('div.table-scroll.tall', h('table.data.ranking', { dataset: { testid: 'results-table' } },
+          h('thead', h('tr',
+            h('th.num', { scope: 'col' }, t('common.rank')),
+            h('th', { scope: 'col' }, t('common.name')),
+            h('th', { scope: 'col' }, t('console.people.badge')),
+            h('th', { scope: 'col' }, t('common.unit')),
+            h('th.num', { scope: 'col' }, t('common.score')),
+            h('th.num', { scope: 'col' }, t('common.correct')),
+            h('th.num', { scope: 'col' }, t('console.results.answer_time')),
+            h('th', { scope: 'col' }, t('console.results.decided_by')))),
+          h('tbody', list.map((e) => h('tr.clickable' + (e.rank <= 3 ? '.podium' : ''), {
+            dataset: { testid: 'result-row', pid: e.participant_id },
+            onclick: (ev) => { if (!ev.target.closest('button')) show(e.participant_id); },
+          },
+          h('td.num.rank', h('span.rank-badge.r' + Math.min(e.rank, 4), e.rank)),
+          h('td', h('button.linkish', {
+            type: 'button', onclick: () => show(e.participant_id),
+            'aria-label': t('console.results.open_breakdown', { name: e.name }),
+          }, e.name)),
+          h('td.mono', e.badge || '–'),
+          h('td', e.unit),
+          h('td.num.strong', formatPoints(e.score)),
+          h('td.num', e.correct),
+          h('td.num', formatSeconds(e.answer_time_ms)),
+          h('td', h('span.tiebreak.' + e.decided_by, t(`console.tiebreak.${e.decided_by}`)))))))));
+  }
+
+  function units() {
+    const list = state.results.units;
+    return h('section.card.flush', { 'aria-labelledby': 'units-h' },
+      h('div.card-head', h('h2#units-h', t('console.results.units')),
+        h('span.pill', t(`console.unit_scoring.${state.results.unit_scoring}`))),
+      list.length === 0 ? h('p.empty', t('console.results.none'))
+        : h('table.data', { dataset: { testid: 'units-table' } },
+          h('thead', h('tr',
+            h('th.num', { scope: 'col' }, t('common.rank')),
+            h('th', { scope: 'col' }, t('common.unit')),
+            h('th.num', { scope: 'col' }, t('console.results.members')),
+            h('th.num', { scope: 'col' }, t('common.score')))),
+          h('tbody', list.map((u) => h('tr', { dataset: { testid: 'unit-row' } },
+            h('td.num.rank', u.rank), h('td', u.unit), h('td.num', u.members), h('td.num.strong', formatPoints(u.score)))))));
+  }
+
+  function audit() {
+    const list = state.adjustments || [];
+    return h('section.card.flush', { 'aria-labelledby': 'audit-h' },
+      h('div.card-head', h('h2#audit-h', t('console.adjust.audit')), h('span.muted', `(${list.length})`)),
+      list.length === 0 ? h('p.empty', t('console.adjust.none'))
+        : h('ul.audit-list', { dataset: { testid: 'adjustments-list' } }, [...list].reverse().map((a) => h('li', { dataset: { testid: 'adjustment-row' } },
+          h('div.audit-top',
+            h('strong' + (a.delta_centi < 0 ? '.neg' : '.pos'), (a.delta_centi > 0 ? '+' : '') + formatPoints(a.delta_centi / 100)),
+            h('button.linkish', { type: 'button', onclick: () => show(a.participant_id) }, nameOf(a.participant_id)),
+            h('div.spacer'),
+            h('span.muted.small', formatDateTime(a.created_at))),
+          h('p.audit-reason', a.reason),
+          h('div.muted.small', t('console.adjust.by'), ': ', a.created_by)))));
+  }
+
+  function render() {
+    if (state.error && !state.results) { mount(root, errorBox(state.error)); return; }
+    if (!state.results) { mount(root, h('p.empty', t('console.loading'))); return; }
+    const c = ctx.snap.contest;
+    mount(root,
+      c.state !== 'finished' ? h('div.alert.info.col-full', t('console.results.provisional')) : null,
+      h('div.col-main', ranking()),
+      h('div.col-side', units(), audit()));
+  }
+
+  function show(pid) {
+    openBreakdown(ctx, pid, {
+      onAdjusted: () => { toast(t('console.adjust.saved')); load(); },
+    });
+  }
+
+  render();
+  load();
+  return {
+    update(kind) {
+      if (['leaderboard', 'round_finished', 'contest_state', 'question_closed'].includes(kind)) reload();
+    },
+    relang: render,
+  };
+}

@@ -1,0 +1,235 @@
+// The participant phone app: session, live connection, screen switching. Screens are built from the latest
+// state (snapshot + events, see state.js); a screen whose identity key did not change is updated in place so
+// that typing, focus and scroll survive the frequent events of a contest.
+
+import { createApi } from '/shared/api.js';
+import { connectLive } from '/shared/live.js';
+import { t, toggleLang, onLangChange, getLang } from '/shared/i18n.js';
+import { h, mount, $, store } from '/shared/ui.js';
+import './strings.js';
+import { createOutbox } from './outbox.js';
+import { reduce, screenFor } from './state.js';
+import { joinScreen } from './join.js';
+import { waitScreen, finalScreen } from './wait.js';
+import { liveScreen } from './live.js';
+import { examScreen } from './exam.js';
+import { reviewScreen } from './review.js';
+
+const SESSION_KEY = 'jingsai.play.session';
+const main = $('#app');
+const banner = $('.conn-banner');
+const titleEl = $('#contest-title');
+
+const params = new URLSearchParams(location.search);
+const urlCode = (params.get('c') || params.get('code') || '').trim();
+
+const app = {
+  session: store.get(SESSION_KEY),
+  state: null,
+  conn: 'idle',
+  live: null,
+  outbox: null,
+  /** Why the participant is back at the join form (translated note), if they were signed out. */
+  signedOutReason: null,
+  lang: getLang,
+  serverNow: () => (app.live ? app.live.serverNow() : Date.now()),
+  render,
+  signIn,
+  signOut,
+};
+
+app.api = createApi({
+  token: () => (app.session ? app.session.token : null),
+  onUnauthorized: (err) => signOut(err.code),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Session
+
+function signIn(joined) {
+  app.session = {
+    token: joined.token,
+    contest_id: joined.contest_id,
+    participant_id: joined.participant_id,
+    name: joined.name,
+    unit: joined.unit,
+    code: joined.code,
+    title: joined.title,
+    badge: joined.badge || null,
+  };
+  store.set(SESSION_KEY, app.session);
+  app.signedOutReason = null;
+  connect();
+}
+
+function signOut(code) {
+  if (!app.session) return;
+  const lastCode = app.session.code;
+  app.lastBadge = app.session.badge || (app.state && app.state.me && app.state.me.badge) || null;
+  if (app.live) app.live.close();
+  if (app.outbox) app.outbox.stop();
+  app.live = null;
+  app.outbox = null;
+  app.state = null;
+  app.session = null;
+  store.remove(SESSION_KEY);
+  app.signedOutReason = code || 'token_expired';
+  app.lastCode = lastCode;
+  setBanner(null);
+  render();
+}
+
+function connect() {
+  const session = app.session;
+  app.outbox = createOutbox({
+    api: app.api,
+    storageKey: `jingsai.play.outbox.${session.participant_id}`,
+    onChange: () => scheduleRender(),
+    onUnauthorized: (err) => signOut(err.code),
+  });
+  app.state = null;
+  render();
+  // A quick first state (and a quick answer if the token is no longer valid); the socket follows.
+  app.api.get('/api/me').then((snap) => {
+    if (app.session === session && !app.state) apply(snap);
+  }).catch(() => { /* 401 signs out via onUnauthorized; otherwise the socket will bring the state */ });
+  app.live = connectLive({
+    token: session.token,
+    onMessage: (msg) => { if (app.session === session) apply(msg); },
+    onStatus: (status) => { if (app.session === session) onStatus(status); },
+  });
+}
+
+function onStatus(status) {
+  app.conn = status;
+  if (status === 'open') {
+    setBanner(null);
+    app.outbox.flush();
+  } else if (status === 'replaced') {
+    signOut('session_replaced');
+  } else if (status === 'denied') {
+    // Ask why (replaced or expired); onUnauthorized signs out with the server's reason.
+    app.api.get('/api/me').then(() => signOut('token_expired')).catch((err) => {
+      if (err.status !== 401) signOut('token_expired');
+    });
+  } else {
+    setBanner(status === 'connecting' && !app.state ? t('conn.connecting') : t('conn.closed'));
+  }
+}
+
+function setBanner(text) {
+  banner.hidden = !text;
+  banner.textContent = text || '';
+  document.body.classList.toggle('offline', !!text);
+}
+
+function apply(msg) {
+  if (msg.type === 'session_replaced') return; // onStatus('replaced') follows
+  if (msg.type === 'pong' || msg.type === 'error' || msg.type === 'answer_ack') return;
+  const before = app.state;
+  app.state = reduce(app.state, msg.type ? msg : { ...msg, type: 'snapshot' });
+  if (app.state && app.state.me && app.state.me.of == null && app.state.leaderboard) {
+    app.state.me.of = app.state.leaderboard.participants;
+  }
+  if (msg.type === 'round_finished' && msg.round && msg.round.kind === 'exam') app.outbox.drop(msg.round.id);
+  if (before !== app.state || msg.type) scheduleRender();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Screens
+
+let current = null; // { key, screen }
+let renderQueued = false;
+
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  queueMicrotask(() => { renderQueued = false; render(); });
+}
+
+function pick() {
+  if (!app.session) {
+    const reason = app.signedOutReason;
+    const code = urlCode || app.lastCode || '';
+    return {
+      key: `join|${reason}|${getLang()}`,
+      make: () => joinScreen(app, {
+        code, badge: app.lastBadge, note: reason ? t(`play.signed_out.${reason}`) : null,
+      }),
+    };
+  }
+  const which = screenFor(app.state);
+  const key = `${which.key}|${getLang()}`;
+  switch (which.name) {
+    case 'loading': return { key, make: loadingScreen };
+    case 'wait': return { key, make: () => waitScreen(app, which.phase) };
+    case 'live': return { key, make: () => liveScreen(app) };
+    case 'exam': return { key, make: () => examScreen(app) };
+    case 'review': return { key, make: () => reviewScreen(app) };
+    case 'final': return { key, make: () => finalScreen(app) };
+    default: return { key, make: loadingScreen };
+  }
+}
+
+function loadingScreen() {
+  return {
+    el: h('section.loading-screen', { 'data-testid': 'loading' },
+      h('span.spinner.big', { 'aria-hidden': 'true' }), h('p', t('play.loading'))),
+  };
+}
+
+function render() {
+  const { key, make } = pick();
+  updateChrome();
+  if (current && current.key === key) {
+    if (current.screen.update) current.screen.update();
+    return;
+  }
+  if (current && current.screen.destroy) current.screen.destroy();
+  const screen = make();
+  const changedKind = !current || current.key.split(/[:|]/)[0] !== key.split(/[:|]/)[0];
+  current = { key, screen };
+  mount(main, screen.el);
+  if (screen.update) screen.update();
+  if (changedKind) window.scrollTo(0, 0);
+  else if (key.startsWith('live:')) window.scrollTo({ top: 0, behavior: 'smooth' });
+}
+
+function updateChrome() {
+  const title = (app.state && app.state.contest && app.state.contest.title) || (app.session && app.session.title) || '';
+  titleEl.textContent = title || t('play.app_name');
+  document.title = title ? `${title} · ${t('play.app_name')}` : t('play.app_name');
+  const langBtn = $('[data-testid="lang-toggle"]');
+  langBtn.textContent = t('lang.switch');
+  langBtn.setAttribute('aria-label', t('play.switch_lang'));
+  $('#brand-name').textContent = t('play.brand');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tab switches: leaving the page while a round runs is reported (counted and shown to the organizer).
+
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden || !app.session || !app.state) return;
+  const round = app.state.round;
+  if (!round || round.state !== 'running' || app.state.contest.state !== 'running') return;
+  if (!(app.live && app.live.send({ type: 'tab_switch' }))) {
+    app.api.post('/api/tab-switch').catch(() => {});
+  }
+});
+
+$('[data-testid="lang-toggle"]').addEventListener('click', () => toggleLang());
+onLangChange(() => {
+  if (current && current.screen.destroy) current.screen.destroy();
+  current = null;
+  render();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Start: with a stored session for this code (or no code in the URL), go straight in.
+
+if (app.session && app.session.token && (!urlCode || urlCode === app.session.code)) {
+  connect();
+} else {
+  if (app.session && urlCode && urlCode !== app.session.code) app.session = null; // a different contest
+  render();
+}

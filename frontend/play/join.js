@@ -1,0 +1,128 @@
+// Joining: the contest code (pre-filled from /?c=CODE, which the QR codes carry), then the badge number (roster
+// mode) or name and unit (open mode), as GET /api/join/{code} says.
+
+import { h, mount } from '/shared/ui.js';
+import { t, errorText } from '/shared/i18n.js';
+
+/** What the participant typed, kept across re-renders (language switch) and sign-outs. */
+const form = { code: '', badge: '', name: '', unit: '', info: null, error: null, busy: false, looked: null };
+
+export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
+  if (code && code !== form.code) {
+    form.code = code;
+    form.info = null;
+  }
+  if (badge && !form.badge) form.badge = badge;
+  const el = h('section.join', { 'data-testid': 'join' });
+
+  async function lookup(auto = false) {
+    const c = form.code.trim();
+    if (!c) { form.error = { code: 'code_required' }; render(); return; }
+    form.busy = true; form.error = null; render();
+    try {
+      const info = await app.api.get(`/api/join/${encodeURIComponent(c)}`);
+      if (info.state === 'finished') form.error = { code: 'contest_finished' };
+      else form.info = { ...info, code: c };
+    } catch (err) {
+      form.error = err;
+    }
+    form.busy = false;
+    render();
+    const focusTarget = form.info ? el.querySelector('[data-testid="join-badge"], [data-testid="join-name"]')
+      : el.querySelector('[data-testid="join-code"]');
+    if (focusTarget && !auto) focusTarget.focus();
+  }
+
+  async function join() {
+    const body = { code: form.info.code };
+    if (form.info.join_mode === 'open') { body.name = form.name.trim(); body.unit = form.unit.trim(); }
+    else body.badge = form.badge.trim();
+    if (form.info.join_mode === 'open' ? !body.name || !body.unit : !body.badge) {
+      form.error = { code: form.info.join_mode === 'open' ? 'name_required' : 'badge_required' };
+      render();
+      return;
+    }
+    form.busy = true; form.error = null; render();
+    try {
+      const res = await app.api.post('/api/join', body);
+      form.busy = false;
+      app.signIn({ ...res, code: form.info.code, title: form.info.title, badge: body.badge });
+    } catch (err) {
+      form.busy = false;
+      form.error = err;
+      if (err.code === 'unknown_contest') form.info = null;
+      render();
+      const field = el.querySelector('[data-testid="join-badge"], [data-testid="join-name"]');
+      if (field) field.focus();
+    }
+  }
+
+  function field(id, key, label, attrs = {}) {
+    return h('div.field',
+      h('label', { for: id }, label),
+      h('input', {
+        id, name: key, value: form[key], autocomplete: 'off', 'data-testid': `join-${key}`,
+        'aria-invalid': form.error ? 'true' : null, 'aria-describedby': form.error ? 'join-error' : null,
+        oninput: (e) => { form[key] = e.target.value; },
+        ...attrs,
+      }));
+  }
+
+  function errorBox() {
+    if (!form.error) return null;
+    return h('div.alert#join-error', { role: 'alert', 'data-testid': 'join-error' }, errorText(form.error));
+  }
+
+  function render() {
+    const info = form.info;
+    const card = info
+      ? h('form.card.join-card', {
+        onsubmit: (e) => { e.preventDefault(); join(); }, novalidate: true,
+      },
+      h('div.join-contest',
+        h('div.join-contest-label.muted', t('play.contest')),
+        h('div.join-contest-title', { 'data-testid': 'join-title' }, info.title),
+        h('div.join-code-line.muted', t('play.code_is', { code: info.code }), ' ',
+          h('button.linkish', {
+            type: 'button', 'data-testid': 'join-change-code',
+            onclick: () => { form.info = null; form.error = null; render(); el.querySelector('[data-testid="join-code"]')?.focus(); },
+          }, t('play.change_code')))),
+      info.join_mode === 'open'
+        ? [field('join-name', 'name', t('play.your_name'), { maxlength: '64', autocomplete: 'name' }),
+          field('join-unit', 'unit', t('play.your_unit'), { maxlength: '64', autocomplete: 'organization' })]
+        : field('join-badge', 'badge', t('play.badge'), { maxlength: '32', placeholder: t('play.badge_placeholder'), enterkeyhint: 'go' }),
+      errorBox(),
+      h('button.btn.primary.block.big', { type: 'submit', 'data-testid': 'join-submit', disabled: form.busy || null },
+        form.busy ? h('span.spinner.light', { 'aria-hidden': 'true' }) : null, t('play.enter')))
+      : h('form.card.join-card', {
+        onsubmit: (e) => { e.preventDefault(); lookup(); }, novalidate: true,
+      },
+      field('join-code', 'code', t('play.code'), {
+        inputmode: 'numeric', maxlength: '16', placeholder: t('play.code_placeholder'), enterkeyhint: 'next',
+        autocomplete: 'one-time-code',
+      }),
+      errorBox(),
+      h('button.btn.primary.block.big', { type: 'submit', 'data-testid': 'join-code-next', disabled: form.busy || null },
+        form.busy ? h('span.spinner.light', { 'aria-hidden': 'true' }) : null, t('play.next_step')));
+
+    mount(el,
+      h('div.join-hero',
+        h('div.emblem', { 'aria-hidden': 'true' }, '赛'),
+        h('h1.join-title', t('play.join_heading')),
+        h('p.join-sub.muted', t('play.join_sub'))),
+      note ? h('div.alert.warn', { role: 'status', 'data-testid': 'join-note' }, note) : null,
+      card);
+  }
+
+  render();
+  if (form.code && !form.info && form.looked !== form.code) {
+    form.looked = form.code;
+    lookup(true);
+  }
+  return {
+    el,
+    update() {},
+    relang: render,
+    reset() { form.error = null; },
+  };
+}

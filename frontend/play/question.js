@@ -1,0 +1,151 @@
+// Rendering of one question, shared by live rounds and exam papers: type badge, stem, choice options (with the
+// key and the answer distribution once revealed), blanks for fill-in questions.
+
+import { h, mount, letter, formatPoints } from '/shared/ui.js';
+import { t } from '/shared/i18n.js';
+
+const BLANK = /_{3,}/g;
+
+export function typeBadge(type) {
+  return h('span.pill.qtype', { class: `qtype-${type}`, 'data-testid': 'question-type' }, t(`type.${type}`));
+}
+
+/** The stem; blanks of a fill-in question are shown as numbered gaps matching the inputs below. */
+export function stemView(question, { id } = {}) {
+  const el = h('p.stem', { 'data-testid': 'question-stem', id });
+  if (question.type !== 'fill') {
+    el.textContent = question.stem;
+    return el;
+  }
+  const parts = question.stem.split(BLANK);
+  parts.forEach((text, i) => {
+    el.append(text);
+    if (i < parts.length - 1) {
+      el.append(h('span.gap', { 'aria-label': t('play.blank_n', { n: i + 1 }) }, `（${i + 1}）`));
+    }
+  });
+  return el;
+}
+
+/** A short text for an answer, e.g. "A、C" or "遵义 / 延安". */
+export function answerText(question, answer) {
+  if (!answer) return '';
+  if (answer.blanks) {
+    return answer.blanks
+      .map((b) => (Array.isArray(b) ? b.join(t('play.or')) : (b || t('play.empty_blank'))))
+      .join(' ｜ ');
+  }
+  if (answer.choice) {
+    if (question.type === 'true_false') return answer.choice.map((i) => question.options[i]).join('、');
+    return answer.choice.map(letter).join('、');
+  }
+  return '';
+}
+
+/**
+ * Choice options as big buttons.
+ * opts: { question, selected: Set<number>, disabled, reveal: {correct: Set, distribution: number[]|null} | null,
+ *         onPick(i), labelledBy }
+ */
+export function choiceOptions({ question, selected, disabled, reveal = null, onPick, labelledBy }) {
+  const tf = question.type === 'true_false';
+  const multi = question.type === 'multiple';
+  const total = reveal && reveal.distribution ? reveal.distribution.reduce((a, b) => a + b, 0) : 0;
+  const list = h(`div.options${tf ? '.tf' : ''}`, {
+    role: 'group',
+    'aria-labelledby': labelledBy,
+  });
+  question.options.forEach((text, i) => {
+    const picked = selected.has(i);
+    const isKey = reveal && reveal.correct.has(i);
+    const classes = [picked && 'picked', reveal && isKey && 'key', reveal && picked && !isKey && 'wrong']
+      .filter(Boolean).join(' ');
+    const count = reveal && reveal.distribution ? reveal.distribution[i] || 0 : null;
+    const button = h('button.option', {
+      type: 'button',
+      class: classes,
+      'data-testid': `option-${i}`,
+      'data-index': String(i),
+      'aria-pressed': multi || !reveal ? String(picked) : null,
+      disabled: disabled || null,
+      onclick: () => onPick && onPick(i),
+    },
+    tf ? h('span.opt-mark', { 'aria-hidden': 'true' }, i === 0 ? '✓' : '✗') : h('span.opt-letter', letter(i)),
+    h('span.opt-body',
+      h('span.opt-text', text),
+      reveal ? h('span.opt-meta',
+        isKey ? h('span.opt-tag.ok', t('play.key_tag')) : null,
+        picked ? h('span.opt-tag', { class: isKey ? 'mine' : 'bad' }, t('play.your_pick')) : null,
+        count != null ? h('span.opt-count', t('play.people', { n: count })) : null) : null),
+    count != null ? h('span.opt-bar', { style: { width: `${total ? (100 * count) / total : 0}%` }, 'aria-hidden': 'true' }) : null);
+    list.append(button);
+  });
+  return list;
+}
+
+/**
+ * One labelled input per blank. values: string[] (mutated on input). onInput(values) after each change.
+ * keys: accepted alternatives per blank, shown below each input once revealed.
+ */
+export function fillInputs({ question, values, disabled, onInput, keys = null, idPrefix = 'blank' }) {
+  const wrap = h('div.blanks');
+  for (let i = 0; i < question.blank_count; i++) {
+    const id = `${idPrefix}-${i}`;
+    const input = h('input.blank-input', {
+      id,
+      type: 'text',
+      autocomplete: 'off',
+      autocapitalize: 'off',
+      spellcheck: 'false',
+      maxlength: '200',
+      enterkeyhint: i === question.blank_count - 1 ? 'done' : 'next',
+      'data-testid': `fill-input-${i}`,
+      value: values[i] || '',
+      disabled: disabled || null,
+      oninput: (e) => { values[i] = e.target.value; onInput && onInput(values); },
+    });
+    wrap.append(h('div.field.blank-field',
+      h('label', { for: id }, t('play.blank_n', { n: i + 1 })),
+      input,
+      keys && keys[i] ? h('div.blank-key', t('play.key_is', { text: keys[i].join(t('play.or')) })) : null));
+  }
+  return wrap;
+}
+
+/** Explanation (解析) block after a question closed. */
+export function explanationView(text, source) {
+  if (!text) return null;
+  return h('div.explain',
+    h('div.explain-title', t('play.explanation')),
+    h('p', text),
+    source ? h('p.muted.source', t('play.source', { text: source })) : null);
+}
+
+export function pointsText(points) {
+  return `${formatPoints(points)} ${t('unit.points')}`;
+}
+
+/** Points as a big number with a small unit. */
+export function pointsBig(points) {
+  return [formatPoints(points), h('span.unit', ` ${t('unit.points')}`)];
+}
+
+/**
+ * A container that re-renders only when its signature changes, and keeps keyboard focus on the element with
+ * the same data-testid across re-renders.
+ */
+export function part(el) {
+  let sig = null;
+  return (nextSig, build) => {
+    if (nextSig === sig) return false;
+    sig = nextSig;
+    const active = document.activeElement;
+    const focusId = active && el.contains(active) ? active.getAttribute('data-testid') : null;
+    mount(el, build());
+    if (focusId) {
+      const again = el.querySelector(`[data-testid="${focusId}"]`);
+      if (again && !again.disabled) again.focus();
+    }
+    return true;
+  };
+}

@@ -1,0 +1,115 @@
+// The participant's view of the contest: the latest snapshot with every later event applied to it. A (re)connect
+// delivers a fresh snapshot, which replaces everything; events only patch it.
+
+function sameQuestion(q, roundId, index) {
+  return q && q.round_id === roundId && q.index === index;
+}
+
+function replaceRound(s, round) {
+  if (!round) return;
+  const i = s.rounds.findIndex((r) => r.id === round.id);
+  if (i >= 0) s.rounds[i] = round; else s.rounds.push(round);
+  if (!s.round || s.round.id === round.id || round.state === 'running') s.round = round;
+}
+
+/** Apply one server message to the state `s` (or build it from a snapshot). Returns the new state. */
+export function reduce(s, msg) {
+  if (msg.type === 'snapshot') {
+    const { type, ...rest } = msg;
+    return { ...rest, rounds: rest.rounds || [], me: rest.me || {}, exam: rest.exam || null };
+  }
+  if (!s) return s;
+  switch (msg.type) {
+    case 'lobby':
+      s.joined_count = msg.joined_count;
+      s.roster_count = msg.roster_count;
+      break;
+    case 'contest_state':
+      s.contest.state = msg.state;
+      if (msg.leaderboard) s.leaderboard = msg.leaderboard;
+      break;
+    case 'round_started':
+      replaceRound(s, msg.round);
+      s.round = msg.round;
+      s.question = null;
+      if (msg.round.kind === 'exam') s.exam = null;
+      break;
+    case 'round_finished':
+      replaceRound(s, msg.round);
+      if (msg.leaderboard) s.leaderboard = msg.leaderboard;
+      break;
+    case 'question_open':
+      s.question = msg.question;
+      break;
+    case 'answer_count':
+      if (sameQuestion(s.question, msg.round_id, msg.index)) {
+        s.question.answered = msg.answered;
+        s.question.joined = msg.joined;
+      }
+      break;
+    case 'question_paused':
+      if (sameQuestion(s.question, msg.round_id, msg.index)) {
+        Object.assign(s.question, { state: 'paused', remaining_ms: msg.remaining_ms, deadline: null });
+      }
+      break;
+    case 'question_resumed':
+      if (sameQuestion(s.question, msg.round_id, msg.index)) {
+        Object.assign(s.question, { state: 'open', remaining_ms: null, deadline: msg.deadline });
+      }
+      break;
+    case 'question_skipped':
+      if (sameQuestion(s.question, msg.round_id, msg.index)) s.question.state = 'skipped';
+      break;
+    case 'question_closed':
+      if (msg.result && sameQuestion(s.question, msg.result.round_id, msg.result.index)) {
+        s.question.state = 'closed';
+        s.question.result = msg.result;
+      }
+      break;
+    case 'my_result':
+      if (sameQuestion(s.question, msg.round_id, msg.index)) {
+        s.question.my_result = {
+          answered: msg.answered, correct: msg.correct, points: msg.points, bonus: msg.bonus,
+        };
+      }
+      break;
+    case 'my_rank':
+      Object.assign(s.me, { rank: msg.rank, of: msg.of, score: msg.score, correct: msg.correct });
+      break;
+    case 'leaderboard':
+      s.leaderboard = msg.leaderboard;
+      break;
+    case 'paper_submitted':
+      if (s.exam && s.exam.round_id === msg.round_id) {
+        s.exam.submitted_at = msg.server_now || Date.now();
+        s.exam.auto_submitted = !!msg.auto;
+      }
+      break;
+    case 'exam_result':
+      s.exam = msg.exam;
+      break;
+    default:
+      break;
+  }
+  return s;
+}
+
+/** Which screen the state calls for, with an identity key (same key = update in place). */
+export function screenFor(s) {
+  if (!s) return { name: 'loading', key: 'loading' };
+  if (s.contest.state === 'finished') return { name: 'final', key: 'final' };
+  const round = s.round;
+  if (round && round.state === 'running') {
+    if (round.kind === 'exam') return { name: 'exam', key: `exam:${round.id}` };
+    const q = s.question;
+    if (q && q.round_id === round.id) return { name: 'live', key: `live:${round.id}:${q.index}` };
+    return { name: 'wait', key: `ready:${round.id}`, phase: 'ready' };
+  }
+  if (round && round.state === 'finished') {
+    if (round.kind === 'exam' && s.exam && s.exam.started && s.exam.round_id === round.id) {
+      return { name: 'review', key: `review:${round.id}` };
+    }
+    return { name: 'wait', key: `between:${round.id}`, phase: 'between' };
+  }
+  return { name: 'wait', key: 'lobby', phase: 'lobby' };
+}
