@@ -98,7 +98,7 @@ export function examView(ctx, round) {
 export function roundQuestionsView(ctx) {
   const list = ctx.snap.round_questions || [];
   const cur = ctx.snap.question;
-  const icon = { pending: '○', open: '●', paused: 'Ⅱ', closed: '✓', skipped: '⤼' };
+  const icon = { pending: '○', open: '●', paused: 'Ⅱ', closed: '✓', skipped: '»' };
   return h('section.card.side-card', { 'aria-labelledby': 'rq-h' },
     h('h2#rq-h', t('console.run.round_questions'), ' ', h('span.muted', `(${list.length})`)),
     list.length === 0 ? h('p.muted', t('console.run.no_questions'))

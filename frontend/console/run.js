@@ -129,12 +129,14 @@ export function open(container, ctx) {
     const sit = situation(ctx.snap);
     const hadFocus = ACTIONS.find((a) => document.activeElement === buttons[a]);
     for (const action of ACTIONS) {
-      buttons[action].disabled = busy || !sit.enabled[action];
+      buttons[action].disabled = !sit.enabled[action];
+      buttons[action].setAttribute('aria-busy', String(busy));
     }
     buttons.start_round.title = sit.pending ? t('console.run.next_round', { title: sit.pending.title }) : '';
     // Keep keyboard focus in the toolbar when the focused button becomes disabled.
     if (hadFocus && buttons[hadFocus].disabled && !busy) {
-      const target = ['next', 'close', 'start_round', 'resume', 'pause', 'end_round', 'finish'].find((a) => !buttons[a].disabled);
+      // Prefer harmless, reversible actions so a repeated key press does no damage.
+      const target = ['next', 'start_round', 'pause', 'resume', 'close', 'end_round', 'finish'].find((a) => !buttons[a].disabled);
       if (target) buttons[target].focus();
     }
   }

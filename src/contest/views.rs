@@ -266,6 +266,8 @@ impl Actor {
         {
             let q = &self.rounds[r].live[i];
             let mut view = self.live_question_view(r, i, organizer);
+            view["answered"] = json!(self.answers.get(&(self.rounds[r].id, q.uid)).map_or(0, |m| m.len()));
+            view["joined"] = json!(self.joined_count());
             if q.state == QuestionState::Closed {
                 view["result"] = self.question_closed_view(r, i);
             }
@@ -299,6 +301,7 @@ impl Actor {
                 "rank": mine.map(|r| r.rank),
                 "score": mine.map(|r| centi_to_points(r.standing.score_centi)),
                 "correct": mine.map(|r| r.standing.correct),
+                "of": ranked.len(),
             });
             if let Some(r) = round_index
                 && self.rounds[r].kind == RoundKind::Exam
