@@ -25,7 +25,10 @@ export function createContestLive(id) {
     /** Run a control action; the new state arrives as a snapshot. */
     async control(action, extra = {}) {
       const snap = await api.post(`/api/contests/${id}/control`, { action, ...extra });
-      if (!live.send({ type: 'snapshot' })) apply({ ...snap, type: 'snapshot' });
+      // The response is the state right after the action: show it at once, then resync over the socket so that
+      // any event which overtook the response is applied in order again.
+      apply({ ...snap, type: 'snapshot' });
+      live.send({ type: 'snapshot' });
       return snap;
     },
     /** Ask for a fresh snapshot (over the socket when it is open, else over HTTP). */

@@ -119,6 +119,7 @@ export function missingView(ctx) {
     h('h2#miss-h', t('console.run.missing'), ' ',
       h('span.muted', { dataset: { testid: 'missing-count' } }, missing ? `(${missing.length})` : '')),
     missing == null ? h('p.muted', t('console.run.missing_none_yet'))
+      : p.joined === 0 ? h('p.muted', t('console.run.nobody_joined'))
       : missing.length === 0 ? h('p.ok-text', t('console.run.all_answered'))
         : h('ul.missing-list', { dataset: { testid: 'missing-list' } },
           missing.map((m) => h('li', h('span', m.name), h('span.muted.small', m.unit)))));

@@ -42,7 +42,7 @@ export function open(container, ctx) {
   let error = null;
   let busy = false;
   const buttons = {};
-  const controlBar = h('div.control-bar', { role: 'toolbar', 'aria-label': t('console.run.controls') });
+  const controlBar = h('div.control-bar', { role: 'toolbar', tabindex: '-1', 'aria-label': t('console.run.controls') });
   const statusEl = h('div.run-status', { 'aria-live': 'polite' });
   const errorEl = h('div');
   const mainEl = h('div.run-main');
@@ -78,6 +78,7 @@ export function open(container, ctx) {
     if (!sit.enabled[action] || busy) return;
     const confirm = await confirmFor(action, sit);
     if (!confirm) return;
+    const hadFocus = document.activeElement === buttons[action];
     busy = true;
     updateButtons();
     try {
@@ -92,6 +93,14 @@ export function open(container, ctx) {
     }
     mount(errorEl, errorBox(error, 'control-error'));
     render();
+    if (hadFocus && buttons[action].disabled) rescueFocus();
+  }
+
+  // Only ever move to harmless, reversible actions, so a repeated key press does no damage; else keep the focus
+  // on the toolbar itself.
+  function rescueFocus() {
+    const target = ['next', 'start_round', 'pause', 'resume'].find((a) => !buttons[a].disabled);
+    if (target) buttons[target].focus(); else controlBar.focus();
   }
 
   async function confirmFor(action, sit) {
@@ -133,12 +142,8 @@ export function open(container, ctx) {
       buttons[action].setAttribute('aria-busy', String(busy));
     }
     buttons.start_round.title = sit.pending ? t('console.run.next_round', { title: sit.pending.title }) : '';
-    // Keep keyboard focus in the toolbar when the focused button becomes disabled.
-    if (hadFocus && buttons[hadFocus].disabled && !busy) {
-      // Prefer harmless, reversible actions so a repeated key press does no damage.
-      const target = ['next', 'start_round', 'pause', 'resume', 'close', 'end_round', 'finish'].find((a) => !buttons[a].disabled);
-      if (target) buttons[target].focus();
-    }
+    // A button that became disabled under the keyboard focus (by an event) hands the focus on.
+    if (hadFocus && buttons[hadFocus].disabled && !busy) rescueFocus();
   }
 
   function renderStatus(sit) {

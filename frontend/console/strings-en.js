@@ -221,6 +221,7 @@ export const en = {
   'console.run.missing': 'Not answered',
   'console.run.missing_none_yet': 'Waiting for answers…',
   'console.run.all_answered': 'Everyone has answered.',
+  'console.run.nobody_joined': 'Nobody has joined yet.',
   'console.run.round_questions': 'Questions of this round',
   'console.run.no_questions': 'Shown once the round starts.',
   'console.run.top': 'Top 10',

@@ -221,6 +221,7 @@ export const zh = {
   'console.run.missing': '未作答',
   'console.run.missing_none_yet': '等待作答数据…',
   'console.run.all_answered': '全部已作答。',
+  'console.run.nobody_joined': '还没有人加入比赛。',
   'console.run.round_questions': '本轮题目',
   'console.run.no_questions': '本轮开始后显示题目。',
   'console.run.top': '当前前十',

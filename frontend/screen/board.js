@@ -13,7 +13,7 @@ function medalClass(rank) {
 }
 
 function arrow(entry, prevRanks, hadPrev) {
-  if (!hadPrev) return h('span.s-move.none', { 'data-testid': 'rank-change', dataset: { change: '0' } }, '');
+  if (!hadPrev) return h('span.s-move.none', { 'data-testid': 'rank-change', dataset: { change: 'none' } }, '');
   const before = prevRanks.get(entry.participant_id);
   if (before == null) {
     return h('span.s-move.up', { 'data-testid': 'rank-change', dataset: { change: 'new' }, 'aria-label': 'up' }, '▲');
@@ -156,10 +156,10 @@ export function boardView(state, { subtitle = '' } = {}) {
       const next = unitsPanel(board);
       units.panel.replaceWith(next.panel);
       units = next;
-      fitText(units.list, 0.4, 1.25);
+      fitText(units.list, 0.4, 1.1);
       play(board, prev);
     },
-    mounted() { fitText(units.list, 0.4, 1.25); },
+    mounted() { fitText(units.list, 0.4, 1.1); },
     destroy() { clearTimeout(timer); },
   };
 }
@@ -195,7 +195,7 @@ export function finalView(state) {
   return {
     el,
     mounted() {
-      fitText(units.list, 0.4, 1.25);
+      fitText(units.list, 0.4, 1.1);
       clearTimeout(timer);
       timer = setTimeout(units.grow, 1800);
     },

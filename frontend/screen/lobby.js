@@ -18,7 +18,7 @@ export function messageView({ title = null, titleKey = null, bodyKey = null, spi
 function unitTile(u) {
   const done = u.total > 0 && u.joined >= u.total;
   const tile = h('div.s-unit', { 'data-testid': 'unit-tile', dataset: { unit: u.unit }, class: done ? 'done' : '' },
-    h('span.s-unit-name', u.unit),
+    h('span.s-unit-name', { title: u.unit }, u.unit),
     h('span.s-unit-count', h('b', String(u.joined)), ` / ${u.total}`),
     progressBar(u.total ? u.joined / u.total : 0));
   return tile;
@@ -47,12 +47,18 @@ export function lobbyView(state) {
   bar.hidden = !showRoster;
 
   const grid = h('div.s-units', { 'data-testid': 'unit-grid' });
+  const unitsTitle = h('h2.s-units-title', t('lobby.units'));
   const fillGrid = () => {
+    // Units are known only from lobby events (the snapshot does not carry them yet): hide the section rather
+    // than claim nobody has joined when people have.
+    const unknown = !state.units.length && state.joined > 0;
+    grid.hidden = unknown;
+    unitsTitle.hidden = unknown;
     grid.replaceChildren(...(state.units.length
       ? state.units.map(unitTile)
       : [h('p.s-units-empty', t('lobby.no_units'))]));
-    grid.classList.toggle('many', state.units.length > 12);
-    grid.classList.toggle('lots', state.units.length > 20);
+    const n = state.units.length;
+    grid.style.setProperty('--cols', String(n <= 9 ? 3 : n <= 12 ? 4 : n <= 20 ? 5 : 6));
   };
   fillGrid();
 
@@ -73,7 +79,7 @@ export function lobbyView(state) {
           h('span.s-joined-label', t('lobby.joined')),
           h('span.s-joined-line', count, roster),
           bar),
-        h('h2.s-units-title', t('lobby.units')),
+        unitsTitle,
         grid)));
 
   return {

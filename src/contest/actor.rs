@@ -19,6 +19,7 @@ use crate::store::{Store, now_ms};
 
 pub(super) struct ContestInfo {
     pub id: i64,
+    pub bank_ids: Vec<String>,
     pub title: String,
     pub join_code: String,
     pub seed: u64,
@@ -130,6 +131,7 @@ impl Actor {
         let bank_ids: Vec<String> = serde_json::from_str(&row.bank_ids)?;
         let contest = ContestInfo {
             id: row.id,
+            bank_ids: bank_ids.clone(),
             title: row.title,
             join_code: row.join_code,
             seed: row.seed as u64,
@@ -638,10 +640,15 @@ impl Actor {
 
     pub fn participants_status(&self) -> Vec<Value> {
         let connected: HashSet<i64> = self.hub.connected_participants().into_iter().collect();
+        // During an exam round: who opened and who handed in their paper.
+        let exam = self
+            .running_round()
+            .filter(|r| self.rounds[*r].kind == RoundKind::Exam)
+            .map(|r| &self.rounds[r].papers);
         self.participants
             .values()
             .map(|p| {
-                json!({
+                let mut status = json!({
                     "id": p.id,
                     "name": p.name,
                     "badge": p.badge,
@@ -649,7 +656,13 @@ impl Actor {
                     "joined": p.joined_at.is_some(),
                     "connected": connected.contains(&p.id),
                     "tab_switches": p.tab_switches,
-                })
+                });
+                if let Some(papers) = exam {
+                    let paper = papers.get(&p.id);
+                    status["exam_started_at"] = json!(paper.map(|x| x.started_at));
+                    status["exam_submitted_at"] = json!(paper.and_then(|x| x.submitted_at));
+                }
+                status
             })
             .collect()
     }

@@ -204,7 +204,7 @@ impl Actor {
         Ok(true)
     }
 
-    fn publish_exam_progress(&self, r: usize) {
+    pub(super) fn publish_exam_progress(&self, r: usize) {
         let round = &self.rounds[r];
         let started = round.papers.len();
         let submitted = round.papers.values().filter(|p| p.submitted_at.is_some()).count();
@@ -215,6 +215,8 @@ impl Actor {
             "submitted": submitted,
             "joined": self.joined_count(),
         }));
+        // Organizers also see who opened or handed in their paper.
+        self.publish_presence();
     }
 
     /// End an exam round: submit every open paper, score all papers, publish results.

@@ -252,10 +252,21 @@ impl Actor {
                 "state": self.contest.state,
                 "join_mode": self.contest.join_mode,
                 "join_code": self.contest.join_code,
+                "unit_scoring": self.contest.unit_scoring,
+                "bank_ids": self.contest.bank_ids,
             },
             "joined_count": self.joined_count(),
             "roster_count": self.participants.len(),
-            "rounds": (0..self.rounds.len()).map(|r| self.round_view(r)).collect::<Vec<_>>(),
+            "rounds": (0..self.rounds.len())
+                .map(|r| {
+                    let mut view = self.round_view(r);
+                    if organizer {
+                        // The organizer's setup screen shows each round's full settings.
+                        view["config"] = json!(self.rounds[r].config);
+                    }
+                    view
+                })
+                .collect::<Vec<_>>(),
             "round": round_index.map(|r| self.round_view(r)),
             "question": Value::Null,
             "leaderboard": self.leaderboard_view(),
@@ -266,8 +277,23 @@ impl Actor {
         {
             let q = &self.rounds[r].live[i];
             let mut view = self.live_question_view(r, i, organizer);
-            view["answered"] = json!(self.answers.get(&(self.rounds[r].id, q.uid)).map_or(0, |m| m.len()));
+            let answers = self.answers.get(&(self.rounds[r].id, q.uid));
+            view["answered"] = json!(answers.map_or(0, |m| m.len()));
             view["joined"] = json!(self.joined_count());
+            if organizer && matches!(q.state, QuestionState::Open | QuestionState::Paused) {
+                let missing: Vec<Value> = self
+                    .participants
+                    .values()
+                    .filter(|p| p.joined_at.is_some() && !answers.is_some_and(|m| m.contains_key(&p.id)))
+                    .take(500)
+                    .map(|p| json!({"id": p.id, "name": p.name, "unit": p.unit}))
+                    .collect();
+                view["progress"] = json!({
+                    "answered": answers.map_or(0, |m| m.len()),
+                    "joined": self.joined_count(),
+                    "missing": missing,
+                });
+            }
             if q.state == QuestionState::Closed {
                 view["result"] = self.question_closed_view(r, i);
             }
@@ -340,6 +366,7 @@ impl Actor {
                 snapshot["exam_progress"] = json!({
                     "started": round.papers.len(),
                     "submitted": round.papers.values().filter(|p| p.submitted_at.is_some()).count(),
+                    "joined": self.joined_count(),
                 });
             }
         }
