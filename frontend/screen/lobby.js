@@ -58,7 +58,7 @@ export function lobbyView(state) {
       ? state.units.map(unitTile)
       : [h('p.s-units-empty', t('lobby.no_units'))]));
     const n = state.units.length;
-    grid.style.setProperty('--cols', String(n <= 9 ? 3 : n <= 12 ? 4 : n <= 20 ? 5 : 6));
+    grid.style.setProperty('--cols', String(n <= 6 ? 3 : n <= 12 ? 4 : n <= 20 ? 5 : 6));
   };
   fillGrid();
 
@@ -91,6 +91,7 @@ export function lobbyView(state) {
       bar.hidden = !withRoster;
       setBar(bar, withRoster ? s.joined / s.roster : 0);
       fillGrid();
+      fitText(grid, 0.45);
       if (s.joinUrl && url.title !== s.joinUrl) {
         url.title = s.joinUrl;
         url.textContent = shortUrl(s.joinUrl);

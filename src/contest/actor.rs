@@ -615,7 +615,7 @@ impl Actor {
         self.publish_presence();
     }
 
-    fn units_joined(&self) -> Vec<Value> {
+    pub(super) fn units_joined(&self) -> Vec<Value> {
         let mut units: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
         for p in self.participants.values() {
             let entry = units.entry(p.unit.as_str()).or_default();

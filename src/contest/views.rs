@@ -270,6 +270,7 @@ impl Actor {
             "round": round_index.map(|r| self.round_view(r)),
             "question": Value::Null,
             "leaderboard": self.leaderboard_view(),
+            "units": self.units_joined(),
         });
         if let Some(r) = round_index
             && self.rounds[r].kind == RoundKind::Live
@@ -280,6 +281,14 @@ impl Actor {
             let answers = self.answers.get(&(self.rounds[r].id, q.uid));
             view["answered"] = json!(answers.map_or(0, |m| m.len()));
             view["joined"] = json!(self.joined_count());
+            if matches!(q.state, QuestionState::Open | QuestionState::Paused) {
+                snapshot["answer_count"] = json!({
+                    "round_id": self.rounds[r].id,
+                    "index": i,
+                    "answered": answers.map_or(0, |m| m.len()),
+                    "joined": self.joined_count(),
+                });
+            }
             if organizer && matches!(q.state, QuestionState::Open | QuestionState::Paused) {
                 let missing: Vec<Value> = self
                     .participants
@@ -314,6 +323,18 @@ impl Actor {
                 }
             }
             snapshot["question"] = view;
+        }
+        if let Some(r) = round_index
+            && self.rounds[r].kind == RoundKind::Exam
+            && self.rounds[r].state == RoundState::Running
+        {
+            let round = &self.rounds[r];
+            snapshot["exam_progress"] = json!({
+                "round_id": round.id,
+                "started": round.papers.len(),
+                "submitted": round.papers.values().filter(|p| p.submitted_at.is_some()).count(),
+                "joined": self.joined_count(),
+            });
         }
         if let Some(pid) = me {
             let p = &self.participants[&pid];
@@ -358,16 +379,6 @@ impl Actor {
                         })
                         .collect::<Vec<_>>()
                 );
-            }
-            if let Some(r) = round_index
-                && self.rounds[r].kind == RoundKind::Exam
-            {
-                let round = &self.rounds[r];
-                snapshot["exam_progress"] = json!({
-                    "started": round.papers.len(),
-                    "submitted": round.papers.values().filter(|p| p.submitted_at.is_some()).count(),
-                    "joined": self.joined_count(),
-                });
             }
         }
         Ok(snapshot)

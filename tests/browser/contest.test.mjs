@@ -1,0 +1,260 @@
+// One end-to-end contest through the three web apps in headless Chromium: the organizer console, the big
+// screen and five phones. The organizer logs in, creates a contest from the shipped bank with a live and an exam
+// round, imports a roster, opens the big screen; the phones join, answer (one of them loses its connection
+// mid-question), take the exam; the screen shows distributions, the leaderboard and the podium; the final ranks on
+// every screen equal what the API reports. Screenshots of each main screen go to target/screenshots/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, apiClient, shot, ADMIN_PASSWORD } from './harness.mjs';
+
+const PHONES = [
+  { badge: '310001', viewport: { width: 360, height: 740 } },
+  { badge: '310002', viewport: { width: 414, height: 896 } },
+  { badge: '310003', viewport: { width: 360, height: 740 } },
+  { badge: '310004', viewport: { width: 414, height: 896 } },
+  { badge: '310005', viewport: { width: 360, height: 740 } },
+];
+const ROSTER = [
+  '姓名,警号,单位',
+  '张伟,310001,刑侦大队',
+  '王芳,310002,治安大队',
+  '李娜,310003,刑侦大队',
+  '刘洋,310004,交警大队',
+  '陈静,310005,治安大队',
+  '杨帆,310006,交警大队',
+].join('\n');
+const LIVE_QUESTIONS = 3;
+const EXAM_QUESTIONS = 3;
+
+let server;
+let browser;
+const pageErrors = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+function watch(page, name) {
+  page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+  return page;
+}
+
+const tid = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+/** Click a control button in the console, confirming the dialog when one appears. */
+async function control(page, id) {
+  await tid(page, id).click();
+  const dialog = tid(page, 'confirm-ok');
+  try {
+    await dialog.waitFor({ state: 'visible', timeout: 1500 });
+    await dialog.click();
+  } catch { /* no confirmation for this action */ }
+}
+
+async function noHorizontalOverflow(page, what) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${what}: ${overflow}px of horizontal overflow`);
+}
+
+test('a whole contest: console, big screen and five phones', { timeout: 600_000 }, async () => {
+  const api = apiClient(server.base);
+  await api.login();
+
+  // --- Organizer: log in, create a contest with a live and an exam round ---
+  const consoleCtx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const con = watch(await consoleCtx.newPage(), 'console');
+  await con.goto(`${server.base}/console#/login`);
+  await tid(con, 'login-username').fill('admin');
+  await tid(con, 'login-password').fill(ADMIN_PASSWORD);
+  await shot(con, 'console-login');
+  await tid(con, 'login-submit').click();
+  await tid(con, 'new-contest').click();
+  await tid(con, 'contest-title').fill('区公安分局党史知识竞赛（浏览器测试）');
+  const live = con.locator('[data-testid="round-editor"]').nth(0);
+  await live.locator('[data-testid="round-seconds"]').fill('120');
+  // The organizer closes each question (no early close), so every phone shows its receipt first.
+  await live.locator('[data-testid="round-close-all"]').uncheck();
+  await live.locator('[data-testid="quota-category"]').nth(0).selectOption('新民主主义革命时期');
+  await live.locator('[data-testid="quota-type"]').nth(0).selectOption('single');
+  await live.locator('[data-testid="quota-count"]').nth(0).fill(String(LIVE_QUESTIONS));
+  await tid(con, 'round-add-exam').click();
+  const exam = con.locator('[data-testid="round-editor"]').nth(1);
+  await exam.locator('[data-testid="round-time-limit"]').fill('10');
+  await exam.locator('[data-testid="quota-category"]').nth(0).selectOption('改革开放和社会主义现代化建设新时期');
+  await exam.locator('[data-testid="quota-type"]').nth(0).selectOption('true_false');
+  await exam.locator('[data-testid="quota-count"]').nth(0).fill(String(EXAM_QUESTIONS));
+  await shot(con, 'console-new-contest');
+  await tid(con, 'contest-create').click();
+  await tid(con, 'rounds-table').waitFor();
+  const contests = await api.get('/api/contests');
+  assert.equal(contests.length, 1);
+  const contestId = contests[0].id;
+  const code = contests[0].join_code;
+
+  await tid(con, 'roster-text').fill(ROSTER);
+  await tid(con, 'roster-import').click();
+  await tid(con, 'roster-result').waitFor();
+  assert.equal(await tid(con, 'join-code').first().textContent().then((t) => t.trim()), code);
+  await tid(con, 'display-link').click();
+  await tid(con, 'display-url').waitFor();
+  const displayUrl = (await tid(con, 'display-url').inputValue()).trim();
+  assert.match(displayUrl, /\/screen\?token=/);
+  await shot(con, 'console-setup');
+
+  // --- Big screen ---
+  const screenCtx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const screen = watch(await screenCtx.newPage(), 'screen');
+  await screen.goto(displayUrl.replace(/^https?:\/\/[^/]+/, server.base));
+  await tid(screen, 'lobby').waitFor();
+  await tid(screen, 'qr').waitFor();
+
+  // --- Phones join by the QR link ---
+  const phones = [];
+  for (const spec of PHONES) {
+    const ctx = await browser.newContext({ viewport: spec.viewport, isMobile: true, hasTouch: true });
+    const page = watch(await ctx.newPage(), `phone ${spec.badge}`);
+    await page.goto(`${server.base}/?c=${code}`);
+    const next = tid(page, 'join-code-next');
+    if (await next.isVisible().catch(() => false)) await next.click();
+    await tid(page, 'join-badge').fill(spec.badge);
+    await tid(page, 'join-submit').click();
+    await tid(page, 'lobby').waitFor();
+    phones.push({ ...spec, ctx, page });
+  }
+  await shot(phones[0].page, 'phone-lobby');
+  await noHorizontalOverflow(phones[0].page, 'phone lobby');
+  await screen.waitForFunction(() => document.querySelector('[data-testid="joined-count"]')?.textContent.includes('5'));
+  await shot(screen, 'screen-lobby');
+
+  // --- Live round ---
+  await tid(con, 'tab-run').click();
+  await control(con, 'ctl-start-round');
+  for (let q = 0; q < LIVE_QUESTIONS; q++) {
+    await control(con, 'ctl-next');
+    const state = await api.get(`/api/contests/${contestId}`);
+    assert.equal(state.question.index, q);
+    assert.equal(state.question.state, 'open');
+    const correct = state.question.answer.choice[0];
+    const wrong = correct === 0 ? 1 : 0;
+    await tid(screen, 'question-stem').waitFor();
+    if (q === 0) await shot(screen, 'screen-question');
+    for (const [i, phone] of phones.entries()) {
+      // Phone 5 sits out question 1; phones 4 and 5 answer wrong; the others are right.
+      if (q === 0 && i === 4) continue;
+      const choice = i >= 3 ? wrong : correct;
+      await tid(phone.page, 'question-stem').waitFor();
+      if (q === 1 && i === 0) {
+        // A phone loses its connection mid-question and recovers with its answer kept.
+        await phone.ctx.setOffline(true);
+        await tid(phone.page, `option-${choice}`).click();
+        await phone.page.waitForTimeout(700);
+        assert.equal(await tid(phone.page, 'answer-received').count(), 0, 'not received while offline');
+        await shot(phone.page, 'phone-offline');
+        await phone.ctx.setOffline(false);
+      } else {
+        await tid(phone.page, `option-${choice}`).click();
+      }
+      try {
+        await tid(phone.page, 'answer-received').waitFor({ timeout: 20_000 });
+      } catch (e) {
+        await shot(phone.page, `failed-answer-q${q}-phone${i}`);
+        throw e;
+      }
+    }
+    if (q === 0) {
+      await shot(phones[1].page, 'phone-answer-received');
+      await shot(con, 'console-question-open');
+    }
+    // The answer of the phone that went offline is on the server.
+    if (q === 1) {
+      const me = await phones[0].page.evaluate(async () => {
+        const token = JSON.parse(localStorage.getItem('jingsai.play.session')).token;
+        const r = await fetch('/api/me', { headers: { authorization: `Bearer ${token}` } });
+        return r.json();
+      });
+      assert.deepEqual(me.question.my_answer.choice, [correct], 'the offline answer was kept');
+    }
+    await control(con, 'ctl-close');
+    await tid(screen, 'dist-bar').first().waitFor();
+    await tid(screen, 'correct-option').first().waitFor();
+    const closed = await api.get(`/api/contests/${contestId}`);
+    assert.equal(closed.question.state, 'closed');
+    if (q === 0) {
+      await shot(screen, 'screen-distribution');
+      await tid(phones[0].page, 'result').waitFor();
+      await shot(phones[0].page, 'phone-result');
+      await noHorizontalOverflow(phones[0].page, 'phone result');
+      await shot(con, 'console-question-closed');
+    }
+    const outcome = await tid(phones[0].page, 'result').getAttribute('data-outcome');
+    assert.equal(outcome, 'correct');
+    const wrongOutcome = await tid(phones[4].page, 'result').getAttribute('data-outcome');
+    assert.equal(wrongOutcome, q === 0 ? 'none' : 'wrong');
+  }
+  await tid(screen, 'leaderboard-row').first().waitFor({ timeout: 30_000 });
+  await shot(screen, 'screen-leaderboard');
+  await control(con, 'ctl-end-round');
+
+  // --- Exam round ---
+  await control(con, 'ctl-start-round');
+  for (const [i, phone] of phones.entries()) {
+    const page = phone.page;
+    await tid(page, 'exam').waitFor();
+    for (let k = 0; k < EXAM_QUESTIONS; k++) {
+      // Phones answer "正确" on every question, except phone 3 who leaves the last one out.
+      if (!(i === 2 && k === EXAM_QUESTIONS - 1)) {
+        await tid(page, 'option-0').click();
+        await page.waitForSelector('[data-testid="exam-save-status"][data-state="saved"]');
+      }
+      if (k < EXAM_QUESTIONS - 1) await tid(page, 'exam-next').click();
+    }
+    if (i === 0) await shot(page, 'phone-exam');
+    await tid(page, 'exam-submit').click();
+    await tid(page, 'exam-confirm-dialog').waitFor();
+    if (i === 2) await shot(page, 'phone-exam-confirm');
+    await tid(page, 'exam-confirm-submit').click();
+    await tid(page, 'exam-submitted').waitFor();
+  }
+  await shot(screen, 'screen-exam');
+  await control(con, 'ctl-end-round');
+  await control(con, 'ctl-finish');
+
+  // --- Final ranks: the API, the console, the phones and the podium agree ---
+  const results = await api.get(`/api/contests/${contestId}/results`);
+  const ranking = results.ranking;
+  assert.equal(ranking.length, 6);
+  await tid(screen, 'podium').waitFor({ timeout: 30_000 });
+  await shot(screen, 'screen-podium');
+  const podium = await tid(screen, 'podium-place').allTextContents();
+  for (const entry of ranking.filter((e) => e.rank <= 3)) {
+    assert.ok(podium.some((text) => text.includes(entry.name)), `${entry.name} (rank ${entry.rank}) is on the podium`);
+  }
+
+  await tid(con, 'tab-results').click();
+  await tid(con, 'result-row').first().waitFor();
+  await shot(con, 'console-results');
+  const rows = await con.locator('[data-testid="result-row"]').evaluateAll((els) =>
+    els.map((el) => ({ pid: Number(el.dataset.pid), text: el.textContent })));
+  assert.deepEqual(rows.map((r) => r.pid), ranking.map((e) => e.participant_id), 'console ranking order');
+
+  for (const phone of phones) {
+    const entry = ranking.find((e) => e.badge === phone.badge);
+    await tid(phone.page, 'final').waitFor({ timeout: 30_000 });
+    const shown = (await tid(phone.page, 'final-rank').textContent()).replace(/\D+/g, ' ').trim().split(' ')[0];
+    assert.equal(Number(shown), entry.rank, `final rank on phone ${phone.badge}`);
+  }
+  await shot(phones[0].page, 'phone-final');
+
+  // Unit standings on the console match the API.
+  const units = await con.locator('[data-testid="unit-row"]').allTextContents();
+  assert.equal(units.length, results.units.length);
+  for (const [i, u] of results.units.entries()) assert.ok(units[i].includes(u.unit), `unit ${u.unit} in place ${i + 1}`);
+
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in any page');
+});
