@@ -186,6 +186,7 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
     const closed = await api.get(`/api/contests/${contestId}`);
     assert.equal(closed.question.state, 'closed');
     if (q === 0) {
+      await screen.waitForTimeout(2500); // let the bars and the count-up settle for the picture
       await shot(screen, 'screen-distribution');
       await tid(phones[0].page, 'result').waitFor();
       await shot(phones[0].page, 'phone-result');
@@ -198,6 +199,7 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
     assert.equal(wrongOutcome, q === 0 ? 'none' : 'wrong');
   }
   await tid(screen, 'leaderboard-row').first().waitFor({ timeout: 30_000 });
+  await screen.waitForTimeout(2500);
   await shot(screen, 'screen-leaderboard');
   await control(con, 'ctl-end-round');
 
@@ -230,6 +232,7 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
   const ranking = results.ranking;
   assert.equal(ranking.length, 6);
   await tid(screen, 'podium').waitFor({ timeout: 30_000 });
+  await screen.waitForTimeout(3000); // the podium rises place by place
   await shot(screen, 'screen-podium');
   const podium = await tid(screen, 'podium-place').allTextContents();
   for (const entry of ranking.filter((e) => e.rank <= 3)) {
