@@ -35,6 +35,22 @@ pub struct Claims {
     pub exp: i64,
 }
 
+impl Claims {
+    /// Claims for `role` valid from now for `ttl`; contest, participant and session are added by the caller.
+    pub fn new(role: Role, sub: impl Into<String>, ttl: std::time::Duration) -> Self {
+        let now = crate::store::now_ms() / 1000;
+        Self {
+            sub: sub.into(),
+            role,
+            contest_id: None,
+            participant_id: None,
+            sid: None,
+            iat: now,
+            exp: now + ttl.as_secs() as i64,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Keys {
     encoding: EncodingKey,

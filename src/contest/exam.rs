@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::actor::{Actor, AnswerRecord, PaperState};
+use super::actor::{Actor, PaperState};
 use super::live::to_response;
 use super::model::*;
 use super::{AnswerAck, AnswerInput, ParticipantRef};
@@ -142,23 +142,8 @@ impl Actor {
             };
             return Ok((None, ack));
         }
-        let row = AnswerRow {
-            participant_id: pid,
-            round_id: round.id,
-            question_uid: item.uid,
-            contest_id: self.contest.id,
-            response: serde_json::to_string(&response).map_err(AppError::internal)?,
-            received_at: now,
-            elapsed_ms,
-        };
-        self.answers.entry(key).or_default().insert(
-            pid,
-            AnswerRecord {
-                response,
-                received_at: now,
-                elapsed_ms,
-            },
-        );
+        let (round_id, uid) = (round.id, item.uid);
+        let row = self.record_answer(pid, round_id, uid, response, now, elapsed_ms)?;
         Ok((Some(row), ack))
     }
 

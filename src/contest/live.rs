@@ -399,22 +399,40 @@ impl Actor {
         }
         let limit = round.config.question_ms();
         let elapsed_ms = (limit - (deadline - now)).clamp(0, limit);
+        let round_id = round.id;
+        let uid = q.uid;
+        let index = input.index;
+        let row = self.record_answer(pid, round_id, uid, response, now, elapsed_ms)?;
+        let ack = AnswerAck {
+            round_id,
+            index,
+            received_at: now,
+            duplicate: false,
+        };
+        Ok((Some(row), ack))
+    }
+
+    /// Keep an accepted answer in memory (so a concurrent duplicate is recognised at once) and return the row
+    /// for the group-commit writer.
+    pub(super) fn record_answer(
+        &mut self,
+        pid: i64,
+        round_id: i64,
+        uid: i64,
+        response: Response,
+        now: i64,
+        elapsed_ms: i64,
+    ) -> AppResult<AnswerRow> {
         let row = AnswerRow {
             participant_id: pid,
-            round_id: round.id,
-            question_uid: q.uid,
+            round_id,
+            question_uid: uid,
             contest_id: self.contest.id,
             response: serde_json::to_string(&response).map_err(AppError::internal)?,
             received_at: now,
             elapsed_ms,
         };
-        let ack = AnswerAck {
-            round_id: round.id,
-            index: input.index,
-            received_at: now,
-            duplicate: false,
-        };
-        self.answers.entry(key).or_default().insert(
+        self.answers.entry((round_id, uid)).or_default().insert(
             pid,
             AnswerRecord {
                 response,
@@ -422,7 +440,7 @@ impl Actor {
                 elapsed_ms,
             },
         );
-        Ok((Some(row), ack))
+        Ok(row)
     }
 
     /// After an answer: update the organizer's progress and close early when everyone has answered.

@@ -14,7 +14,7 @@ use crate::contest::{ContestState, JoinMode, RoundConfig, RoundKind};
 use crate::error::{AppError, AppResult};
 use crate::paper::{PoolQuestion, available_per_quota, check_blueprint};
 use crate::scoring::UnitScoring;
-use crate::store::{ContestRow, NewContest, NewRound, now_ms};
+use crate::store::{ContestRow, NewContest, NewRound};
 
 mod roster;
 
@@ -38,9 +38,11 @@ pub(super) fn sign(state: &AppState, claims: &Claims) -> AppResult<String> {
     state.keys.sign(claims).map_err(AppError::from)
 }
 
-fn expiry(ttl: std::time::Duration) -> (i64, i64) {
-    let now = now_ms() / 1000;
-    (now, now + ttl.as_secs() as i64)
+fn token_response(state: &AppState, claims: &Claims) -> AppResult<axum::Json<TokenResponse>> {
+    Ok(axum::Json(TokenResponse {
+        token: sign(state, claims)?,
+        expires_at: claims.exp,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -73,23 +75,12 @@ async fn login(
             "wrong user name or password",
         ));
     }
-    let (iat, exp) = expiry(state.settings.organizer_token_ttl);
-    let token = sign(
-        &state,
-        &Claims {
-            sub: request.username.trim().to_string(),
-            role: Role::Organizer,
-            contest_id: None,
-            participant_id: None,
-            sid: None,
-            iat,
-            exp,
-        },
-    )?;
-    Ok(axum::Json(TokenResponse {
-        token,
-        expires_at: exp,
-    }))
+    let claims = Claims::new(
+        Role::Organizer,
+        request.username.trim(),
+        state.settings.organizer_token_ttl,
+    );
+    token_response(&state, &claims)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -434,21 +425,9 @@ async fn display_token(
     Path(id): Path<i64>,
 ) -> AppResult<axum::Json<TokenResponse>> {
     contest_row(&state, id).await?;
-    let (iat, exp) = expiry(state.settings.display_token_ttl);
-    let token = sign(
-        &state,
-        &Claims {
-            sub: "display".into(),
-            role: Role::Display,
-            contest_id: Some(id),
-            participant_id: None,
-            sid: None,
-            iat,
-            exp,
-        },
-    )?;
-    Ok(axum::Json(TokenResponse {
-        token,
-        expires_at: exp,
-    }))
+    let claims = Claims {
+        contest_id: Some(id),
+        ..Claims::new(Role::Display, "display", state.settings.display_token_ttl)
+    };
+    token_response(&state, &claims)
 }

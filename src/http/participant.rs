@@ -142,20 +142,18 @@ async fn join(
         .store
         .set_session(participant_id, &session_id, now_ms())
         .await?;
-    let now = now_ms() / 1000;
-    let exp = now + state.settings.participant_token_ttl.as_secs() as i64;
-    let token = sign(
-        &state,
-        &Claims {
-            sub: participant_id.to_string(),
-            role: Role::Participant,
-            contest_id: Some(contest.id),
-            participant_id: Some(participant_id),
-            sid: Some(session_id.clone()),
-            iat: now,
-            exp,
-        },
-    )?;
+    let claims = Claims {
+        contest_id: Some(contest.id),
+        participant_id: Some(participant_id),
+        sid: Some(session_id.clone()),
+        ..Claims::new(
+            Role::Participant,
+            participant_id.to_string(),
+            state.settings.participant_token_ttl,
+        )
+    };
+    let token = sign(&state, &claims)?;
+    let exp = claims.exp;
     state
         .engine
         .contest(contest.id)

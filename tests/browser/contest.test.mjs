@@ -120,8 +120,12 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
     const ctx = await browser.newContext({ viewport: spec.viewport, isMobile: true, hasTouch: true });
     const page = watch(await ctx.newPage(), `phone ${spec.badge}`);
     await page.goto(`${server.base}/?c=${code}`);
-    const next = tid(page, 'join-code-next');
-    if (await next.isVisible().catch(() => false)) await next.click();
+    // The QR link carries the code: the app moves on to the badge step by itself (or offers "next").
+    for (let tries = 0; tries < 100; tries++) {
+      if (await tid(page, 'join-badge').isVisible()) break;
+      if (await tid(page, 'join-code-next').isVisible()) await tid(page, 'join-code-next').click({ timeout: 1000 }).catch(() => {});
+      await page.waitForTimeout(100);
+    }
     await tid(page, 'join-badge').fill(spec.badge);
     await tid(page, 'join-submit').click();
     await tid(page, 'lobby').waitFor();
@@ -179,6 +183,25 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
         return r.json();
       });
       assert.deepEqual(me.question.my_answer.choice, [correct], 'the offline answer was kept');
+    }
+    if (q === 2) {
+      // Phone 2 switches to another app: the switch is reported and counted for the organizer.
+      await phones[1].page.evaluate(() => {
+        const set = (hidden) => {
+          Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+          Object.defineProperty(document, 'visibilityState', { value: hidden ? 'hidden' : 'visible', configurable: true });
+          document.dispatchEvent(new Event('visibilitychange'));
+        };
+        set(true);
+        set(false);
+      });
+      let switches = 0;
+      for (let tries = 0; tries < 50 && switches === 0; tries++) {
+        const list = await api.get(`/api/contests/${contestId}/participants`);
+        switches = list.participants.find((p) => p.badge === PHONES[1].badge).tab_switches;
+        if (switches === 0) await con.waitForTimeout(100);
+      }
+      assert.equal(switches, 1, 'the tab switch was counted');
     }
     await control(con, 'ctl-close');
     await tid(screen, 'dist-bar').first().waitFor();
@@ -258,6 +281,25 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
   const units = await con.locator('[data-testid="unit-row"]').allTextContents();
   assert.equal(units.length, results.units.length);
   for (const [i, u] of results.units.entries()) assert.ok(units[i].includes(u.unit), `unit ${u.unit} in place ${i + 1}`);
+
+  // A score adjustment needs a reason and lands in the audit trail shown in the console.
+  const last = ranking[ranking.length - 1];
+  await con.locator(`[data-testid="result-row"][data-pid="${last.participant_id}"]`).click();
+  await tid(con, 'breakdown').waitFor();
+  await tid(con, 'adjust-delta').fill('5');
+  await tid(con, 'adjust-submit').click();
+  await tid(con, 'adjust-error').waitFor();
+  await tid(con, 'adjust-reason').fill('现场补录：答题器故障');
+  await tid(con, 'adjust-submit').click();
+  await tid(con, 'adjustment-row').first().waitFor();
+  await shot(con, 'console-adjustment');
+  const trail = await api.get(`/api/contests/${contestId}/adjustments`);
+  assert.equal(trail.length, 1);
+  assert.equal(trail[0].reason, '现场补录：答题器故障');
+  assert.equal(trail[0].delta_centi, 500);
+  const adjusted = await api.get(`/api/contests/${contestId}/results`);
+  const after = adjusted.ranking.find((e) => e.participant_id === last.participant_id);
+  assert.equal(after.score, last.score + 5);
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in any page');
 });
