@@ -41,7 +41,7 @@ export function createContestLive(id) {
         emit('error', err);
       }
     },
-    close() { live.close(); clearInterval(poll); },
+    close() { live.close(); },
   };
 
   function emit(kind, msg) {
@@ -159,12 +159,5 @@ export function createContestLive(id) {
     onStatus: (status) => { ctx.conn = status; emit('conn', status); },
   });
   ctx.serverNow = live.serverNow;
-
-  // Exam rounds publish progress only on submissions; poll the snapshot so "started" stays current.
-  const poll = setInterval(() => {
-    const r = ctx.snap && ctx.snap.round;
-    if (r && r.kind === 'exam' && r.state === 'running' && document.visibilityState === 'visible') ctx.resync();
-  }, 5000);
-
   return ctx;
 }
