@@ -18,6 +18,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest bank or roster upload.
     pub max_upload_bytes: usize,
+    /// Most answers committed together by the group-commit writer (1 = a commit per answer).
+    pub answer_batch: usize,
 }
 
 impl Settings {
@@ -31,6 +33,7 @@ impl Settings {
             display_token_ttl: Duration::from_secs(7 * 24 * 3600),
             max_body_bytes: 64 * 1024,
             max_upload_bytes: 16 * 1024 * 1024,
+            answer_batch: crate::store::writer::DEFAULT_MAX_BATCH,
         }
     }
 

@@ -54,7 +54,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         startup.generated_admin_password = Some(password);
     }
 
-    let engine = Engine::new(store.clone());
+    let engine = Engine::new(store.clone(), settings.answer_batch);
     startup.resumed_contests = engine.resume_running().await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state = AppState::new(store, engine, keys, settings, shutdown_rx);

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -28,6 +29,7 @@ pub(super) struct ContestInfo {
     pub state: ContestState,
 }
 
+#[derive(Clone)]
 pub(super) struct LiveQuestion {
     pub uid: i64,
     pub option_order: Vec<usize>,
@@ -91,6 +93,17 @@ pub(super) struct AnswerRecord {
     pub response: Response,
     pub received_at: i64,
     pub elapsed_ms: i64,
+    /// Set by the answer writer when the row is committed. Only durable answers are scored or counted.
+    pub durable: Arc<AtomicBool>,
+    /// For a changed exam answer whose new version is not yet committed: the version on disk, restored if
+    /// the change fails to commit.
+    pub previous: Option<Box<AnswerRecord>>,
+}
+
+impl AnswerRecord {
+    pub fn is_durable(&self) -> bool {
+        self.durable.load(Ordering::Acquire)
+    }
 }
 
 pub(super) struct Actor {
@@ -139,18 +152,6 @@ impl Actor {
             unit_scoring: UnitScoring::parse(&row.unit_scoring).unwrap_or(UnitScoring::Sum),
             state: ContestState::parse(&row.state).unwrap_or(ContestState::Draft),
         };
-        let mut questions = HashMap::new();
-        let mut pool = Vec::new();
-        for (uid, q) in store.questions_of_banks(&bank_ids).await? {
-            pool.push(PoolQuestion {
-                uid,
-                qtype: q.qtype,
-                category: q.category.clone(),
-                difficulty: q.difficulty,
-                option_count: q.options.len(),
-            });
-            questions.insert(uid, Arc::new(q));
-        }
         let mut actor = Self {
             store,
             writer,
@@ -158,12 +159,13 @@ impl Actor {
             contest,
             rounds: Vec::new(),
             participants: BTreeMap::new(),
-            questions,
-            pool,
+            questions: HashMap::new(),
+            pool: Vec::new(),
             answers: HashMap::new(),
             scored: HashMap::new(),
             adjustments: BTreeMap::new(),
         };
+        actor.load_questions().await?;
         actor.load_setup().await?;
         for a in actor.store.answers_of_contest(contest_id).await? {
             let response: Response = serde_json::from_str(&a.response)?;
@@ -177,27 +179,53 @@ impl Actor {
                         response,
                         received_at: a.received_at,
                         elapsed_ms: a.elapsed_ms,
+                        durable: Arc::new(AtomicBool::new(true)),
+                        previous: None,
                     },
                 );
         }
         for adj in actor.store.adjustments(contest_id).await? {
             *actor.adjustments.entry(adj.participant_id).or_default() += adj.delta_centi;
         }
-        // Scores are never stored: they are recomputed from the raw answers, exactly as at the time.
-        for r in 0..actor.rounds.len() {
-            match actor.rounds[r].kind {
+        actor.rescore();
+        Ok(Some(actor))
+    }
+
+    /// The questions of the contest's banks, and the pool the drawer picks from.
+    async fn load_questions(&mut self) -> anyhow::Result<()> {
+        let mut questions = HashMap::new();
+        let mut pool = Vec::new();
+        for (uid, q) in self.store.questions_of_banks(&self.contest.bank_ids).await? {
+            pool.push(PoolQuestion {
+                uid,
+                qtype: q.qtype,
+                category: q.category.clone(),
+                difficulty: q.difficulty,
+                option_count: q.options.len(),
+            });
+            questions.insert(uid, Arc::new(q));
+        }
+        self.questions = questions;
+        self.pool = pool;
+        Ok(())
+    }
+
+    /// Scores are never stored: they are recomputed from the raw answers and the questions' keys.
+    fn rescore(&mut self) {
+        self.scored.clear();
+        for r in 0..self.rounds.len() {
+            match self.rounds[r].kind {
                 RoundKind::Live => {
-                    for i in 0..actor.rounds[r].live.len() {
-                        if actor.rounds[r].live[i].state == QuestionState::Closed {
-                            actor.score_live_question(r, i);
+                    for i in 0..self.rounds[r].live.len() {
+                        if self.rounds[r].live[i].state == QuestionState::Closed {
+                            self.score_live_question(r, i);
                         }
                     }
                 }
-                RoundKind::Exam if actor.rounds[r].state == RoundState::Finished => actor.score_exam_round(r),
+                RoundKind::Exam if self.rounds[r].state == RoundState::Finished => self.score_exam_round(r),
                 RoundKind::Exam => {}
             }
         }
-        Ok(Some(actor))
     }
 
     /// Rounds, live questions, papers and participants: everything an organizer may change before the start.
@@ -350,7 +378,8 @@ impl Actor {
                 participant_id,
                 round_id,
                 index,
-            } => self.forget_answer(participant_id, round_id, index),
+                received_at,
+            } => self.forget_answer(participant_id, round_id, index, received_at),
             Command::ExamStart(who, reply) => {
                 let result = self.exam_start(&who).await;
                 let _ = reply.send(result);
@@ -375,6 +404,14 @@ impl Actor {
                 let result = self.load_setup().await.map_err(AppError::from);
                 if result.is_ok() {
                     self.publish_lobby();
+                }
+                let _ = reply.send(result);
+            }
+            Command::ReloadQuestions(reply) => {
+                let result = self.load_questions().await.map_err(AppError::from);
+                if result.is_ok() {
+                    self.rescore();
+                    self.publish_leaderboard();
                 }
                 let _ = reply.send(result);
             }

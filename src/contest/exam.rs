@@ -5,23 +5,27 @@
 use serde_json::{Value, json};
 
 use super::actor::{Actor, PaperState};
-use super::live::to_response;
+use super::live::{PendingWrite, to_response};
 use super::model::*;
 use super::{AnswerAck, AnswerInput, ParticipantRef};
 use crate::error::{AppError, AppResult};
 use crate::paper::{Paper, PaperRng, draw_paper};
 use crate::scoring::score_response;
-use crate::store::{AnswerRow, PaperRow, now_ms};
+use crate::store::{PaperRow, now_ms};
 
 impl Actor {
     pub(super) async fn start_exam_round(&mut self, r: usize, now: i64) -> AppResult<()> {
+        let ends_at = self.rounds[r]
+            .config
+            .window_seconds
+            .map(|w| now + i64::from(w) * 1000);
+        self.store
+            .set_round_state(self.rounds[r].id, "running", Some(now), ends_at, None)
+            .await?;
         let round = &mut self.rounds[r];
         round.state = RoundState::Running;
         round.started_at = Some(now);
-        round.ends_at = round.config.window_seconds.map(|w| now + i64::from(w) * 1000);
-        self.store
-            .set_round_state(round.id, "running", Some(now), round.ends_at, None)
-            .await?;
+        round.ends_at = ends_at;
         Ok(())
     }
 
@@ -91,7 +95,7 @@ impl Actor {
         pid: i64,
         r: usize,
         input: &AnswerInput,
-    ) -> AppResult<(Option<AnswerRow>, AnswerAck)> {
+    ) -> AppResult<(Option<PendingWrite>, AnswerAck)> {
         let now = now_ms();
         let round = &self.rounds[r];
         if round.state != RoundState::Running {
@@ -140,7 +144,7 @@ impl Actor {
                 duplicate: true,
                 ..ack
             };
-            return Ok((None, ack));
+            return Ok((self.rewrite_if_pending(pid, key), ack));
         }
         let (round_id, uid) = (round.id, item.uid);
         let row = self.record_answer(pid, round_id, uid, response, now, elapsed_ms)?;
@@ -219,6 +223,15 @@ impl Actor {
             self.submit_paper(r, pid, true).await?;
         }
         self.writer.barrier().await;
+        let round_id = self.rounds[r].id;
+        let keys: Vec<(i64, i64)> = self.rounds[r]
+            .papers
+            .values()
+            .flat_map(|p| p.paper.items.iter().map(move |i| (round_id, i.uid)))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        self.settle_answers(&keys);
         self.score_exam_round(r);
         let now = now_ms();
         self.end_round_common(r, now).await?;

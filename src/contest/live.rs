@@ -2,6 +2,8 @@
 //! clock, the question closes at its deadline (plus grace) or when everyone has answered.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
@@ -15,16 +17,27 @@ use crate::realtime::encode;
 use crate::scoring::{Timing, score_response};
 use crate::store::{AnswerRow, Rejection, RoundQuestionRow, now_ms};
 
+/// A row for the answer writer and the flag it sets once the row is committed.
+pub(super) type PendingWrite = (AnswerRow, Arc<AtomicBool>);
+
 impl Actor {
-    /// Questions this participant (or, with `None`, everyone) has already met in rounds before `position`.
+    /// Questions this participant (or, with `None`, anyone) has already met in rounds before `position`.
     pub(super) fn seen_before(&self, position: i64, participant_id: Option<i64>) -> HashSet<i64> {
         let mut seen = HashSet::new();
         for round in self.rounds.iter().filter(|r| r.position < position) {
             seen.extend(round.live.iter().map(|q| q.uid));
-            if let Some(pid) = participant_id
-                && let Some(paper) = round.papers.get(&pid)
-            {
-                seen.extend(paper.paper.items.iter().map(|i| i.uid));
+            match participant_id {
+                Some(pid) => {
+                    if let Some(paper) = round.papers.get(&pid) {
+                        seen.extend(paper.paper.items.iter().map(|i| i.uid));
+                    }
+                }
+                // A live draw is for everyone: no question whose key any earlier paper revealed may return.
+                None => {
+                    for paper in round.papers.values() {
+                        seen.extend(paper.paper.items.iter().map(|i| i.uid));
+                    }
+                }
             }
         }
         seen
@@ -69,22 +82,31 @@ impl Actor {
             .position(|q| matches!(q.state, QuestionState::Open | QuestionState::Paused))
     }
 
-    async fn save_live_question(&self, r: usize, i: usize) -> AppResult<()> {
-        let round = &self.rounds[r];
-        let q = &round.live[i];
+    /// Change a live question's state: the new state is written to the store first and only then becomes the
+    /// state in memory, so a failed write leaves memory, store and clients agreeing on the old state.
+    async fn set_live_question(
+        &mut self,
+        r: usize,
+        i: usize,
+        change: impl FnOnce(&mut LiveQuestion),
+    ) -> AppResult<()> {
+        let round_id = self.rounds[r].id;
+        let mut next = self.rounds[r].live[i].clone();
+        change(&mut next);
         self.store
             .update_round_question(&RoundQuestionRow {
-                round_id: round.id,
+                round_id,
                 position: i as i64,
-                question_uid: q.uid,
+                question_uid: next.uid,
                 option_order: String::new(),
-                state: q.state.as_str().to_string(),
-                opened_at: q.opened_at,
-                deadline_at: q.deadline_at,
-                remaining_ms: q.remaining_ms,
-                closed_at: q.closed_at,
+                state: next.state.as_str().to_string(),
+                opened_at: next.opened_at,
+                deadline_at: next.deadline_at,
+                remaining_ms: next.remaining_ms,
+                closed_at: next.closed_at,
             })
             .await?;
+        self.rounds[r].live[i] = next;
         Ok(())
     }
 
@@ -107,11 +129,12 @@ impl Actor {
             })?;
         let now = now_ms();
         let limit = self.rounds[r].config.question_ms();
-        let q = &mut self.rounds[r].live[i];
-        q.state = QuestionState::Open;
-        q.opened_at = Some(now);
-        q.deadline_at = Some(now + limit);
-        self.save_live_question(r, i).await?;
+        self.set_live_question(r, i, |q| {
+            q.state = QuestionState::Open;
+            q.opened_at = Some(now);
+            q.deadline_at = Some(now + limit);
+        })
+        .await?;
         self.publish_question_open(r, i);
         Ok(())
     }
@@ -138,11 +161,12 @@ impl Actor {
             .filter(|i| self.rounds[r].live[*i].state == QuestionState::Open)
             .ok_or_else(|| AppError::conflict("no_open_question", "no question is running"))?;
         let now = now_ms();
-        let q = &mut self.rounds[r].live[i];
-        q.remaining_ms = Some((q.deadline_at.unwrap_or(now) - now).max(0));
-        q.deadline_at = None;
-        q.state = QuestionState::Paused;
-        self.save_live_question(r, i).await?;
+        self.set_live_question(r, i, |q| {
+            q.remaining_ms = Some((q.deadline_at.unwrap_or(now) - now).max(0));
+            q.deadline_at = None;
+            q.state = QuestionState::Paused;
+        })
+        .await?;
         self.publish_both(json!({
             "type": "question_paused",
             "server_now": now,
@@ -159,11 +183,12 @@ impl Actor {
             .filter(|i| self.rounds[r].live[*i].state == QuestionState::Paused)
             .ok_or_else(|| AppError::conflict("not_paused", "no question is paused"))?;
         let now = now_ms();
-        let q = &mut self.rounds[r].live[i];
-        q.deadline_at = Some(now + q.remaining_ms.unwrap_or(0));
-        q.remaining_ms = None;
-        q.state = QuestionState::Open;
-        self.save_live_question(r, i).await?;
+        self.set_live_question(r, i, |q| {
+            q.deadline_at = Some(now + q.remaining_ms.unwrap_or(0));
+            q.remaining_ms = None;
+            q.state = QuestionState::Open;
+        })
+        .await?;
         self.publish_both(json!({
             "type": "question_resumed",
             "server_now": now,
@@ -191,11 +216,12 @@ impl Actor {
                 .ok_or_else(|| AppError::conflict("no_more_questions", "nothing left to skip"))?,
         };
         let now = now_ms();
-        let q = &mut self.rounds[r].live[i];
-        q.state = QuestionState::Skipped;
-        q.closed_at = Some(now);
-        q.remaining_ms = None;
-        self.save_live_question(r, i).await?;
+        self.set_live_question(r, i, |q| {
+            q.state = QuestionState::Skipped;
+            q.closed_at = Some(now);
+            q.remaining_ms = None;
+        })
+        .await?;
         self.publish_both(json!({
             "type": "question_skipped",
             "server_now": now,
@@ -219,13 +245,17 @@ impl Actor {
         ) {
             return Ok(());
         }
+        // Every accepted answer is now committed or failed; only committed ones count.
         self.writer.barrier().await;
+        let key = (self.rounds[r].id, self.rounds[r].live[i].uid);
+        self.settle_answers(&[key]);
         let now = now_ms();
-        let q = &mut self.rounds[r].live[i];
-        q.state = QuestionState::Closed;
-        q.closed_at = Some(now);
-        q.remaining_ms = None;
-        self.save_live_question(r, i).await?;
+        self.set_live_question(r, i, |q| {
+            q.state = QuestionState::Closed;
+            q.closed_at = Some(now);
+            q.remaining_ms = None;
+        })
+        .await?;
         self.score_live_question(r, i);
         let closed = self.question_closed_view(r, i);
         let event = encode(&json!({"type": "question_closed", "server_now": now, "result": closed}));
@@ -268,21 +298,24 @@ impl Actor {
         let now = now_ms();
         for i in 0..self.rounds[r].live.len() {
             if self.rounds[r].live[i].state == QuestionState::Pending {
-                self.rounds[r].live[i].state = QuestionState::Skipped;
-                self.rounds[r].live[i].closed_at = Some(now);
-                self.save_live_question(r, i).await?;
+                self.set_live_question(r, i, |q| {
+                    q.state = QuestionState::Skipped;
+                    q.closed_at = Some(now);
+                })
+                .await?;
             }
         }
         self.end_round_common(r, now).await
     }
 
     pub(super) async fn end_round_common(&mut self, r: usize, now: i64) -> AppResult<()> {
-        let round = &mut self.rounds[r];
-        round.state = RoundState::Finished;
-        round.finished_at = Some(now);
+        let round = &self.rounds[r];
         self.store
             .set_round_state(round.id, "finished", round.started_at, round.ends_at, Some(now))
             .await?;
+        let round = &mut self.rounds[r];
+        round.state = RoundState::Finished;
+        round.finished_at = Some(now);
         self.publish_both(json!({
             "type": "round_finished",
             "server_now": now,
@@ -307,29 +340,25 @@ impl Actor {
             RoundKind::Exam => self.exam_answer(who.participant_id, r, &input),
         };
         match result {
-            Ok((row, ack)) => {
-                let commit = match row {
-                    Some(row) => Some(self.writer.put_answer(row).await),
+            Ok((write, ack)) => {
+                let commit = match write {
+                    Some((row, durable)) => Some(self.writer.put_answer(row, durable).await),
                     None => None,
                 };
                 Ok(AcceptedAnswer { ack, commit })
             }
             Err(e) => {
-                if matches!(
-                    e.code,
-                    "answer_late" | "question_closed" | "deadline_passed" | "paper_submitted"
-                ) {
-                    self.writer
-                        .put_rejection(Rejection {
-                            contest_id: self.contest.id,
-                            participant_id: who.participant_id,
-                            round_id: Some(input.round_id),
-                            question_ref: Some(input.index.to_string()),
-                            reason: format!("{}: {}", e.code, e.message),
-                            received_at: now_ms(),
-                        })
-                        .await;
-                }
+                // Every refused answer is kept for the record (late, closed, after the round, malformed...).
+                self.writer
+                    .put_rejection(Rejection {
+                        contest_id: self.contest.id,
+                        participant_id: who.participant_id,
+                        round_id: Some(input.round_id),
+                        question_ref: Some(input.index.to_string()),
+                        reason: format!("{}: {}", e.code, e.message),
+                        received_at: now_ms(),
+                    })
+                    .await;
                 Err(e)
             }
         }
@@ -340,7 +369,7 @@ impl Actor {
         pid: i64,
         r: usize,
         input: &AnswerInput,
-    ) -> AppResult<(Option<AnswerRow>, AnswerAck)> {
+    ) -> AppResult<(Option<PendingWrite>, AnswerAck)> {
         let now = now_ms();
         let round = &self.rounds[r];
         if round.state != RoundState::Running {
@@ -390,7 +419,7 @@ impl Actor {
                     received_at: existing.received_at,
                     duplicate: true,
                 };
-                return Ok((None, ack));
+                return Ok((self.rewrite_if_pending(pid, key), ack));
             }
             return Err(AppError::conflict(
                 "already_answered",
@@ -413,7 +442,8 @@ impl Actor {
     }
 
     /// Keep an accepted answer in memory (so a concurrent duplicate is recognised at once) and return the row
-    /// for the group-commit writer.
+    /// for the group-commit writer. A changed answer keeps the last committed version, to fall back on if the
+    /// change fails to commit.
     pub(super) fn record_answer(
         &mut self,
         pid: i64,
@@ -422,7 +452,7 @@ impl Actor {
         response: Response,
         now: i64,
         elapsed_ms: i64,
-    ) -> AppResult<AnswerRow> {
+    ) -> AppResult<PendingWrite> {
         let row = AnswerRow {
             participant_id: pid,
             round_id,
@@ -432,15 +462,68 @@ impl Actor {
             received_at: now,
             elapsed_ms,
         };
-        self.answers.entry((round_id, uid)).or_default().insert(
+        let durable = Arc::new(AtomicBool::new(false));
+        let answers = self.answers.entry((round_id, uid)).or_default();
+        let previous = answers.remove(&pid).and_then(|old| {
+            if old.is_durable() {
+                Some(Box::new(old))
+            } else {
+                old.previous
+            }
+        });
+        answers.insert(
             pid,
             AnswerRecord {
                 response,
                 received_at: now,
                 elapsed_ms,
+                durable: durable.clone(),
+                previous,
             },
         );
-        Ok(row)
+        Ok((row, durable))
+    }
+
+    /// A resent answer that is still on its way to disk: write the same row again and acknowledge only after
+    /// that commit, so a "received" never comes before the answer is durable. Already durable: nothing to do.
+    pub(super) fn rewrite_if_pending(&self, pid: i64, key: (i64, i64)) -> Option<PendingWrite> {
+        let existing = self.answers.get(&key).and_then(|m| m.get(&pid))?;
+        if existing.is_durable() {
+            return None;
+        }
+        let row = AnswerRow {
+            participant_id: pid,
+            round_id: key.0,
+            question_uid: key.1,
+            contest_id: self.contest.id,
+            response: serde_json::to_string(&existing.response).ok()?,
+            received_at: existing.received_at,
+            elapsed_ms: existing.elapsed_ms,
+        };
+        Some((row, existing.durable.clone()))
+    }
+
+    /// After the writer barrier, every answer of these questions is either committed or failed: drop the
+    /// failed ones (restoring the previous committed version of a changed exam answer), so only what is on
+    /// disk is scored and counted.
+    pub(super) fn settle_answers(&mut self, keys: &[(i64, i64)]) {
+        for key in keys {
+            let Some(answers) = self.answers.get_mut(key) else {
+                continue;
+            };
+            let failed: Vec<i64> = answers
+                .iter()
+                .filter(|(_, a)| !a.is_durable())
+                .map(|(pid, _)| *pid)
+                .collect();
+            for pid in failed {
+                if let Some(record) = answers.remove(&pid)
+                    && let Some(previous) = record.previous
+                {
+                    answers.insert(pid, *previous);
+                }
+            }
+        }
     }
 
     /// After an answer: update the organizer's progress and close early when everyone has answered.
@@ -497,7 +580,7 @@ impl Actor {
         })));
     }
 
-    pub(super) fn forget_answer(&mut self, pid: i64, round_id: i64, index: usize) {
+    pub(super) fn forget_answer(&mut self, pid: i64, round_id: i64, index: usize, received_at: i64) {
         let Ok(r) = self.round_index(round_id) else { return };
         let round = &self.rounds[r];
         let uid = match round.kind {
@@ -508,10 +591,17 @@ impl Actor {
                 .and_then(|p| p.paper.items.get(index))
                 .map(|i| i.uid),
         };
-        if let Some(uid) = uid
-            && let Some(m) = self.answers.get_mut(&(round_id, uid))
+        let Some(answers) = uid.and_then(|uid| self.answers.get_mut(&(round_id, uid))) else {
+            return;
+        };
+        // Only the version whose commit failed, and only if no later write of it succeeded.
+        if answers
+            .get(&pid)
+            .is_some_and(|a| a.received_at == received_at && !a.is_durable())
+            && let Some(record) = answers.remove(&pid)
+            && let Some(previous) = record.previous
         {
-            m.remove(&pid);
+            answers.insert(pid, *previous);
         }
     }
 }

@@ -106,6 +106,7 @@ pub(crate) enum Command {
         participant_id: i64,
         round_id: i64,
         index: usize,
+        received_at: i64,
     },
     ExamStart(ParticipantRef, Reply<Value>),
     ExamSubmit(ParticipantRef, Reply<Value>),
@@ -118,6 +119,8 @@ pub(crate) enum Command {
     TabSwitch(ParticipantRef, Reply<u32>),
     /// The roster or the rounds changed in the store while the contest was in draft.
     Reload(Reply<()>),
+    /// A bank this contest draws from was re-imported: reload the questions and rescore.
+    ReloadQuestions(Reply<()>),
     Results(Reply<Value>),
     Breakdown(i64, Reply<Value>),
     Paper {
@@ -168,6 +171,7 @@ impl ContestHandle {
                     participant_id,
                     round_id: accepted.ack.round_id,
                     index: accepted.ack.index,
+                    received_at: accepted.ack.received_at,
                 })
                 .await;
             tracing::error!(error = %cause, "answer commit failed");
@@ -259,8 +263,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(store: Store) -> Self {
-        let writer = AnswerWriter::spawn(store.clone());
+    pub fn new(store: Store, answer_batch: usize) -> Self {
+        let writer = AnswerWriter::spawn(store.clone(), answer_batch);
         Self {
             store,
             writer,
@@ -287,12 +291,20 @@ impl Engine {
         Ok(handle)
     }
 
-    /// Drop the cached actors of these contests; the next request loads them afresh from the store.
-    pub async fn evict(&self, contest_ids: &[i64]) {
-        let mut contests = self.contests.lock().await;
-        for id in contest_ids {
-            contests.remove(id);
+    /// A bank was re-imported: the running actors of these contests reload their questions and rescore, in
+    /// place, so their connected screens stay attached. Contests not loaded yet will read the new bank anyway.
+    pub async fn reload_questions(&self, contest_ids: &[i64]) -> AppResult<()> {
+        let handles: Vec<ContestHandle> = {
+            let contests = self.contests.lock().await;
+            contest_ids
+                .iter()
+                .filter_map(|id| contests.get(id).cloned())
+                .collect()
+        };
+        for handle in handles {
+            handle.call(Command::ReloadQuestions).await?;
         }
+        Ok(())
     }
 
     /// After a restart: bring every running contest back, so its timers fire without anyone asking.

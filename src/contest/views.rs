@@ -157,7 +157,7 @@ impl Actor {
             }
             json!({"options": counts})
         } else {
-            json!({"correct": correct, "wrong": answered - correct})
+            json!({"correct": correct, "wrong": answered.saturating_sub(correct)})
         };
         json!({
             "round_id": round.id,

@@ -93,14 +93,14 @@ async fn import_banks(
         }
     }
     let questions = state.store.import_banks(&banks).await?;
-    // Other contests that draw from these banks reload them on next use (a corrected key regrades a finished
-    // contest, consistently in memory and after a restart).
+    // Other contests that draw from these banks reload them now (a corrected key regrades a finished contest,
+    // the same in memory as after a restart).
     let affected: Vec<i64> = contests
         .iter()
         .filter(|c| banks.iter().any(|b| uses(c, &b.id)))
         .map(|c| c.id)
         .collect();
-    state.engine.evict(&affected).await;
+    state.engine.reload_questions(&affected).await?;
     Ok(axum::Json(ImportResult {
         banks: banks.iter().map(|b| b.id.clone()).collect(),
         questions,

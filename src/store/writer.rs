@@ -2,16 +2,21 @@
 //! writes them in one transaction, commits once, and only then tells each submitter "done". A client hears
 //! "received" only after that reply, so an acknowledged answer is on disk, and many answers share one fsync.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tokio::sync::{mpsc, oneshot};
 
 use super::answers::Rejection;
 use super::{AnswerRow, Store};
 
-const MAX_BATCH: usize = 512;
+/// The default largest batch: everything waiting, up to this many jobs, shares one commit.
+pub const DEFAULT_MAX_BATCH: usize = 512;
 const QUEUE: usize = 8192;
 
 enum Job {
-    Answer(AnswerRow, oneshot::Sender<Result<(), String>>),
+    /// The flag is set once the row is committed, so the engine can tell durable answers from pending ones.
+    Answer(AnswerRow, Arc<AtomicBool>, oneshot::Sender<Result<(), String>>),
     Rejection(Rejection),
     /// Resolves once every job queued before it is committed.
     Barrier(oneshot::Sender<()>),
@@ -34,16 +39,19 @@ impl PendingCommit {
 }
 
 impl AnswerWriter {
-    pub fn spawn(store: Store) -> Self {
+    /// Start the writer task. `max_batch` 1 disables group commit (one commit per answer; for benchmarks).
+    pub fn spawn(store: Store, max_batch: usize) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, rx));
+        tokio::spawn(run(store, rx, max_batch.max(1)));
         Self { tx }
     }
 
-    /// Queue an answer; await the returned handle to learn that it is committed.
-    pub async fn put_answer(&self, row: AnswerRow) -> PendingCommit {
+    /// Queue an answer; await the returned handle to learn that it is committed. `durable` is set to true at
+    /// the commit (and left alone if the commit fails).
+    pub async fn put_answer(&self, row: AnswerRow, durable: Arc<AtomicBool>) -> PendingCommit {
         let (done, wait) = oneshot::channel();
-        if let Err(mpsc::error::SendError(Job::Answer(_, done))) = self.tx.send(Job::Answer(row, done)).await
+        if let Err(mpsc::error::SendError(Job::Answer(_, _, done))) =
+            self.tx.send(Job::Answer(row, durable, done)).await
         {
             let _ = done.send(Err("the answer writer stopped".into()));
         }
@@ -63,16 +71,19 @@ impl AnswerWriter {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while rx.recv_many(&mut batch, max_batch).await > 0 {
         let result = write_batch(&store, &batch).await.map_err(|e| e.to_string());
         if let Err(message) = &result {
             tracing::error!(error = %message, jobs = batch.len(), "answer batch failed to commit");
         }
         for job in batch.drain(..) {
             match job {
-                Job::Answer(_, done) => {
+                Job::Answer(_, durable, done) => {
+                    if result.is_ok() {
+                        durable.store(true, Ordering::Release);
+                    }
                     let _ = done.send(result.clone());
                 }
                 Job::Barrier(done) => {
@@ -91,7 +102,7 @@ async fn write_batch(store: &Store, batch: &[Job]) -> sqlx::Result<()> {
     let mut tx = store.begin_write().await?;
     for job in batch {
         match job {
-            Job::Answer(row, _) => Store::put_answer(&mut tx, row).await?,
+            Job::Answer(row, _, _) => Store::put_answer(&mut tx, row).await?,
             Job::Rejection(r) => Store::put_rejection(&mut tx, r).await?,
             Job::Barrier(_) => {}
         }
