@@ -12,22 +12,61 @@ use super::super::extract::Organizer;
 use crate::error::{AppError, AppResult};
 use crate::store::RosterEntry;
 
+/// One problem in a roster, with a stable `code` (so the console can word it in the user's language) and the
+/// facts it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RosterError {
-    /// Spreadsheet row number: the header is row 1.
+    /// Line in the file: the header is row 1 (blank lines count).
     pub row: usize,
+    /// header_missing, unreadable, missing_fields, too_long, duplicate_badge, badge_exists or empty.
+    pub code: &'static str,
+    /// The same in English.
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub badge: Option<String>,
+    /// For duplicate_badge: the row where the badge first appears.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_row: Option<usize>,
+    /// For missing_fields: which of name, badge, unit are empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<&'static str>>,
+}
+
+impl RosterError {
+    fn new(row: usize, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            row,
+            code,
+            message: message.into(),
+            badge: None,
+            first_row: None,
+            fields: None,
+        }
+    }
 }
 
 const NAME_HEADERS: &[&str] = &["姓名", "name"];
 const BADGE_HEADERS: &[&str] = &["警号", "badge", "badge_number", "badge number", "badge no"];
 const UNIT_HEADERS: &[&str] = &["单位", "unit", "department", "部门"];
 
+/// UTF-8 (with or without BOM), else GB18030; line endings normalized to `\n`, so row numbers are the same
+/// for files saved on Windows (CRLF), on old Macs (CR) and elsewhere.
 fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(text) => text.to_string(),
         Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    };
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// Commas normally; tabs when the header has tabs and no commas (cells copied from Excel and pasted).
+fn delimiter(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or("");
+    if header.contains('\t') && !header.contains(',') {
+        b'\t'
+    } else {
+        b','
     }
 }
 
@@ -42,22 +81,29 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
     let text = decode(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
+        .delimiter(delimiter(&text))
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let err = |row: usize, message: String| vec![RosterError { row, message }];
     let headers = reader
         .headers()
-        .map_err(|e| err(1, format!("cannot read the header row: {e}")))?
+        .map_err(|e| {
+            vec![RosterError::new(
+                1,
+                "unreadable",
+                format!("cannot read the header row: {e}"),
+            )]
+        })?
         .clone();
     let (Some(name_col), Some(badge_col), Some(unit_col)) = (
         find_column(&headers, NAME_HEADERS),
         find_column(&headers, BADGE_HEADERS),
         find_column(&headers, UNIT_HEADERS),
     ) else {
-        return Err(err(
+        return Err(vec![RosterError::new(
             1,
-            "the header row needs the columns 姓名, 警号, 单位 (or name, badge, unit)".to_string(),
-        ));
+            "header_missing",
+            "the header row needs the columns 姓名, 警号, 单位 (or name, badge, unit)",
+        )]);
     };
     let mut entries = Vec::new();
     let mut errors = Vec::new();
@@ -67,10 +113,11 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
             Ok(r) => r,
             Err(e) => {
                 let row = e.position().map_or(i + 2, |p| p.line() as usize);
-                errors.push(RosterError {
+                errors.push(RosterError::new(
                     row,
-                    message: format!("unreadable row: {e}"),
-                });
+                    "unreadable",
+                    format!("unreadable row: {e}"),
+                ));
                 continue;
             }
         };
@@ -81,35 +128,35 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
         }
         let field = |c: usize| record.get(c).unwrap_or("").trim().to_string();
         let (name, badge, unit) = (field(name_col), field(badge_col), field(unit_col));
-        let mut missing = Vec::new();
-        if name.is_empty() {
-            missing.push("姓名/name");
-        }
-        if badge.is_empty() {
-            missing.push("警号/badge");
-        }
-        if unit.is_empty() {
-            missing.push("单位/unit");
-        }
+        let missing: Vec<&'static str> = [("name", &name), ("badge", &badge), ("unit", &unit)]
+            .into_iter()
+            .filter(|(_, value)| value.is_empty())
+            .map(|(label, _)| label)
+            .collect();
         if !missing.is_empty() {
-            errors.push(RosterError {
-                row,
-                message: format!("missing {}", missing.join(", ")),
-            });
+            let mut error =
+                RosterError::new(row, "missing_fields", format!("missing {}", missing.join(", ")));
+            error.fields = Some(missing);
+            errors.push(error);
             continue;
         }
         if name.chars().count() > 64 || badge.chars().count() > 32 || unit.chars().count() > 64 {
-            errors.push(RosterError {
+            errors.push(RosterError::new(
                 row,
-                message: "a field is too long (name/unit 64, badge 32)".into(),
-            });
+                "too_long",
+                "a field is too long (name/unit 64, badge 32)",
+            ));
             continue;
         }
         if let Some(first) = first_row_of_badge.insert(badge.clone(), row) {
-            errors.push(RosterError {
+            let mut error = RosterError::new(
                 row,
-                message: format!("badge {badge} already appears on row {first}"),
-            });
+                "duplicate_badge",
+                format!("badge {badge} already appears on row {first}"),
+            );
+            error.badge = Some(badge);
+            error.first_row = Some(first);
+            errors.push(error);
             continue;
         }
         entries.push(RosterEntry {
@@ -120,10 +167,7 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
         });
     }
     if entries.is_empty() && errors.is_empty() {
-        errors.push(RosterError {
-            row: 2,
-            message: "the roster has no rows".into(),
-        });
+        errors.push(RosterError::new(2, "empty", "the roster has no rows"));
     }
     if errors.is_empty() {
         Ok(entries)
@@ -168,9 +212,14 @@ pub async fn import_roster(
                 .iter()
                 .any(|p| p.badge.as_deref() == Some(e.badge.as_str()))
         })
-        .map(|e| RosterError {
-            row: e.row,
-            message: format!("badge {} is already in this contest", e.badge),
+        .map(|e| {
+            let mut error = RosterError::new(
+                e.row,
+                "badge_exists",
+                format!("badge {} is already in this contest", e.badge),
+            );
+            error.badge = Some(e.badge.clone());
+            error
         })
         .collect();
     if !clashes.is_empty() {
@@ -204,6 +253,23 @@ mod tests {
     }
 
     #[test]
+    fn windows_line_endings_and_pasted_excel_cells() {
+        let crlf = "姓名,警号,单位\r\na,900001,x\r\nb,900001,y\r\n";
+        let errors = parse_roster(crlf.as_bytes()).expect_err("duplicate");
+        assert_eq!(
+            (errors[0].row, errors[0].first_row),
+            (3, Some(2)),
+            "rows count like the file's lines"
+        );
+        let pasted = "姓名\t警号\t单位\n张三\t0001\t一大队\n李四\t0002\t二大队\n";
+        let entries = parse_roster(pasted.as_bytes()).expect("tab separated");
+        assert_eq!(
+            (entries[1].name.as_str(), entries[1].badge.as_str()),
+            ("李四", "0002")
+        );
+    }
+
+    #[test]
     fn gbk_is_decoded() {
         let (bytes, _, _) = encoding_rs::GBK.encode("姓名,警号,单位\n王五,1,交警大队\n");
         let entries = parse_roster(&bytes).expect("valid");
@@ -216,9 +282,13 @@ mod tests {
         let errors = parse_roster(csv.as_bytes()).expect_err("invalid");
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].row, 3);
-        assert!(errors[0].message.contains("姓名"));
+        assert_eq!(errors[0].code, "missing_fields");
+        assert_eq!(errors[0].fields, Some(vec!["name"]));
         assert_eq!(errors[1].row, 4);
-        assert!(errors[1].message.contains("row 2"));
+        assert_eq!(
+            (errors[1].code, errors[1].first_row),
+            ("duplicate_badge", Some(2))
+        );
         let bad_header = parse_roster("a,b,c\n1,2,3\n".as_bytes()).expect_err("no headers");
         assert_eq!(bad_header[0].row, 1);
     }
