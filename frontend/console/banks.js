@@ -109,11 +109,12 @@ export function open(container) {
     const to = filters.offset + list.questions.length;
     mount(listEl,
       h('div.row.list-head',
-        h('span.muted', { dataset: { testid: 'question-total' } }, t('console.banks.range', { from, to, total: list.total })),
+        h('span.muted', { dataset: { testid: 'question-total' } },
+          list.total ? t('console.banks.range', { from, to, total: list.total }) : t('console.banks.none')),
         h('div.spacer'),
         h('button.btn.small', { type: 'button', disabled: filters.offset === 0, onclick: () => page(-1), dataset: { testid: 'page-prev' } }, t('console.prev')),
         h('button.btn.small', { type: 'button', disabled: to >= list.total, onclick: () => page(1), dataset: { testid: 'page-next' } }, t('console.next'))),
-      list.questions.length === 0 ? h('p.empty', t('console.banks.no_match'))
+      list.questions.length === 0 ? h('p.empty', t(list.total ? 'console.banks.no_match' : 'console.banks.none_hint'))
         : h('ul.q-rows', { dataset: { testid: 'question-list' } }, list.questions.map((q) => h('li',
           h('button.q-row' + (state.selected && state.selected.uid === q.uid ? '.active' : ''), {
             type: 'button', onclick: () => { state.selected = q; renderList(); renderDetail(); },

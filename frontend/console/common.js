@@ -54,7 +54,24 @@ function detailLine(d) {
   if (d.file != null) where = d.line ? `${d.file}:${d.line}` : d.file;
   else if (d.row != null) where = t('console.err.row', { row: d.row });
   else if (d.quota != null) where = t('console.err.quota', { n: d.quota + 1 });
-  return h('li', where ? h('code.where', where) : null, where ? ' ' : null, d.message || JSON.stringify(d));
+  return h('li', { dataset: d.code ? { code: d.code } : {} },
+    where ? h('code.where', where) : null, where ? ' ' : null, detailText(d));
+}
+
+/** A detail's text in the UI language, by its `code` (roster errors); the server's message otherwise. */
+function detailText(d) {
+  const fallback = d.message || JSON.stringify(d);
+  if (!d.code) return fallback;
+  const key = `console.detail.${d.code}`;
+  if (t(key) === key) return fallback;
+  const fields = Array.isArray(d.fields)
+    ? d.fields.map((f) => { const k = `console.detail.field.${f}`; return t(k) === k ? f : t(k); })
+      .join(t('console.detail.field_sep'))
+    : '';
+  if (d.code === 'missing_fields' && !fields) return fallback;
+  if ((d.code === 'duplicate_badge' || d.code === 'badge_exists') && d.badge == null) return fallback;
+  if (d.code === 'duplicate_badge' && d.first_row == null) return fallback;
+  return t(key, { badge: d.badge ?? '', first_row: d.first_row ?? '', fields });
 }
 
 /** A modal confirmation. Resolves true when confirmed. Esc or Cancel resolves false. */

@@ -96,9 +96,15 @@ export function examScreen(app) {
   const questions = () => (exam() ? exam().questions : []);
   const unanswered = () => questions().filter((q) => !hasAnswer(paper.answers.get(q.index))).length;
 
+  /** The phone knows it is offline (or the live connection dropped): an answer on its way waits for the network. */
+  const offline = () => navigator.onLine === false || app.conn === 'closed';
+
   function saveState(index) {
     const st = app.outbox.status(answerKey(roundId, index));
-    if (st) return st.state === 'queued' ? 'sending' : st.state;
+    if (st) {
+      if (st.state === 'queued' || st.state === 'sending') return offline() ? 'retrying' : 'sending';
+      return st.state;
+    }
     return hasAnswer(paper.answers.get(index)) ? 'saved' : null;
   }
 
@@ -153,7 +159,7 @@ export function examScreen(app) {
     const map = {
       saved: ['ok', t('play.saved')],
       sending: ['busy', t('play.saving')],
-      retrying: ['warn', t('play.save_queued')],
+      retrying: ['warn', t('play.retrying')],
       error: ['bad', null],
     };
     if (!st || !map[st]) {
@@ -373,7 +379,8 @@ export function examScreen(app) {
     renderBottom();
   }
 
-  const ticker = setInterval(() => { renderTop(); if (timeUp()) update(); }, 250);
+  // The clock, and connection changes that arrive without an event (the phone going offline), need a tick.
+  const ticker = setInterval(update, 250);
   start();
   return {
     el,

@@ -107,7 +107,7 @@ export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
 
     mount(el,
       h('div.join-hero',
-        h('div.emblem', { 'aria-hidden': 'true' }, '赛'),
+        h('div.emblem', { 'aria-hidden': 'true' }, '竞'),
         h('h1.join-title', t('play.join_heading')),
         h('p.join-sub.muted', t('play.join_sub'))),
       note ? h('div.alert.warn', { role: 'status', 'data-testid': 'join-note' }, note) : null,

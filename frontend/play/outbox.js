@@ -27,6 +27,7 @@ export function createOutbox({ api, storageKey, onChange = () => {}, onUnauthori
   let retryTimer = null;
   let delayTimer = null;
   let failures = 0;
+  let lastError = null;
 
   for (const [key, entry] of Object.entries(queue)) status.set(key, { state: 'queued', body: entry.body });
 
@@ -52,7 +53,8 @@ export function createOutbox({ api, storageKey, onChange = () => {}, onUnauthori
     const key = answerKey(body.round_id, body.index);
     queue[key] = { body, seq: ++seq };
     save();
-    set(key, { state: 'queued', body });
+    // While the outbox waits for the network, a new answer waits with the others.
+    set(key, failures > 0 ? { state: 'retrying', body, error: lastError } : { state: 'queued', body });
     clearTimeout(delayTimer);
     if (delay > 0) delayTimer = setTimeout(flush, delay);
     else flush();
@@ -87,11 +89,19 @@ export function createOutbox({ api, storageKey, onChange = () => {}, onUnauthori
           }
           if (retryable(err)) {
             failures += 1;
+            lastError = err;
             set(key, { state: 'retrying', body: entry.body, error: err });
+            // Everything queued behind it waits for the same network: say so rather than "sending".
+            for (const [other, e] of Object.entries(queue)) {
+              if (other !== key && status.get(other)?.state !== 'retrying') {
+                set(other, { state: 'retrying', body: e.body, error: err });
+              }
+            }
             const wait = Math.min(8000, 500 * 2 ** Math.min(failures, 4));
             retryTimer = setTimeout(flush, wait);
             return;
           }
+          failures = 0; // the server answered: the network is there
           if (queue[key] && queue[key].seq === entry.seq) {
             delete queue[key];
             save();
@@ -110,6 +120,8 @@ export function createOutbox({ api, storageKey, onChange = () => {}, onUnauthori
     put,
     flush,
     status: (key) => status.get(key) || null,
+    /** True while sending fails for a reason worth retrying (network down, server busy) and nothing got through since. */
+    waiting: () => failures > 0,
     /** Mark an answer the server already holds (from a snapshot) as saved, unless a newer one is queued. */
     markSaved(body) {
       const key = answerKey(body.round_id, body.index);

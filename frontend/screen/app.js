@@ -8,7 +8,7 @@ import { t, toggleLang, onLangChange, applyI18n } from '/shared/i18n.js';
 import { h, mount, $, store } from '/shared/ui.js';
 import './strings.js';
 import { lobbyView, introView, examView, messageView } from './lobby.js';
-import { questionView, closedView } from './question.js';
+import { questionView, closedView, skippedView } from './question.js';
 import { boardView, finalView } from './board.js';
 
 const TOKEN_KEY = 'jingsai.screen.token';
@@ -16,6 +16,8 @@ const TOKEN_KEY = 'jingsai.screen.token';
 export const CLOSED_MS = 8000;
 /** How long the leaderboard stays up after a round ends, before the lobby (for the next round) returns. */
 const ROUND_END_MS = 25000;
+/** How long "question skipped" stays up before the round intro returns. */
+const SKIPPED_MS = 4000;
 
 const state = {
   contest: null,
@@ -142,7 +144,9 @@ function onMessage(msg) {
       }
       break;
     case 'question_skipped':
-      if (sameQuestion(msg)) state.question = { ...state.question, state: 'skipped' };
+      if (sameQuestion(msg)) {
+        state.question = { ...state.question, state: 'skipped', skipped_at: msg.server_now ?? state.serverNow() };
+      }
       break;
     case 'question_closed':
       if (sameQuestion(msg.result)) {
@@ -193,7 +197,8 @@ function allRoundsFinished() {
 
 export function pickView(now) {
   if (!state.contest) return { key: 'loading' };
-  if (state.contest.state === 'finished' || allRoundsFinished()) return { key: 'final' };
+  // The podium only once the organizer finished the contest: after the last round a tie-break may follow.
+  if (state.contest.state === 'finished') return { key: 'final' };
   const r = state.round;
   if (r && r.state === 'running') {
     if (r.kind === 'exam') return { key: `exam:${r.id}` };
@@ -205,10 +210,15 @@ export function pickView(now) {
         if (now < closedAt + CLOSED_MS) return { key: `closed:${r.id}:${q.index}` };
         return { key: `board:${r.id}:${q.index}` };
       }
+      if (q.state === 'skipped' && q.skipped_at && now < q.skipped_at + SKIPPED_MS) {
+        return { key: `skipped:${r.id}:${q.index}` };
+      }
     }
     return { key: `intro:${r.id}` };
   }
-  if (r && r.state === 'finished' && r.finished_at && now < r.finished_at + ROUND_END_MS) {
+  // The end-of-round leaderboard; after the last round it stays up until the contest is finished (or a
+  // tie-break round starts) rather than announcing a next round that may never come.
+  if (r && r.state === 'finished' && (allRoundsFinished() || (r.finished_at && now < r.finished_at + ROUND_END_MS))) {
     return { key: `roundend:${r.id}` };
   }
   return { key: 'lobby' };
@@ -223,6 +233,7 @@ function build(key) {
     case 'exam': return examView(state);
     case 'question': return questionView(state);
     case 'closed': return closedView(state);
+    case 'skipped': return skippedView(state);
     case 'board': return boardView(state, {
       subtitle: state.question ? t('board.after', { n: state.question.index + 1 }) : '',
     });

@@ -2,7 +2,7 @@
 
 import { t } from '/shared/i18n.js';
 import { h, formatClock } from '/shared/ui.js';
-import { roundLabel, progressBar, setBar, joinFooter, fitText } from './parts.js';
+import { roundLabel, titleNamesRound, progressBar, setBar, joinFooter, fitText } from './parts.js';
 
 export function messageView({ title = null, titleKey = null, bodyKey = null, spinner = false }) {
   const el = h('section.s-message', { 'data-testid': 'screen-message' },
@@ -116,7 +116,7 @@ export function introView(state) {
   const joined = h('b', { 'data-testid': 'joined-count' }, String(state.joined));
   const el = h('section.s-intro', { 'data-testid': 'round-intro' },
     h('div.s-intro-contest', state.contest.title),
-    h('div.s-intro-no', t('round.of', { n: r.position + 1 })),
+    titleNamesRound(r) ? null : h('div.s-intro-no', t('round.of', { n: r.position + 1 })),
     h('h1.s-intro-title', { 'data-testid': 'round-title' }, r.title),
     h('div.s-intro-details', details),
     h('div.s-intro-ready', t(played ? 'round.next_soon' : 'round.get_ready')),

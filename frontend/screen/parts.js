@@ -3,9 +3,15 @@
 import { t } from '/shared/i18n.js';
 import { h } from '/shared/ui.js';
 
-/** "第 1 轮 · 必答题" */
+/** Whether a round title already carries its number (older default titles did). */
+export function titleNamesRound(round) {
+  return /^\s*(第\s*[0-9一二三四五六七八九十]+\s*轮|round\s*\d+)/i.test((round && round.title) || '');
+}
+
+/** "第 1 轮 · 必答题"; a title that already names its round ("第1轮 必答题", "Round 1 …") is shown as it is. */
 export function roundLabel(round) {
   if (!round) return '';
+  if (titleNamesRound(round)) return round.title;
   return `${t('round.of', { n: round.position + 1 })} · ${round.title}`;
 }
 

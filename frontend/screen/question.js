@@ -180,7 +180,7 @@ export function closedView(state) {
   const explanation = result.explanation || result.source
     ? h('div.s-explain', { 'data-testid': 'explanation' },
       result.explanation ? h('p', h('span.s-explain-label', t('closed.explanation')), result.explanation) : null,
-      result.source ? h('p.s-source', { 'data-testid': 'source' }, `${t('closed.source')}：${result.source}`) : null)
+      result.source ? h('p.s-source', { 'data-testid': 'source' }, t('closed.source_is', { text: result.source })) : null)
     : null;
 
   const el = h('section.s-question.s-closed', { 'data-testid': 'question-closed' },
@@ -199,4 +199,18 @@ export function closedView(state) {
       }, 350);
     },
   };
+}
+
+// ---------------------------------------------------------------- skipped question
+
+/** A short notice after the organizer skipped the open question, before the round intro returns. */
+export function skippedView(state) {
+  const q = state.question;
+  const el = h('section.s-question.s-skipped', { 'data-testid': 'question-skipped' },
+    topBar(state, { question: q }),
+    h('div.s-skipped-body',
+      h('div.s-skipped-icon', { 'aria-hidden': 'true' }, '»'),
+      h('h1', t('skipped.title')),
+      h('p', t('skipped.body'))));
+  return { el };
 }
