@@ -4,7 +4,7 @@
 
 import { h, store, formatClock } from '/shared/ui.js';
 import { t, errorText } from '/shared/i18n.js';
-import { answerKey } from './outbox.js';
+import { answerKey, phoneOffline } from './outbox.js';
 import { typeBadge, stemView, choiceOptions, fillInputs, pointsText, part } from './question.js';
 
 /** Per round: local answers (index → {choice}|{blanks}), so re-renders and language switches keep them. */
@@ -96,13 +96,10 @@ export function examScreen(app) {
   const questions = () => (exam() ? exam().questions : []);
   const unanswered = () => questions().filter((q) => !hasAnswer(paper.answers.get(q.index))).length;
 
-  /** The phone knows it is offline (or the live connection dropped): an answer on its way waits for the network. */
-  const offline = () => navigator.onLine === false || app.conn === 'closed';
-
   function saveState(index) {
     const st = app.outbox.status(answerKey(roundId, index));
     if (st) {
-      if (st.state === 'queued' || st.state === 'sending') return offline() ? 'retrying' : 'sending';
+      if (st.state === 'queued' || st.state === 'sending') return phoneOffline(app) ? 'retrying' : 'sending';
       return st.state;
     }
     return hasAnswer(paper.answers.get(index)) ? 'saved' : null;

@@ -5,7 +5,7 @@
 
 import { h } from '/shared/ui.js';
 import { t, errorText } from '/shared/i18n.js';
-import { answerKey } from './outbox.js';
+import { answerKey, phoneOffline } from './outbox.js';
 import { createCountdown } from './countdown.js';
 import {
   typeBadge, stemView, choiceOptions, fillInputs, explanationView, answerText, pointsText, pointsBig, part,
@@ -53,7 +53,9 @@ export function liveScreen(app) {
   function answer() {
     const cur = q();
     if (cur.my_answer) return { state: 'saved', body: cur.my_answer };
-    return app.outbox.status(key);
+    const st = app.outbox.status(key);
+    if (st && (st.state === 'queued' || st.state === 'sending') && phoneOffline(app)) return { ...st, state: 'retrying' };
+    return st;
   }
 
   function phase() {

@@ -12,6 +12,9 @@ function retryable(err) {
 
 export const answerKey = (roundId, index) => `${roundId}:${index}`;
 
+/** The phone knows it is offline (or its live connection dropped): an answer on its way waits for the network. */
+export const phoneOffline = (app) => navigator.onLine === false || app.conn === 'closed';
+
 /**
  * createOutbox({ api, storageKey, onChange(key), onUnauthorized(err) })
  * status(key) → { state: 'queued'|'sending'|'retrying'|'saved'|'error', body, error } or null
