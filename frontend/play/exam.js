@@ -224,10 +224,10 @@ export function examScreen(app) {
       }
       return [
         h('div.qmeta',
-          typeBadge(q.type),
-          h('span.qindex', t('play.q_n', { n: index + 1 })),
-          q.points != null ? h('span.qpoints', pointsText(q.points)) : null,
-          h('span.spacer'),
+          h('span.qmeta-info',
+            typeBadge(q.type),
+            h('span.qindex', t('play.q_n', { n: index + 1 })),
+            q.points != null ? h('span.qpoints', pointsText(q.points)) : null),
           h('button.btn.ghost.mark-btn', {
             type: 'button', 'data-testid': 'exam-mark', 'aria-pressed': String(marks.has(index)),
             onclick: toggleMark,

@@ -98,10 +98,10 @@ export function liveScreen(app) {
   function renderMeta(ph) {
     const cur = q();
     meta(`${ph}|${app.lang()}`, () => [
-      typeBadge(question.type),
-      h('span.qindex', t('play.q_of', { n: cur.index + 1, total: cur.total })),
-      question.points != null ? h('span.qpoints', pointsText(question.points)) : null,
-      h('span.spacer'),
+      h('span.qmeta-info',
+        typeBadge(question.type),
+        h('span.qindex', t('play.q_of', { n: cur.index + 1, total: cur.total })),
+        question.points != null ? h('span.qpoints', pointsText(question.points)) : null),
       ph === 'closed' || ph === 'skipped' ? null : countdown.el,
     ]);
     const spec = { totalMs: totalMs() };
@@ -131,6 +131,7 @@ export function liveScreen(app) {
     const reveal = keyAnswer ? {
       correct: new Set(keyAnswer.choice || []),
       distribution: cur.result.distribution && cur.result.distribution.options,
+      answered: cur.result.answered,
     } : null;
     const sig = `choice|${ph}|${editable}|${[...selected].join(',')}|${!!reveal}|${app.lang()}`;
     body(sig, () => choiceOptions({
@@ -195,7 +196,7 @@ export function liveScreen(app) {
     const cur = q();
     const me = app.state.me || {};
     const mr = cur.my_result;
-    const sig = `${ph}|${JSON.stringify(mr || null)}|${me.rank}|${me.score}|${!!cur.result}|${app.lang()}`;
+    const sig = `${ph}|${JSON.stringify(mr || null)}|${me.rank}|${me.score}|${rankTotal(me, app.state)}|${!!cur.result}|${app.lang()}`;
     result(sig, () => {
       if (ph === 'skipped') {
         return h('div.card.outcome.neutral', { 'data-testid': 'result', 'data-outcome': 'skipped' },
@@ -222,7 +223,7 @@ export function liveScreen(app) {
               `+${pointsText(earned)}`,
               mr.bonus > 0 ? h('span.bonus', t('play.bonus', { n: pointsText(mr.bonus) })) : null) : null),
           keyText ? h('div.outcome-key', { 'data-testid': 'correct-answer' }, t('play.key_is', { text: keyText })) : null),
-        rankCard(me),
+        rankCard(me, app.state),
         cur.result ? explanationView(cur.result.explanation, cur.result.source) : null,
         h('p.muted.center', t('play.wait_next')),
       ];
@@ -256,14 +257,26 @@ export function liveScreen(app) {
   };
 }
 
+/**
+ * What a rank is out of: the number of participants who joined (snapshot / lobby `joined_count`) when that
+ * covers the rank, else the roster size (`me.of`, the leaderboard's `participants`).
+ */
+export function rankTotal(me, s) {
+  const roster = (me && me.of) || (s && s.leaderboard && s.leaderboard.participants) || null;
+  const joined = s ? s.joined_count : null;
+  if (me && me.rank != null && typeof joined === 'number' && joined > 0 && joined >= me.rank) return joined;
+  return roster;
+}
+
 /** Own rank and total score. */
-export function rankCard(me) {
+export function rankCard(me, s) {
   if (!me || me.rank == null) return null;
+  const of = rankTotal(me, s);
   return h('div.card.rank-card', { 'data-testid': 'rank' },
     h('div.rank-cell',
       h('div.rank-label', t('play.my_rank')),
       h('div.rank-value', { 'data-testid': 'rank-value' }, String(me.rank),
-        me.of ? h('span.rank-of', ` / ${me.of}`) : null)),
+        of ? h('span.rank-of', ` / ${of}`) : null)),
     h('div.rank-cell',
       h('div.rank-label', t('play.total_score')),
       h('div.rank-value', { 'data-testid': 'score-value' }, pointsBig(me.score))),

@@ -6,8 +6,10 @@ import { t } from '/shared/i18n.js';
 
 const BLANK = /_{3,}/g;
 
+/** The question type as a short pill (the full name, e.g. "Multiple choice", as its tooltip). */
 export function typeBadge(type) {
-  return h('span.pill.qtype', { class: `qtype-${type}`, 'data-testid': 'question-type' }, t(`type.${type}`));
+  return h('span.pill.qtype', { class: `qtype-${type}`, 'data-testid': 'question-type', title: t(`type.${type}`) },
+    t(`play.type.${type}`));
 }
 
 /** The stem; blanks of a fill-in question are shown as numbered gaps matching the inputs below. */
@@ -27,7 +29,7 @@ export function stemView(question, { id } = {}) {
   return el;
 }
 
-/** A short text for an answer, e.g. "A、C" or "遵义 / 延安". */
+/** A short text for an answer, e.g. "A、C" ("A, C" in English) or "遵义 或 延安". */
 export function answerText(question, answer) {
   if (!answer) return '';
   if (answer.blanks) {
@@ -36,21 +38,25 @@ export function answerText(question, answer) {
       .join(' ｜ ');
   }
   if (answer.choice) {
-    if (question.type === 'true_false') return answer.choice.map((i) => question.options[i]).join('、');
-    return answer.choice.map(letter).join('、');
+    const sep = t('play.list_sep');
+    if (question.type === 'true_false') return answer.choice.map((i) => question.options[i]).join(sep);
+    return answer.choice.map(letter).join(sep);
   }
   return '';
 }
 
 /**
  * Choice options as big buttons.
- * opts: { question, selected: Set<number>, disabled, reveal: {correct: Set, distribution: number[]|null} | null,
- *         onPick(i), labelledBy }
+ * opts: { question, selected: Set<number>, disabled,
+ *         reveal: {correct: Set, distribution: number[]|null, answered: number|undefined} | null, onPick(i), labelledBy }
+ * Each option's bar is its share of the people who answered (as on the big screen), so a multiple-choice option
+ * picked by everyone fills the whole bar.
  */
 export function choiceOptions({ question, selected, disabled, reveal = null, onPick, labelledBy }) {
   const tf = question.type === 'true_false';
   const multi = question.type === 'multiple';
-  const total = reveal && reveal.distribution ? reveal.distribution.reduce((a, b) => a + b, 0) : 0;
+  const picks = reveal && reveal.distribution ? reveal.distribution.reduce((a, b) => a + b, 0) : 0;
+  const total = reveal && typeof reveal.answered === 'number' && reveal.answered > 0 ? reveal.answered : picks;
   const list = h(`div.options${tf ? '.tf' : ''}`, {
     role: 'group',
     'aria-labelledby': labelledBy,
@@ -77,7 +83,7 @@ export function choiceOptions({ question, selected, disabled, reveal = null, onP
         isKey ? h('span.opt-tag.ok', t('play.key_tag')) : null,
         picked ? h('span.opt-tag', { class: isKey ? 'mine' : 'bad' }, t('play.your_pick')) : null,
         count != null ? h('span.opt-count', t('play.people', { n: count })) : null) : null),
-    count != null ? h('span.opt-bar', { style: { width: `${total ? (100 * count) / total : 0}%` }, 'aria-hidden': 'true' }) : null);
+    count != null ? h('span.opt-bar', { style: { width: `${total ? Math.min(100, (100 * count) / total) : 0}%` }, 'aria-hidden': 'true' }) : null);
     list.append(button);
   });
   return list;

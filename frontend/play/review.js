@@ -21,7 +21,7 @@ export function paperReview(exam, { open = false } = {}) {
         h('summary',
           h('span.review-mark', { 'aria-hidden': 'true' },
             { correct: '✓', partial: '◐', wrong: '✗', none: '–' }[outcome]),
-          h('span.review-n', t('play.q_n', { n: item.index + 1 })),
+          h('span.review-n', t('play.review_n', { n: item.index + 1 })),
           typeBadge(q.type),
           h('span.spacer'),
           h('span.review-pts', `+${pointsText(item.points_earned || 0)}`),
@@ -47,7 +47,7 @@ export function reviewScreen(app) {
   function update() {
     const exam = app.state.exam;
     const me = app.state.me || {};
-    const sig = `${exam && exam.score}|${!!(exam && exam.questions && exam.questions.some((q) => q.answer))}|${me.rank}|${me.score}|${app.lang()}`;
+    const sig = `${exam && exam.score}|${!!(exam && exam.questions && exam.questions.some((q) => q.answer))}|${me.rank}|${me.score}|${app.state.joined_count}|${app.lang()}`;
     body(sig, () => [
       h('div.card.hero',
         h('div.hero-kicker', app.state.round.title || t('play.exam')),
@@ -55,7 +55,7 @@ export function reviewScreen(app) {
           ? [h('div.hero-label', t('play.exam_score')),
             h('div.hero-value', { 'data-testid': 'exam-score' }, pointsBig(exam.score))]
           : h('p', h('span.spinner', { 'aria-hidden': 'true' }), t('play.scoring'))),
-      rankCard(me),
+      rankCard(me, app.state),
       h('p.muted.center', t('play.wait_next_round')),
       paperReview(exam),
     ]);

@@ -4,7 +4,7 @@
 import { h } from '/shared/ui.js';
 import { t } from '/shared/i18n.js';
 import { part, pointsBig } from './question.js';
-import { rankCard } from './live.js';
+import { rankCard, rankTotal } from './live.js';
 import { paperReview } from './review.js';
 
 function initials(name) {
@@ -54,7 +54,7 @@ export function waitScreen(app, phase) {
           h('h1.wait-title', title),
           h('p.wait-hint', hint)),
         identity(app),
-        phase === 'between' ? rankCard(me) : null,
+        phase === 'between' ? rankCard(me, s) : null,
         phase === 'between' ? null : h('div.card.lobby-stats',
           h('div.stat',
             h('div.stat-value', { 'data-testid': 'lobby-joined' }, String(s.joined_count ?? 0),
@@ -79,7 +79,7 @@ export function finalScreen(app) {
   function update() {
     const s = app.state;
     const me = s.me || {};
-    const of = me.of || (s.leaderboard && s.leaderboard.participants);
+    const of = rankTotal(me, s);
     const sig = [me.rank, me.score, me.correct, of, app.lang(), !!s.exam].join('|');
     body(sig, () => [
       h('div.card.hero.final-hero',
