@@ -177,8 +177,11 @@ impl Actor {
         // Answers already accepted must be durable before the paper is closed.
         self.writer.barrier().await;
         let now = now_ms();
-        self.store.submit_paper(round_id, pid, now, auto).await?;
-        paper.submitted_at = Some(now);
+        // An automatic submission counts at the paper's deadline at the latest, even when it happens later
+        // (after a restart): the time a server was down is not the participant's answer time.
+        let submitted_at = if auto { now.min(paper.deadline_at) } else { now };
+        self.store.submit_paper(round_id, pid, submitted_at, auto).await?;
+        paper.submitted_at = Some(submitted_at);
         paper.auto_submitted = auto;
         self.hub.send_personal(
             pid,
