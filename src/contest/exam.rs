@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::actor::{Actor, PaperState};
-use super::live::{PendingWrite, to_response};
+use super::answers::{PendingWrite, to_response};
 use super::model::*;
 use super::{AnswerAck, AnswerInput, ParticipantRef};
 use crate::error::{AppError, AppResult};

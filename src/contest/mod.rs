@@ -4,9 +4,12 @@
 //! so a restarted process rebuilds the same state (`actor::Actor::load`).
 
 mod actor;
+mod answers;
+mod control;
 mod exam;
 mod live;
 pub mod model;
+mod people;
 mod standings;
 mod views;
 

@@ -290,13 +290,7 @@ impl Actor {
                 });
             }
             if organizer && matches!(q.state, QuestionState::Open | QuestionState::Paused) {
-                let missing: Vec<Value> = self
-                    .participants
-                    .values()
-                    .filter(|p| p.joined_at.is_some() && !answers.is_some_and(|m| m.contains_key(&p.id)))
-                    .take(500)
-                    .map(|p| json!({"id": p.id, "name": p.name, "unit": p.unit}))
-                    .collect();
+                let missing = self.missing_answerers(answers);
                 view["progress"] = json!({
                     "answered": answers.map_or(0, |m| m.len()),
                     "joined": self.joined_count(),
