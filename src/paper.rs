@@ -258,6 +258,15 @@ fn normalized_pool(pool: &[PoolQuestion]) -> Vec<&PoolQuestion> {
     sorted
 }
 
+/// The problems as one line, for an error message (each problem also goes out in the error's details).
+pub fn summarize(problems: &[BlueprintProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Before a round starts: every quota has count >= 1, the quotas are disjoint (no pool question matches two
 /// quotas — overlapping quotas are rejected with a message naming both quota numbers, 1-based, and how many
 /// questions they share), and each quota has at least `count` matching questions. Messages are human-readable,

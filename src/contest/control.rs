@@ -90,11 +90,7 @@ impl Actor {
         }
         let problems = crate::paper::check_blueprint(&self.rounds[r].config.blueprint, &self.pool);
         if !problems.is_empty() {
-            let summary = problems
-                .iter()
-                .map(|p| p.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ");
+            let summary = crate::paper::summarize(&problems);
             return Err(AppError::unprocessable("blueprint_unfillable", summary).with_details(&problems));
         }
         let now = now_ms();

@@ -160,11 +160,7 @@ fn validate_round(spec: &RoundSpec, pool: &[PoolQuestion], number: usize) -> App
         .map_err(|m| AppError::unprocessable("invalid_round", format!("round {number}: {m}")))?;
     let problems = check_blueprint(&spec.config.blueprint, pool);
     if !problems.is_empty() {
-        let summary = problems
-            .iter()
-            .map(|p| p.message.clone())
-            .collect::<Vec<_>>()
-            .join("; ");
+        let summary = crate::paper::summarize(&problems);
         return Err(
             AppError::unprocessable("blueprint_unfillable", format!("round {number}: {summary}"))
                 .with_details(problems),

@@ -26,6 +26,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tab_switch))
 }
 
+async fn contest_for_code(state: &AppState, code: &str) -> AppResult<crate::store::ContestRow> {
+    let code = code.trim();
+    state.store.contest_by_code(code).await?.ok_or_else(|| {
+        AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "unknown_contest",
+            format!("no contest has the code {code}"),
+        )
+    })
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct JoinRequest {
     /// The contest's join code.
@@ -59,14 +70,7 @@ async fn contest_by_code(
     State(state): State<AppState>,
     axum::extract::Path(code): axum::extract::Path<String>,
 ) -> AppResult<axum::Json<Value>> {
-    let code = code.trim();
-    let contest = state.store.contest_by_code(code).await?.ok_or_else(|| {
-        AppError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "unknown_contest",
-            format!("no contest has the code {code}"),
-        )
-    })?;
+    let contest = contest_for_code(&state, &code).await?;
     Ok(axum::Json(json!({
         "title": contest.title,
         "join_mode": contest.join_mode,
@@ -82,14 +86,7 @@ async fn join(
     State(state): State<AppState>,
     Json(request): Json<JoinRequest>,
 ) -> AppResult<axum::Json<JoinResponse>> {
-    let code = request.code.trim();
-    let contest = state.store.contest_by_code(code).await?.ok_or_else(|| {
-        AppError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "unknown_contest",
-            format!("no contest has the code {code}"),
-        )
-    })?;
+    let contest = contest_for_code(&state, &request.code).await?;
     if contest.state == "finished" {
         return Err(AppError::conflict(
             "contest_finished",
