@@ -6,6 +6,7 @@ pub mod config;
 pub mod contest;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod paper;
 pub mod realtime;
 pub mod scoring;

@@ -7,7 +7,9 @@ import { api, session } from './common.js';
 /**
  * createContestLive(id) → ctx
  *   ctx.snap      latest organizer snapshot (contest, rounds, round, question, participants, round_questions, …)
- *   ctx.progress  last `progress` event of the open question ({round_id, index, answered, joined, missing})
+ *   ctx.progress  progress of the open question ({round_id, index, answered, joined, missing}); the server sends
+ *                 counts and the ids that answered since its last tick, and `missing` is derived here from the
+ *                 participant list, so no event ever carries the whole list
  *   ctx.conn      'connecting' | 'open' | 'closed' | 'denied' | 'replaced'
  *   ctx.on(fn)    fn(kind, msg) after every change; returns an unsubscribe function
  */
@@ -17,6 +19,8 @@ export function createContestLive(id) {
     id,
     snap: null,
     progress: null,
+    /** Ids that answered the open question (from the snapshot, then from each `progress` delta). */
+    answered: new Set(),
     examProgress: null,
     conn: 'connecting',
     error: null,
@@ -68,6 +72,29 @@ export function createContestLive(id) {
     if (s.question && s.question.round_id === roundId && s.question.index === index) s.question.state = state;
   }
 
+  /** Joined participants who have not answered the open question, as the console lists them. */
+  function missingList() {
+    const list = (ctx.snap && ctx.snap.participants) || [];
+    const missing = [];
+    for (const p of list) {
+      if (p.joined && !ctx.answered.has(p.id)) missing.push({ id: p.id, name: p.name, unit: p.unit });
+      if (missing.length >= 500) break;
+    }
+    return missing;
+  }
+
+  /** Merge changed participants into the list, by id. */
+  function mergeParticipants(changed) {
+    const s = ctx.snap;
+    if (!Array.isArray(s.participants)) s.participants = [];
+    const at = new Map(s.participants.map((p, i) => [p.id, i]));
+    for (const p of changed) {
+      const i = at.get(p.id);
+      if (i === undefined) { at.set(p.id, s.participants.length); s.participants.push(p); } else s.participants[i] = p;
+    }
+    if (ctx.progress) ctx.progress = { ...ctx.progress, missing: missingList() };
+  }
+
   function apply(msg) {
     const s = ctx.snap;
     if (msg.type === 'snapshot') {
@@ -78,7 +105,13 @@ export function createContestLive(id) {
       // progress event while it belongs to the same question.
       const q = msg.question;
       const same = q && ctx.progress && ctx.progress.round_id === q.round_id && ctx.progress.index === q.index;
-      ctx.progress = q && q.progress ? { round_id: q.round_id, index: q.index, ...q.progress } : (same ? ctx.progress : null);
+      if (q && q.progress) {
+        ctx.answered = new Set(q.progress.answered_ids || []);
+        ctx.progress = { round_id: q.round_id, index: q.index, ...q.progress };
+      } else if (!same) {
+        ctx.answered = new Set();
+        ctx.progress = null;
+      }
       emit('snapshot', msg);
       return;
     }
@@ -91,6 +124,10 @@ export function createContestLive(id) {
         break;
       case 'participants':
         s.participants = msg.participants;
+        if (ctx.progress) ctx.progress = { ...ctx.progress, missing: missingList() };
+        break;
+      case 'participants_delta':
+        mergeParticipants(msg.participants || []);
         break;
       case 'contest_state':
         s.contest.state = msg.state;
@@ -107,10 +144,15 @@ export function createContestLive(id) {
         s.question = msg.question;
         setQuestionState(msg.question.round_id, msg.question.index, msg.question.state);
         ctx.progress = null;
+        ctx.answered = new Set();
         break;
-      case 'progress':
-        ctx.progress = msg;
+      case 'progress': {
+        const same = ctx.progress && ctx.progress.round_id === msg.round_id && ctx.progress.index === msg.index;
+        if (!same) ctx.answered = new Set();
+        for (const id of msg.answered_ids || []) ctx.answered.add(id);
+        ctx.progress = { ...msg, missing: missingList() };
         break;
+      }
       case 'question_paused':
         if (s.question && s.question.index === msg.index) {
           s.question.state = 'paused';

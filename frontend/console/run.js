@@ -250,7 +250,7 @@ export function open(container, ctx) {
 
   return {
     update(kind) {
-      if (kind === 'participants' || kind === 'lobby') { people.update(); if (kind === 'lobby') render(); return; }
+      if (kind === 'participants' || kind === 'participants_delta' || kind === 'lobby') { people.update(); if (kind === 'lobby') render(); return; }
       if (kind === 'conn') return;
       render();
       if (kind === 'snapshot') people.update();

@@ -155,7 +155,7 @@ export function open(container, ctx) {
 
   return {
     update(kind) {
-      if (kind === 'participants' || kind === 'lobby') { people.update(); return; }
+      if (kind === 'participants' || kind === 'participants_delta' || kind === 'lobby') { people.update(); return; }
       if (kind === 'snapshot') {
         // Keep the round editor (and what is typed into it) while the snapshot refreshes the rest.
         renderRounds(roundsEl.querySelector('.add-round'));

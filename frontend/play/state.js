@@ -72,6 +72,10 @@ export function reduce(s, msg) {
           answered: msg.answered, correct: msg.correct, points: msg.points, bonus: msg.bonus,
         };
       }
+      // The outcome of a close carries the new place too (no separate `my_rank` at a close).
+      if (msg.rank != null) {
+        Object.assign(s.me, { rank: msg.rank, of: msg.of, score: msg.score, correct: msg.total_correct });
+      }
       break;
     case 'my_rank':
       Object.assign(s.me, { rank: msg.rank, of: msg.of, score: msg.score, correct: msg.correct });

@@ -1,13 +1,15 @@
 //! The contest actor: state, loading from the store, the command loop and the timers.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 
 use super::model::*;
+use super::standings::Ranking;
+use super::tick::{Counts, Pending, TICK};
 use super::{Command, ParticipantRef};
 use crate::bank::{Question, Response};
 use crate::error::{AppError, AppResult};
@@ -71,6 +73,8 @@ pub(super) struct Participant {
     pub session_id: Option<String>,
     pub joined_at: Option<i64>,
     pub tab_switches: u32,
+    /// When the last tab switch was counted: a burst of switches within a short time counts once.
+    pub last_tab_switch_at: i64,
 }
 
 impl From<crate::store::ParticipantRow> for Participant {
@@ -83,6 +87,7 @@ impl From<crate::store::ParticipantRow> for Participant {
             session_id: p.session_id,
             joined_at: p.joined_at,
             tab_switches: u32::try_from(p.tab_switches).unwrap_or(0),
+            last_tab_switch_at: 0,
         }
     }
 }
@@ -120,6 +125,14 @@ pub(super) struct Actor {
     /// Scores of questions that have closed (live) or of papers whose round ended (exam).
     pub scored: HashMap<(i64, i64), BTreeMap<i64, Scored>>,
     pub adjustments: BTreeMap<i64, i64>,
+    /// What changed since the last tick (published together at the tick).
+    pub pending: Pending,
+    /// Joined counts, maintained per join.
+    pub counts: Counts,
+    /// The ranking of the current scores, built once per change of scores (not per viewer).
+    pub ranking: OnceLock<Arc<Ranking>>,
+    /// A timer action failed (storage unavailable): retry it no earlier than this.
+    pub timer_retry_at: Option<Instant>,
 }
 
 /// What the actor's clock should do next.
@@ -163,6 +176,10 @@ impl Actor {
             answers: HashMap::new(),
             scored: HashMap::new(),
             adjustments: BTreeMap::new(),
+            pending: Pending::default(),
+            counts: Counts::default(),
+            ranking: OnceLock::new(),
+            timer_retry_at: None,
         };
         actor.load_questions().await?;
         actor.load_setup().await?;
@@ -212,6 +229,7 @@ impl Actor {
     /// Scores are never stored: they are recomputed from the raw answers and the questions' keys.
     fn rescore(&mut self) {
         self.scored.clear();
+        self.invalidate_ranking();
         for r in 0..self.rounds.len() {
             match self.rounds[r].kind {
                 RoundKind::Live => {
@@ -278,30 +296,46 @@ impl Actor {
             .into_iter()
             .map(|p| (p.id, Participant::from(p)))
             .collect();
+        self.recount();
+        self.invalidate_ranking();
         Ok(())
     }
 
     pub async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        crate::metrics::METRICS.open_contests.inc();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let due = self.next_due();
-            let sleep_until = match &due {
+            let mut sleep_until = match &due {
                 Some((at, _)) => Instant::now() + Duration::from_millis((*at - now_ms()).max(0) as u64),
                 None => Instant::now() + Duration::from_secs(3600),
             };
+            if let Some(retry_at) = self.timer_retry_at {
+                sleep_until = sleep_until.max(retry_at);
+            }
             tokio::select! {
+                biased;
                 command = rx.recv() => match command {
                     Some(command) => self.handle(command).await,
                     None => break,
                 },
+                _ = tick.tick() => self.flush_pending(),
                 _ = tokio::time::sleep_until(sleep_until) => {
-                    if let Some((_, due)) = due
-                        && let Err(e) = self.fire(due).await
-                    {
-                        tracing::error!(contest = self.contest.id, error = %e, "timer action failed");
+                    if let Some((_, due)) = due {
+                        match self.fire(due).await {
+                            Ok(()) => self.timer_retry_at = None,
+                            Err(e) => {
+                                // Typically storage is unavailable: try again shortly instead of spinning.
+                                tracing::error!(contest = self.contest.id, error = %e, "timer action failed; retrying in 1 s");
+                                self.timer_retry_at = Some(Instant::now() + Duration::from_secs(1));
+                            }
+                        }
                     }
                 }
             }
         }
+        crate::metrics::METRICS.open_contests.dec();
     }
 
     /// The earliest pending deadline, if any.
@@ -370,7 +404,7 @@ impl Actor {
                 let accepted = result.as_ref().is_ok_and(|a| !a.ack.duplicate);
                 let _ = reply.send(result);
                 if accepted {
-                    self.after_answer().await;
+                    self.after_answer(who.participant_id).await;
                 }
             }
             Command::ForgetAnswer {
@@ -394,7 +428,10 @@ impl Actor {
                 participant_id,
                 session_id,
             } => self.on_joined(participant_id, session_id).await,
-            Command::Presence => self.publish_presence(),
+            Command::Presence(participant_id) => self.mark_participant(participant_id),
+            Command::CheckSession(who, reply) => {
+                let _ = reply.send(self.check_session(&who).map(|_| ()));
+            }
             Command::TabSwitch(who, reply) => {
                 let result = self.tab_switch(&who).await;
                 let _ = reply.send(result);
@@ -402,7 +439,12 @@ impl Actor {
             Command::Reload(reply) => {
                 let result = self.load_setup().await.map_err(AppError::from);
                 if result.is_ok() {
-                    self.publish_lobby();
+                    self.publish_both(self.lobby_event());
+                    self.hub
+                        .publish_organizer(crate::realtime::encode(&serde_json::json!({
+                            "type": "participants",
+                            "participants": self.participants_status(),
+                        })));
                 }
                 let _ = reply.send(result);
             }
@@ -411,6 +453,7 @@ impl Actor {
                 if result.is_ok() {
                     self.rescore();
                     self.publish_leaderboard();
+                    self.send_personal_ranks();
                 }
                 let _ = reply.send(result);
             }
@@ -474,9 +517,6 @@ impl Actor {
     }
 
     pub fn joined_count(&self) -> usize {
-        self.participants
-            .values()
-            .filter(|p| p.joined_at.is_some())
-            .count()
+        self.counts.joined
     }
 }

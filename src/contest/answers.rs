@@ -31,6 +31,11 @@ impl Actor {
         };
         match result {
             Ok((write, ack)) => {
+                if ack.duplicate {
+                    crate::metrics::METRICS.answers_duplicate.inc();
+                } else {
+                    crate::metrics::METRICS.answers_accepted.inc();
+                }
                 let commit = match write {
                     Some((row, durable)) => Some(self.writer.put_answer(row, durable).await),
                     None => None,
@@ -38,6 +43,7 @@ impl Actor {
                 Ok(AcceptedAnswer { ack, commit })
             }
             Err(e) => {
+                crate::metrics::METRICS.answer_refused(e.code);
                 // Every refused answer is kept for the record (late, closed, after the round, malformed...).
                 self.writer
                     .put_rejection(Rejection {

@@ -85,7 +85,7 @@ impl Actor {
                     auto_submitted: false,
                 },
             );
-            self.publish_exam_progress(r);
+            self.mark_exam_progress(pid);
         }
         Ok(self.exam_view(r, pid))
     }
@@ -192,7 +192,7 @@ impl Actor {
                 "server_now": now,
             })),
         );
-        self.publish_exam_progress(r);
+        self.mark_exam_progress(pid);
         Ok(true)
     }
 
@@ -207,8 +207,6 @@ impl Actor {
             "submitted": submitted,
             "joined": self.joined_count(),
         }));
-        // Organizers also see who opened or handed in their paper.
-        self.publish_presence();
     }
 
     /// End an exam round: submit every open paper, score all papers, publish results.
@@ -239,13 +237,18 @@ impl Actor {
         let now = now_ms();
         self.end_round_common(r, now).await?;
         let round_id = self.rounds[r].id;
-        for pid in self.rounds[r].papers.keys().copied().collect::<Vec<_>>() {
-            let view = self.exam_view(r, pid);
-            self.hub.send_personal(
-                pid,
-                crate::realtime::encode(&json!({"type": "exam_result", "round_id": round_id, "exam": view})),
-            );
-        }
+        let results: Vec<(i64, bytes::Bytes)> = self
+            .hub
+            .connected_participants()
+            .into_iter()
+            .filter(|pid| self.rounds[r].papers.contains_key(pid))
+            .map(|pid| {
+                let view = self.exam_view(r, pid);
+                let event = json!({"type": "exam_result", "round_id": round_id, "exam": view});
+                (pid, crate::realtime::encode(&event))
+            })
+            .collect();
+        self.hub.send_personal_many(results);
         Ok(())
     }
 
@@ -268,6 +271,7 @@ impl Actor {
         for (key, pid, scored) in updates {
             self.scored.entry(key).or_default().insert(pid, scored);
         }
+        self.invalidate_ranking();
     }
 
     /// Organizer audit: the stored paper next to one regenerated from the seed.

@@ -130,6 +130,7 @@ impl Actor {
             q.deadline_at = Some(now + limit);
         })
         .await?;
+        self.reset_answered();
         self.publish_question_open(r, i);
         Ok(())
     }
@@ -147,7 +148,6 @@ impl Actor {
             "question": self.live_question_view(r, i, true),
         });
         self.hub.publish_organizer(encode(&organizer));
-        self.publish_progress(r, i);
     }
 
     pub(super) async fn pause_question(&mut self, r: usize) -> AppResult<()> {
@@ -252,12 +252,15 @@ impl Actor {
         })
         .await?;
         self.score_live_question(r, i);
+        // The last counts of the tick go out before the result, so nobody sees a count after the close.
+        self.flush_pending();
         let closed = self.question_closed_view(r, i);
         let event = encode(&json!({"type": "question_closed", "server_now": now, "result": closed}));
         self.hub.publish(event.clone());
         self.hub.publish_organizer(event);
-        self.send_personal_results(r, i);
+        // Three frames per participant: the result, the leaderboard, and the own outcome with the new place.
         self.publish_leaderboard();
+        self.send_personal_results(r, i);
         Ok(())
     }
 
@@ -284,6 +287,7 @@ impl Actor {
             }
         }
         self.scored.insert((round.id, q.uid), scores);
+        self.invalidate_ranking();
     }
 
     pub(super) async fn finish_live_round(&mut self, r: usize) -> AppResult<()> {
@@ -398,8 +402,9 @@ impl Actor {
         Ok((Some(row), ack))
     }
 
-    /// After an answer: update the organizer's progress and close early when everyone has answered.
-    pub(super) async fn after_answer(&mut self) {
+    /// After an accepted live answer: count it at the next tick, and close early when everyone has answered.
+    /// O(1): no scan over participants or answers.
+    pub(super) async fn after_answer(&mut self, participant_id: i64) {
         let Some(r) = self.running_round() else { return };
         if self.rounds[r].kind != RoundKind::Live {
             return;
@@ -407,7 +412,7 @@ impl Actor {
         let Some(i) = self.open_question_index(r) else {
             return;
         };
-        self.publish_progress(r, i);
+        self.mark_answered(participant_id);
         let round = &self.rounds[r];
         let answered = self
             .answers
@@ -424,7 +429,7 @@ impl Actor {
         }
     }
 
-    /// Joined participants who have not answered (the first 500), for the organizer.
+    /// Joined participants who have not answered (the first 500): computed on request, for a snapshot.
     pub(super) fn missing_answerers(
         &self,
         answers: Option<&BTreeMap<i64, AnswerRecord>>,
@@ -435,27 +440,5 @@ impl Actor {
             .take(500)
             .map(|p| json!({"id": p.id, "name": p.name, "unit": p.unit}))
             .collect()
-    }
-
-    pub(super) fn publish_progress(&self, r: usize, i: usize) {
-        let round = &self.rounds[r];
-        let answers = self.answers.get(&(round.id, round.live[i].uid));
-        let answered = answers.map_or(0, |m| m.len());
-        let missing = self.missing_answerers(answers);
-        self.hub.publish_organizer(encode(&json!({
-            "type": "progress",
-            "round_id": round.id,
-            "index": i,
-            "answered": answered,
-            "joined": self.joined_count(),
-            "missing": missing,
-        })));
-        self.hub.publish(encode(&json!({
-            "type": "answer_count",
-            "round_id": round.id,
-            "index": i,
-            "answered": answered,
-            "joined": self.joined_count(),
-        })));
     }
 }

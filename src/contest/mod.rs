@@ -11,6 +11,7 @@ mod live;
 pub mod model;
 mod people;
 mod standings;
+mod tick;
 mod views;
 
 use std::collections::HashMap;
@@ -118,7 +119,10 @@ pub(crate) enum Command {
         participant_id: i64,
         session_id: String,
     },
-    Presence,
+    /// A participant connection opened or closed.
+    Presence(i64),
+    /// Is this still the participant's current session? (Cheap: no snapshot is built.)
+    CheckSession(ParticipantRef, Reply<()>),
     TabSwitch(ParticipantRef, Reply<u32>),
     /// The roster or the rounds changed in the store while the contest was in draft.
     Reload(Reply<()>),
@@ -164,6 +168,7 @@ impl ContestHandle {
     /// Submit an answer and wait until it is durable. Only then is it acknowledged.
     pub async fn answer(&self, who: ParticipantRef, input: AnswerInput) -> AppResult<AnswerAck> {
         let participant_id = who.participant_id;
+        let received = std::time::Instant::now();
         let accepted = self.call(|r| Command::Answer(who, input, r)).await?;
         if let Some(commit) = accepted.commit
             && let Err(cause) = commit.committed().await
@@ -184,6 +189,9 @@ impl ContestHandle {
         }
         let event = views::answer_ack_event(&accepted.ack);
         self.hub.send_personal(participant_id, event);
+        crate::metrics::METRICS
+            .answer_ack_seconds
+            .observe(received.elapsed().as_secs_f64());
         Ok(accepted.ack)
     }
 
@@ -210,8 +218,13 @@ impl ContestHandle {
     }
 
     /// A participant connection opened or closed.
-    pub async fn presence_changed(&self) {
-        let _ = self.tx.send(Command::Presence).await;
+    pub async fn presence_changed(&self, participant_id: i64) {
+        let _ = self.tx.send(Command::Presence(participant_id)).await;
+    }
+
+    /// Refuse a replaced session (401 `session_replaced`) without building a snapshot.
+    pub async fn check_session(&self, who: ParticipantRef) -> AppResult<()> {
+        self.call(|r| Command::CheckSession(who, r)).await
     }
 
     pub async fn tab_switch(&self, who: ParticipantRef) -> AppResult<u32> {

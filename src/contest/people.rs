@@ -12,13 +12,25 @@ use crate::error::{AppError, AppResult};
 use crate::realtime::encode;
 use crate::store::now_ms;
 
+/// A burst of tab switches within this time counts once (a phone flapping between apps, or a client that
+/// repeats the report).
+const TAB_SWITCH_DEBOUNCE_MS: i64 = 2_000;
+
 impl Actor {
+    /// A participant joined (or rejoined on another device). O(1): one row for an open-mode newcomer, counters
+    /// and marks for the next tick; the lobby and the organizer's list are updated at the tick.
     pub(super) async fn on_joined(&mut self, participant_id: i64, session_id: String) {
         if !self.participants.contains_key(&participant_id) {
-            // An open-mode newcomer: fetch just this row (a full reload would be quadratic in a big open contest).
             match self.store.participant(participant_id).await {
                 Ok(Some(p)) if p.contest_id == self.contest.id => {
-                    self.participants.insert(p.id, Participant::from(p));
+                    let p = Participant::from(p);
+                    self.count_new_participant(&p.unit);
+                    // The join handler stored the join time before telling the actor.
+                    if p.joined_at.is_some() {
+                        self.count_first_join(&p.unit);
+                    }
+                    self.participants.insert(p.id, p);
+                    self.mark_rerank();
                 }
                 Ok(_) => return,
                 Err(e) => {
@@ -27,53 +39,62 @@ impl Actor {
                 }
             }
         }
+        let mut first_join_unit = None;
         if let Some(p) = self.participants.get_mut(&participant_id) {
-            p.joined_at.get_or_insert_with(now_ms);
+            if p.joined_at.is_none() {
+                p.joined_at = Some(now_ms());
+                first_join_unit = Some(p.unit.clone());
+            }
             p.session_id = Some(session_id.clone());
         }
+        if let Some(unit) = first_join_unit {
+            self.count_first_join(&unit);
+        }
+        crate::metrics::METRICS.joins.inc();
         let notice = encode(&json!({
             "type": "session_replaced",
             "message": "this participant logged in on another device",
         }));
         self.hub.replace_sessions(participant_id, &session_id, notice);
-        self.publish_lobby();
+        self.mark_lobby();
+        self.mark_participant(participant_id);
     }
 
-    pub fn publish_lobby(&self) {
-        let event = encode(&json!({
-            "type": "lobby",
-            "joined_count": self.joined_count(),
-            "roster_count": self.participants.len(),
-            "units": self.units_joined(),
-        }));
-        self.hub.publish(event.clone());
-        self.hub.publish_organizer(event);
-        self.publish_presence();
+    /// Organizer only: one participant's status (joined, connected, tab switches, exam paper).
+    pub(super) fn participant_status(&self, participant_id: i64) -> Option<Value> {
+        let p = self.participants.get(&participant_id)?;
+        let exam = self
+            .running_round()
+            .filter(|r| self.rounds[*r].kind == RoundKind::Exam)
+            .map(|r| &self.rounds[r].papers);
+        Some(self.status_of(p, self.hub.is_connected(p.id), exam))
     }
 
-    pub(super) fn units_joined(&self) -> Vec<Value> {
-        let mut units: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
-        for p in self.participants.values() {
-            let entry = units.entry(p.unit.as_str()).or_default();
-            entry.1 += 1;
-            if p.joined_at.is_some() {
-                entry.0 += 1;
-            }
+    fn status_of(
+        &self,
+        p: &Participant,
+        connected: bool,
+        exam: Option<&BTreeMap<i64, super::actor::PaperState>>,
+    ) -> Value {
+        let mut status = json!({
+            "id": p.id,
+            "name": p.name,
+            "badge": p.badge,
+            "unit": p.unit,
+            "joined": p.joined_at.is_some(),
+            "connected": connected,
+            "tab_switches": p.tab_switches,
+        });
+        if let Some(papers) = exam {
+            let paper = papers.get(&p.id);
+            status["exam_started_at"] = json!(paper.map(|x| x.started_at));
+            status["exam_submitted_at"] = json!(paper.and_then(|x| x.submitted_at));
+            status["exam_deadline"] = json!(paper.map(|x| x.deadline_at));
         }
-        units
-            .into_iter()
-            .map(|(unit, (joined, total))| json!({"unit": unit, "joined": joined, "total": total}))
-            .collect()
+        status
     }
 
-    /// Organizer only: who is connected, who joined, tab switches.
-    pub fn publish_presence(&self) {
-        self.hub.publish_organizer(encode(&json!({
-            "type": "participants",
-            "participants": self.participants_status(),
-        })));
-    }
-
+    /// Every participant's status: only for a snapshot, never per event.
     pub fn participants_status(&self) -> Vec<Value> {
         let connected: HashSet<i64> = self.hub.connected_participants().into_iter().collect();
         // During an exam round: who opened and who handed in their paper.
@@ -83,37 +104,29 @@ impl Actor {
             .map(|r| &self.rounds[r].papers);
         self.participants
             .values()
-            .map(|p| {
-                let mut status = json!({
-                    "id": p.id,
-                    "name": p.name,
-                    "badge": p.badge,
-                    "unit": p.unit,
-                    "joined": p.joined_at.is_some(),
-                    "connected": connected.contains(&p.id),
-                    "tab_switches": p.tab_switches,
-                });
-                if let Some(papers) = exam {
-                    let paper = papers.get(&p.id);
-                    status["exam_started_at"] = json!(paper.map(|x| x.started_at));
-                    status["exam_submitted_at"] = json!(paper.and_then(|x| x.submitted_at));
-                }
-                status
-            })
+            .map(|p| self.status_of(p, connected.contains(&p.id), exam))
             .collect()
     }
 
     pub(super) async fn tab_switch(&mut self, who: &ParticipantRef) -> AppResult<u32> {
         self.check_session(who)?;
+        let now = now_ms();
+        let Some(p) = self.participants.get(&who.participant_id) else {
+            return Ok(0);
+        };
+        if now - p.last_tab_switch_at < TAB_SWITCH_DEBOUNCE_MS {
+            return Ok(p.tab_switches);
+        }
         self.store.add_tab_switch(who.participant_id).await?;
         let count = match self.participants.get_mut(&who.participant_id) {
             Some(p) => {
                 p.tab_switches += 1;
+                p.last_tab_switch_at = now;
                 p.tab_switches
             }
             None => 0,
         };
-        self.publish_presence();
+        self.mark_participant(who.participant_id);
         Ok(count)
     }
 
@@ -138,7 +151,9 @@ impl Actor {
             .add_adjustment(self.contest.id, participant_id, delta_centi, reason.trim(), &by)
             .await?;
         *self.adjustments.entry(participant_id).or_default() += delta_centi;
+        self.invalidate_ranking();
         self.publish_leaderboard();
+        self.send_personal_ranks();
         Ok(serde_json::to_value(row).unwrap_or(Value::Null))
     }
 }

@@ -1,6 +1,7 @@
 //! Totals, ranking, leaderboards and the per-question breakdown that explains every score.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
 
@@ -15,6 +16,37 @@ const TOP_N: usize = 10;
 
 pub(super) fn centi_to_points(centi: i64) -> f64 {
     centi as f64 / 100.0
+}
+
+/// The ranking of the current scores and what is derived from it, built once per change of scores and shared
+/// by every viewer until the next change: a join or a reconnect looks its rank up instead of re-ranking.
+pub(super) struct Ranking {
+    pub ranked: Vec<Ranked>,
+    /// participant -> position in `ranked`
+    position: HashMap<i64, usize>,
+    pub leaderboard: Value,
+}
+
+impl Ranking {
+    pub fn of(&self, participant_id: i64) -> Option<&Ranked> {
+        self.position.get(&participant_id).map(|i| &self.ranked[*i])
+    }
+}
+
+/// A participant's own outcome at a close, with their place: one personal frame instead of two.
+#[derive(serde::Serialize)]
+struct MyResult {
+    r#type: &'static str,
+    round_id: i64,
+    index: usize,
+    answered: bool,
+    correct: bool,
+    points: f64,
+    bonus: f64,
+    rank: Option<u32>,
+    of: usize,
+    score: Option<f64>,
+    total_correct: Option<u32>,
 }
 
 impl Actor {
@@ -92,8 +124,34 @@ impl Actor {
         totals.into_values().collect()
     }
 
-    pub(super) fn ranked(&self) -> Vec<Ranked> {
-        rank(self.standings())
+    /// The current ranking, built on first use after a change of scores.
+    pub(super) fn ranking(&self) -> Arc<Ranking> {
+        self.ranking
+            .get_or_init(|| {
+                let ranked = rank(self.standings());
+                let position = ranked
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (r.standing.participant_id, i))
+                    .collect();
+                let leaderboard = json!({
+                    "top": ranked.iter().take(TOP_N).map(|r| self.entry_view(r, false)).collect::<Vec<_>>(),
+                    "units": self.units_view(&ranked),
+                    "unit_scoring": self.contest.unit_scoring,
+                    "participants": ranked.len(),
+                });
+                Arc::new(Ranking {
+                    ranked,
+                    position,
+                    leaderboard,
+                })
+            })
+            .clone()
+    }
+
+    /// Scores, adjustments or the set of participants changed: the next use re-ranks.
+    pub(super) fn invalidate_ranking(&mut self) {
+        self.ranking = OnceLock::new();
     }
 
     fn entry_view(&self, r: &Ranked, with_badge: bool) -> Value {
@@ -137,69 +195,73 @@ impl Actor {
 
     /// The public leaderboard: top places and unit standings.
     pub(super) fn leaderboard_view(&self) -> Value {
-        let ranked = self.ranked();
-        json!({
-            "top": ranked.iter().take(TOP_N).map(|r| self.entry_view(r, false)).collect::<Vec<_>>(),
-            "units": self.units_view(&ranked),
-            "unit_scoring": self.contest.unit_scoring,
-            "participants": ranked.len(),
-        })
+        self.ranking().leaderboard.clone()
     }
 
+    /// The leaderboard for everyone (one shared frame). Personal places are sent separately where needed.
     pub(super) fn publish_leaderboard(&self) {
         self.publish_both(json!({"type": "leaderboard", "leaderboard": self.leaderboard_view()}));
-        self.send_personal_ranks();
     }
 
-    /// Each participant's own place, sent only to them.
+    /// Each connected participant's own place, sent only to them.
     pub(super) fn send_personal_ranks(&self) {
-        let ranked = self.ranked();
-        let total = ranked.len();
-        for r in &ranked {
-            self.hub.send_personal(
-                r.standing.participant_id,
-                encode(&json!({
-                    "type": "my_rank",
-                    "rank": r.rank,
-                    "of": total,
-                    "score": centi_to_points(r.standing.score_centi),
-                    "correct": r.standing.correct,
-                })),
-            );
-        }
+        let ranking = self.ranking();
+        let total = ranking.ranked.len();
+        let connected = self.hub.connected_participants();
+        self.hub
+            .send_personal_many(connected.into_iter().filter_map(|pid| {
+                let r = ranking.of(pid)?;
+                Some((
+                    pid,
+                    encode(&json!({
+                        "type": "my_rank",
+                        "rank": r.rank,
+                        "of": total,
+                        "score": centi_to_points(r.standing.score_centi),
+                        "correct": r.standing.correct,
+                    })),
+                ))
+            }));
     }
 
-    /// After a live question closes: each participant's own outcome.
+    /// After a live question closes: each connected participant's own outcome and new place, in one frame.
     pub(super) fn send_personal_results(&self, r: usize, i: usize) {
         let round = &self.rounds[r];
         let uid = round.live[i].uid;
         let scores = self.scored.get(&(round.id, uid));
         let answers = self.answers.get(&(round.id, uid));
-        for pid in self.hub.connected_participants() {
+        let ranking = self.ranking();
+        let of = ranking.ranked.len();
+        let connected = self.hub.connected_participants();
+        self.hub.send_personal_many(connected.into_iter().map(|pid| {
             let scored = scores.and_then(|s| s.get(&pid));
-            self.hub.send_personal(
-                pid,
-                encode(&json!({
-                    "type": "my_result",
-                    "round_id": round.id,
-                    "index": i,
-                    "answered": answers.is_some_and(|m| m.contains_key(&pid)),
-                    "correct": scored.is_some_and(|s| s.correct),
-                    "points": centi_to_points(scored.map_or(0, |s| s.points_centi)),
-                    "bonus": centi_to_points(scored.map_or(0, |s| s.bonus_centi)),
-                })),
-            );
-        }
+            let place = ranking.of(pid);
+            let result = MyResult {
+                r#type: "my_result",
+                round_id: round.id,
+                index: i,
+                answered: answers.is_some_and(|m| m.contains_key(&pid)),
+                correct: scored.is_some_and(|s| s.correct),
+                points: centi_to_points(scored.map_or(0, |s| s.points_centi)),
+                bonus: centi_to_points(scored.map_or(0, |s| s.bonus_centi)),
+                rank: place.map(|p| p.rank),
+                of,
+                score: place.map(|p| centi_to_points(p.standing.score_centi)),
+                total_correct: place.map(|p| p.standing.correct),
+            };
+            (pid, encode(&result))
+        }));
     }
 
     /// Full results for the organizer: every place with its tie-break, units, adjustments.
     pub(super) fn results_view(&self) -> Value {
-        let ranked = self.ranked();
+        let ranking = self.ranking();
+        let ranked = &ranking.ranked;
         json!({
             "contest_id": self.contest.id,
             "state": self.contest.state,
             "ranking": ranked.iter().map(|r| self.entry_view(r, true)).collect::<Vec<_>>(),
-            "units": self.units_view(&ranked),
+            "units": self.units_view(ranked),
             "unit_scoring": self.contest.unit_scoring,
         })
     }
@@ -256,8 +318,8 @@ impl Actor {
                 }));
             }
         }
-        let ranked = self.ranked();
-        let me = ranked.iter().find(|r| r.standing.participant_id == pid);
+        let ranking = self.ranking();
+        let me = ranking.of(pid);
         Ok(json!({
             "participant": {"id": p.id, "name": p.name, "badge": p.badge, "unit": p.unit},
             "rank": me.map(|r| r.rank),

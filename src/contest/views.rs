@@ -295,6 +295,7 @@ impl Actor {
                     "answered": answers.map_or(0, |m| m.len()),
                     "joined": self.joined_count(),
                     "missing": missing,
+                    "answered_ids": answers.map_or_else(Vec::new, |m| m.keys().copied().collect()),
                 });
             }
             if q.state == QuestionState::Closed {
@@ -332,8 +333,8 @@ impl Actor {
         }
         if let Some(pid) = me {
             let p = &self.participants[&pid];
-            let ranked = self.ranked();
-            let mine = ranked.iter().find(|r| r.standing.participant_id == pid);
+            let ranking = self.ranking();
+            let mine = ranking.of(pid);
             snapshot["me"] = json!({
                 "id": p.id,
                 "name": p.name,
@@ -342,7 +343,7 @@ impl Actor {
                 "rank": mine.map(|r| r.rank),
                 "score": mine.map(|r| centi_to_points(r.standing.score_centi)),
                 "correct": mine.map(|r| r.standing.correct),
-                "of": ranked.len(),
+                "of": ranking.ranked.len(),
             });
             if let Some(r) = round_index
                 && self.rounds[r].kind == RoundKind::Exam

@@ -123,6 +123,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/ws", get(ws::upgrade))
+        .route("/metrics", get(metrics))
         .route(
             "/api/openapi.json",
             get(move || {
@@ -185,6 +186,19 @@ async fn json_errors(response: axum::response::Response) -> axum::response::Resp
         text
     };
     AppError::new(status, code, message).into_response()
+}
+
+/// `GET /metrics`: the Prometheus text format, for organizers (a scraper sends an organizer bearer token), or
+/// without a token on the separate `--metrics-listen` address (docs/operations.md).
+async fn metrics(_organizer: extract::Organizer) -> impl axum::response::IntoResponse {
+    metrics_text()
+}
+
+pub fn metrics_text() -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        crate::metrics::METRICS.render(),
+    )
 }
 
 async fn no_such_endpoint() -> AppError {

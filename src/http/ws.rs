@@ -4,6 +4,7 @@
 //! broadcast gets a fresh snapshot instead of the missed events; a socket that does not drain its writes
 //! within a few seconds is dropped. Either way the contest and the other sockets are never held up.
 
+use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -18,27 +19,48 @@ use tokio::sync::broadcast::error::RecvError;
 use super::AppState;
 use super::extract::Authenticated;
 use crate::auth::Role;
-use crate::contest::{ContestHandle, ParticipantRef, Viewer};
+use crate::contest::{AnswerInput, ContestHandle, ParticipantRef, Viewer};
 use crate::error::AppError;
-use crate::realtime::{Personal, encode};
+use crate::metrics::METRICS;
+use crate::realtime::{ConnOwner, Personal, encode};
 use crate::store::now_ms;
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections one login may hold at once; a newer one closes the oldest. A phone needs one (two while a
+/// reload overlaps); a console may have a few tabs open.
+const PARTICIPANT_SOCKETS: usize = 3;
+const DISPLAY_SOCKETS: usize = 4;
+const ORGANIZER_SOCKETS: usize = 8;
+/// Client frames: a bucket of this many, refilled at `FRAME_RATE` per second. Answers, pings and tab switches
+/// of an honest client stay far below it.
+const FRAME_BURST: f64 = 20.0;
+const FRAME_RATE: f64 = 5.0;
+/// A snapshot costs the server more than a ping: it takes several tokens.
+const SNAPSHOT_COST: f64 = 5.0;
+/// The server pings an idle socket, and closes one it has not heard from for `DEAD_AFTER` (a phone that
+/// vanished without closing, still holding a file descriptor).
+const PING_EVERY: Duration = Duration::from_secs(30);
+const DEAD_AFTER: Duration = Duration::from_secs(90);
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 
 pub async fn upgrade(State(state): State<AppState>, mut parts: Parts, ws: WebSocketUpgrade) -> Response {
     match authorize(&state, &mut parts).await {
-        Ok((handle, viewer, expires_at)) => {
+        Ok((handle, viewer, expires_at, owner)) => {
             let shutdown = state.shutdown.clone();
             ws.read_buffer_size(4 * 1024)
                 .write_buffer_size(16 * 1024)
                 .max_message_size(16 * 1024)
-                .on_upgrade(move |socket| run(socket, handle, viewer, shutdown, expires_at))
+                .on_upgrade(move |socket| run(socket, handle, viewer, owner, shutdown, expires_at))
         }
         Err(e) => e.into_response(),
     }
 }
 
-async fn authorize(state: &AppState, parts: &mut Parts) -> Result<(ContestHandle, Viewer, i64), AppError> {
+async fn authorize(
+    state: &AppState,
+    parts: &mut Parts,
+) -> Result<(ContestHandle, Viewer, i64, ConnOwner), AppError> {
     let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
     let expires_at = claims.exp;
     let contest_param = parts.uri.query().and_then(|q| {
@@ -47,35 +69,46 @@ async fn authorize(state: &AppState, parts: &mut Parts) -> Result<(ContestHandle
             .find(|(k, _)| *k == "contest")
             .and_then(|(_, v)| v.parse::<i64>().ok())
     });
-    let (contest_id, viewer) = match claims.role {
+    // Display and organizer sockets are capped per token: the same token string always hashes the same.
+    let token_owner = || {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (claims.sub.as_str(), claims.iat, claims.exp, claims.contest_id).hash(&mut hasher);
+        ConnOwner::Token(hasher.finish())
+    };
+    let (contest_id, viewer, owner) = match claims.role {
         Role::Organizer => (
             contest_param.ok_or_else(|| AppError::bad_request("contest_required", "add ?contest=ID"))?,
             Viewer::Organizer,
+            token_owner(),
         ),
         Role::Display => (
             claims
                 .contest_id
                 .ok_or_else(|| AppError::forbidden("the display token names no contest"))?,
             Viewer::Display,
+            token_owner(),
         ),
-        Role::Participant => match (claims.contest_id, claims.participant_id, claims.sid) {
+        Role::Participant => match (claims.contest_id, claims.participant_id, claims.sid.clone()) {
             (Some(c), Some(participant_id), Some(session_id)) => (
                 c,
                 Viewer::Participant(ParticipantRef {
                     participant_id,
                     session_id,
                 }),
+                ConnOwner::Participant(participant_id),
             ),
             _ => return Err(AppError::forbidden("the participant token is incomplete")),
         },
     };
     let handle = state.engine.contest(contest_id).await?;
     // Refuse a replaced session before upgrading, so the client sees a clear HTTP error.
-    handle.snapshot(viewer.clone()).await?;
-    Ok((handle, viewer, expires_at))
+    if let Viewer::Participant(who) = &viewer {
+        handle.check_session(who.clone()).await?;
+    }
+    Ok((handle, viewer, expires_at, owner))
 }
 
-async fn send(sink: &mut futures_util::stream::SplitSink<WebSocket, Message>, bytes: Bytes) -> bool {
+async fn send(sink: &mut Sink, bytes: Bytes) -> bool {
     let Ok(text) = Utf8Bytes::try_from(bytes) else {
         return true;
     };
@@ -89,13 +122,67 @@ async fn snapshot_bytes(handle: &ContestHandle, viewer: &Viewer) -> Option<Bytes
     handle.snapshot(viewer.clone()).await.ok().map(|s| encode(&s))
 }
 
+/// A token bucket for one socket's client frames.
+struct FrameBudget {
+    tokens: f64,
+    at: tokio::time::Instant,
+    /// When the client was last told it is being limited (at most once a second).
+    warned_at: Option<tokio::time::Instant>,
+}
+
+impl FrameBudget {
+    fn new() -> Self {
+        Self {
+            tokens: FRAME_BURST,
+            at: tokio::time::Instant::now(),
+            warned_at: None,
+        }
+    }
+
+    fn take(&mut self, cost: f64) -> bool {
+        let now = tokio::time::Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * FRAME_RATE).min(FRAME_BURST);
+        self.at = now;
+        if self.tokens >= cost {
+            self.tokens -= cost;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether to tell the client now that frames are being dropped.
+    fn should_warn(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        if self
+            .warned_at
+            .is_some_and(|at| now.duration_since(at) < Duration::from_secs(1))
+        {
+            return false;
+        }
+        self.warned_at = Some(now);
+        true
+    }
+}
+
+fn role_gauge(viewer: &Viewer) -> &'static crate::metrics::Gauge {
+    match viewer {
+        Viewer::Participant(_) => &METRICS.ws_participants,
+        Viewer::Display => &METRICS.ws_displays,
+        Viewer::Organizer => &METRICS.ws_organizers,
+    }
+}
+
 async fn run(
     socket: WebSocket,
     handle: ContestHandle,
     viewer: Viewer,
+    owner: ConnOwner,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
     expires_at: i64,
 ) {
+    let gauge = role_gauge(&viewer);
+    gauge.inc();
     let (mut sink, mut stream) = socket.split();
     // The token's expiry (seconds) ends the socket too: an open connection is no longer-lived than its login.
     let expiry = tokio::time::Instant::now()
@@ -104,14 +191,20 @@ async fn run(
         Viewer::Organizer => handle.hub.subscribe_organizer(),
         _ => handle.hub.subscribe_public(),
     };
-    let mut personal = match &viewer {
-        Viewer::Participant(who) => {
-            let (conn_id, rx) = handle.hub.connect_personal(who.participant_id, &who.session_id);
-            handle.presence_changed().await;
-            Some((who.participant_id, conn_id, rx))
-        }
-        _ => None,
+    let (session_id, cap) = match &viewer {
+        Viewer::Participant(who) => (who.session_id.as_str(), PARTICIPANT_SOCKETS),
+        Viewer::Display => ("", DISPLAY_SOCKETS),
+        Viewer::Organizer => ("", ORGANIZER_SOCKETS),
     };
+    let (conn_id, mut personal) = handle.hub.connect(owner, session_id, cap);
+    if let ConnOwner::Participant(pid) = owner {
+        handle.presence_changed(pid).await;
+    }
+    // Replies to this socket's own requests that finish later (an answer's refusal).
+    let (reply_tx, mut replies) = tokio::sync::mpsc::channel::<Bytes>(8);
+    let mut budget = FrameBudget::new();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let mut heard_at = tokio::time::Instant::now();
     // Subscribed first, snapshot second: nothing that happens in between is lost.
     let mut alive = match snapshot_bytes(&handle, &viewer).await {
         Some(bytes) => send(&mut sink, bytes).await,
@@ -132,9 +225,19 @@ async fn run(
                 let _ = sink.send(Message::Close(None)).await;
                 break;
             }
+            _ = ping.tick() => {
+                if heard_at.elapsed() > DEAD_AFTER {
+                    break;
+                }
+                alive = matches!(
+                    tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Ping(Bytes::new()))).await,
+                    Ok(Ok(()))
+                );
+            }
             event = broadcast.recv() => match event {
                 Ok(bytes) => alive = send(&mut sink, bytes).await,
                 Err(RecvError::Lagged(_)) => {
+                    METRICS.lagging_resyncs.inc();
                     alive = match snapshot_bytes(&handle, &viewer).await {
                         Some(bytes) => send(&mut sink, bytes).await,
                         None => false,
@@ -143,60 +246,79 @@ async fn run(
                 }
                 Err(RecvError::Closed) => break,
             },
-            message = async {
-                match personal.as_mut() {
-                    Some((_, _, receiver)) => receiver.rx.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => match message {
+            message = personal.rx.recv() => match message {
                 Some(Personal::Message(bytes)) => {
                     alive = send(&mut sink, bytes).await;
                     // Messages were dropped while this socket was slow: replace them with a snapshot.
-                    if alive && personal.as_ref().is_some_and(|(_, _, r)| r.take_overflow()) {
+                    if alive && personal.take_overflow() {
+                        METRICS.lagging_resyncs.inc();
                         alive = match snapshot_bytes(&handle, &viewer).await {
                             Some(bytes) => send(&mut sink, bytes).await,
                             None => false,
                         };
                     }
                 }
-                Some(Personal::Replaced(bytes)) => {
+                Some(Personal::Close(bytes)) => {
                     let _ = send(&mut sink, bytes).await;
                     let _ = sink.send(Message::Close(None)).await;
                     break;
                 }
                 None => break,
             },
-            incoming = stream.next() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    alive = on_client_message(&mut sink, &handle, &viewer, text.as_str()).await;
+            Some(reply) = replies.recv() => alive = send(&mut sink, reply).await,
+            incoming = stream.next() => {
+                heard_at = tokio::time::Instant::now();
+                match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        alive = on_client_message(&mut sink, &handle, &viewer, &mut budget, &reply_tx, text.as_str()).await;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => {}
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => {}
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
         }
     }
-    if let Some((participant_id, conn_id, _)) = personal {
-        handle.hub.disconnect_personal(participant_id, conn_id);
-        handle.presence_changed().await;
+    handle.hub.disconnect(owner, conn_id);
+    if let ConnOwner::Participant(pid) = owner {
+        handle.presence_changed(pid).await;
     }
+    gauge.dec();
 }
 
-/// Client messages: `ping` (clock sync), `snapshot` (resync), `tab_switch`.
+fn error_frame(code: &str, message: &str) -> Bytes {
+    encode(&json!({"type": "error", "code": code, "message": message}))
+}
+
+/// Client messages: `ping` (clock sync), `snapshot` (resync), `tab_switch`, `answer` (participants).
 async fn on_client_message(
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    sink: &mut Sink,
     handle: &ContestHandle,
     viewer: &Viewer,
+    budget: &mut FrameBudget,
+    reply_tx: &tokio::sync::mpsc::Sender<Bytes>,
     text: &str,
 ) -> bool {
     let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
-        return send(
-            sink,
-            encode(&json!({"type": "error", "code": "malformed_json", "message": "not JSON"})),
-        )
-        .await;
+        return send(sink, error_frame("malformed_json", "not JSON")).await;
     };
-    match message["type"].as_str() {
-        Some("ping") => {
+    let kind = message["type"].as_str().unwrap_or("");
+    let cost = if kind == "snapshot" { SNAPSHOT_COST } else { 1.0 };
+    if !budget.take(cost) {
+        METRICS.client_frames_dropped.inc();
+        if kind == "answer" {
+            METRICS.answer_refused("rate_limited");
+        }
+        if budget.should_warn() {
+            return send(
+                sink,
+                error_frame("rate_limited", "too many messages; some were dropped, slow down"),
+            )
+            .await;
+        }
+        return true;
+    }
+    match kind {
+        "ping" => {
             send(
                 sink,
                 encode(
@@ -205,24 +327,58 @@ async fn on_client_message(
             )
             .await
         }
-        Some("snapshot") => match snapshot_bytes(handle, viewer).await {
+        "snapshot" => match snapshot_bytes(handle, viewer).await {
             Some(bytes) => send(sink, bytes).await,
             None => false,
         },
-        Some("tab_switch") => {
+        "tab_switch" => {
             if let Viewer::Participant(who) = viewer {
                 let _ = handle.tab_switch(who.clone()).await;
             }
             true
         }
-        _ => {
-            send(
-                sink,
-                encode(
-                    &json!({"type": "error", "code": "unknown_message", "message": "unknown message type"}),
-                ),
-            )
-            .await
+        "answer" => {
+            let Viewer::Participant(who) = viewer else {
+                return send(sink, error_frame("forbidden", "only participants answer")).await;
+            };
+            match serde_json::from_value::<AnswerInput>(message.clone()) {
+                Ok(input) => {
+                    // The commit takes a few milliseconds: wait for it beside the socket, not in it. The
+                    // acknowledgement is the participant's `answer_ack` frame, sent after the commit.
+                    let (handle, who, reply_tx) = (handle.clone(), who.clone(), reply_tx.clone());
+                    tokio::spawn(async move {
+                        let (round_id, index) = (input.round_id, input.index);
+                        if let Err(e) = handle.answer(who, input).await {
+                            let _ = reply_tx
+                                .send(encode(&json!({
+                                    "type": "answer_error",
+                                    "round_id": round_id,
+                                    "index": index,
+                                    "code": e.code,
+                                    "message": e.message,
+                                    "ref": message.get("ref"),
+                                })))
+                                .await;
+                        }
+                    });
+                    true
+                }
+                Err(e) => {
+                    send(
+                        sink,
+                        encode(&json!({
+                            "type": "answer_error",
+                            "round_id": message.get("round_id"),
+                            "index": message.get("index"),
+                            "code": "invalid_answer",
+                            "message": e.to_string(),
+                            "ref": message.get("ref"),
+                        })),
+                    )
+                    .await
+                }
+            }
         }
+        _ => send(sink, error_frame("unknown_message", "unknown message type")).await,
     }
 }

@@ -14,19 +14,31 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
+use crate::metrics::METRICS;
+
 const BROADCAST_CAPACITY: usize = 256;
 /// Per-connection queue for personal messages; a full queue means the client is too slow and gets resynced.
 pub const PERSONAL_CAPACITY: usize = 64;
 
-/// What a personal connection receives besides bytes to forward.
+/// What a registered connection receives besides bytes to forward.
 #[derive(Debug, Clone)]
 pub enum Personal {
     Message(Bytes),
-    /// A newer login took over this participant: tell the client and close.
-    Replaced(Bytes),
+    /// Send this notice and close: a newer login took over the participant, or the same token opened more
+    /// connections than it may hold.
+    Close(Bytes),
 }
 
-struct PersonalConn {
+/// Who a connection belongs to, for the per-owner connection cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnOwner {
+    /// A participant: personal messages go to every connection of theirs.
+    Participant(i64),
+    /// A display or organizer token, by a hash of the token.
+    Token(u64),
+}
+
+struct Conn {
     conn_id: u64,
     session_id: String,
     tx: mpsc::Sender<Personal>,
@@ -34,7 +46,7 @@ struct PersonalConn {
     overflowed: Arc<AtomicBool>,
 }
 
-/// The receiving end of a participant connection's personal queue.
+/// The receiving end of a connection's personal queue.
 pub struct PersonalReceiver {
     pub rx: mpsc::Receiver<Personal>,
     overflowed: Arc<AtomicBool>,
@@ -50,7 +62,8 @@ impl PersonalReceiver {
 pub struct ContestHub {
     public: broadcast::Sender<Bytes>,
     organizer: broadcast::Sender<Bytes>,
-    personal: Mutex<HashMap<i64, Vec<PersonalConn>>>,
+    /// Open connections by owner, oldest first.
+    conns: Mutex<HashMap<ConnOwner, Vec<Conn>>>,
     next_conn: AtomicU64,
 }
 
@@ -65,12 +78,20 @@ pub fn encode<T: Serialize>(event: &T) -> Bytes {
     serde_json::to_vec(event).map(Bytes::from).unwrap_or_default()
 }
 
+fn too_many_notice() -> Bytes {
+    encode(&serde_json::json!({
+        "type": "error",
+        "code": "too_many_connections",
+        "message": "this login opened a newer connection; this one is closed",
+    }))
+}
+
 impl ContestHub {
     pub fn new() -> Self {
         Self {
             public: broadcast::channel(BROADCAST_CAPACITY).0,
             organizer: broadcast::channel(BROADCAST_CAPACITY).0,
-            personal: Mutex::new(HashMap::new()),
+            conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
         }
     }
@@ -83,21 +104,33 @@ impl ContestHub {
         self.organizer.subscribe()
     }
 
+    /// Publish to participants and the big screen. One frame, shared by every socket.
     pub fn publish(&self, bytes: Bytes) {
+        METRICS.broadcast_frames.inc();
+        METRICS.broadcast_bytes.add(bytes.len() as u64);
         let _ = self.public.send(bytes);
     }
 
     pub fn publish_organizer(&self, bytes: Bytes) {
+        METRICS.broadcast_frames.inc();
+        METRICS.broadcast_bytes.add(bytes.len() as u64);
         let _ = self.organizer.send(bytes);
     }
 
-    /// Register a participant connection; returns its id (for unregistering) and its personal queue.
-    pub fn connect_personal(&self, participant_id: i64, session_id: &str) -> (u64, PersonalReceiver) {
+    /// Register a connection of `owner`. When the owner already holds `cap` connections, the oldest is told
+    /// and closed: one login cannot pile up sockets, and a phone that reconnects never locks itself out.
+    pub fn connect(&self, owner: ConnOwner, session_id: &str, cap: usize) -> (u64, PersonalReceiver) {
         let (tx, rx) = mpsc::channel(PERSONAL_CAPACITY);
         let overflowed = Arc::new(AtomicBool::new(false));
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let mut map = self.personal.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(participant_id).or_default().push(PersonalConn {
+        let mut map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        let conns = map.entry(owner).or_default();
+        while conns.len() >= cap.max(1) {
+            let oldest = conns.remove(0);
+            let _ = oldest.tx.try_send(Personal::Close(too_many_notice()));
+            METRICS.sockets_closed_for_limit.inc();
+        }
+        conns.push(Conn {
             conn_id,
             session_id: session_id.to_string(),
             tx,
@@ -106,49 +139,78 @@ impl ContestHub {
         (conn_id, PersonalReceiver { rx, overflowed })
     }
 
-    pub fn disconnect_personal(&self, participant_id: i64, conn_id: u64) {
-        let mut map = self.personal.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(conns) = map.get_mut(&participant_id) {
+    pub fn disconnect(&self, owner: ConnOwner, conn_id: u64) {
+        let mut map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conns) = map.get_mut(&owner) {
             conns.retain(|c| c.conn_id != conn_id);
             if conns.is_empty() {
-                map.remove(&participant_id);
+                map.remove(&owner);
             }
         }
     }
 
-    /// Number of participants with at least one open connection.
+    /// Participants with at least one open connection.
     pub fn connected_participants(&self) -> Vec<i64> {
-        let map = self.personal.lock().unwrap_or_else(|e| e.into_inner());
-        map.keys().copied().collect()
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        map.keys()
+            .filter_map(|owner| match owner {
+                ConnOwner::Participant(pid) => Some(*pid),
+                ConnOwner::Token(_) => None,
+            })
+            .collect()
+    }
+
+    pub fn is_connected(&self, participant_id: i64) -> bool {
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        map.contains_key(&ConnOwner::Participant(participant_id))
+    }
+
+    fn queue(conns: &[Conn], bytes: &Bytes) {
+        for conn in conns {
+            METRICS.personal_frames.inc();
+            METRICS.personal_bytes.add(bytes.len() as u64);
+            if let Err(mpsc::error::TrySendError::Full(_)) =
+                conn.tx.try_send(Personal::Message(bytes.clone()))
+            {
+                conn.overflowed.store(true, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Send to every connection of one participant. Never blocks: a full queue drops the message and marks the
     /// connection, which then sends its client a fresh snapshot.
     pub fn send_personal(&self, participant_id: i64, bytes: Bytes) {
-        let map = self.personal.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(conns) = map.get(&participant_id) {
-            for conn in conns {
-                if let Err(mpsc::error::TrySendError::Full(_)) =
-                    conn.tx.try_send(Personal::Message(bytes.clone()))
-                {
-                    conn.overflowed.store(true, Ordering::Relaxed);
-                }
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conns) = map.get(&ConnOwner::Participant(participant_id)) {
+            Self::queue(conns, &bytes);
+        }
+    }
+
+    /// Personal messages for many participants under one lock (results and ranks at a close).
+    pub fn send_personal_many(&self, messages: impl IntoIterator<Item = (i64, Bytes)>) {
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        for (participant_id, bytes) in messages {
+            if let Some(conns) = map.get(&ConnOwner::Participant(participant_id)) {
+                Self::queue(conns, &bytes);
             }
         }
     }
 
     /// A new login replaced `current_session`: every connection of an older session is told and closed.
     pub fn replace_sessions(&self, participant_id: i64, current_session: &str, notice: Bytes) {
-        let mut map = self.personal.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(conns) = map.get_mut(&participant_id) {
+        let mut map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conns) = map.get_mut(&ConnOwner::Participant(participant_id)) {
             conns.retain(|conn| {
                 if conn.session_id == current_session {
                     true
                 } else {
-                    let _ = conn.tx.try_send(Personal::Replaced(notice.clone()));
+                    let _ = conn.tx.try_send(Personal::Close(notice.clone()));
                     false
                 }
             });
+            if conns.is_empty() {
+                map.remove(&ConnOwner::Participant(participant_id));
+            }
         }
     }
 }
@@ -160,8 +222,8 @@ mod tests {
     #[tokio::test]
     async fn a_full_personal_queue_never_blocks_the_sender() {
         let hub = ContestHub::new();
-        let (_conn, mut slow) = hub.connect_personal(1, "s1");
-        let (_conn2, mut fast) = hub.connect_personal(2, "s2");
+        let (_conn, mut slow) = hub.connect(ConnOwner::Participant(1), "s1", 4);
+        let (_conn2, mut fast) = hub.connect(ConnOwner::Participant(2), "s2", 4);
         // Nobody reads the slow queue; sending far more than it holds returns at once.
         for i in 0..(PERSONAL_CAPACITY * 10) {
             hub.send_personal(1, Bytes::from(format!("m{i}")));
@@ -189,14 +251,37 @@ mod tests {
     #[tokio::test]
     async fn replacing_a_session_notifies_and_drops_only_old_connections() {
         let hub = ContestHub::new();
-        let (_old, mut old_rx) = hub.connect_personal(7, "old");
-        let (_new, mut new_rx) = hub.connect_personal(7, "new");
+        let (_old, mut old_rx) = hub.connect(ConnOwner::Participant(7), "old", 4);
+        let (_new, mut new_rx) = hub.connect(ConnOwner::Participant(7), "new", 4);
         hub.replace_sessions(7, "new", Bytes::from_static(b"bye"));
-        assert!(matches!(old_rx.rx.try_recv(), Ok(Personal::Replaced(_))));
+        assert!(matches!(old_rx.rx.try_recv(), Ok(Personal::Close(_))));
         assert!(new_rx.rx.try_recv().is_err());
         hub.send_personal(7, Bytes::from_static(b"hello"));
         assert!(matches!(new_rx.rx.try_recv(), Ok(Personal::Message(_))));
         assert_eq!(hub.connected_participants(), vec![7]);
+    }
+
+    #[tokio::test]
+    async fn a_new_connection_beyond_the_cap_closes_the_oldest() {
+        let hub = ContestHub::new();
+        let owner = ConnOwner::Participant(3);
+        let (_a, mut a) = hub.connect(owner, "s", 2);
+        let (_b, mut b) = hub.connect(owner, "s", 2);
+        let (_c, mut c) = hub.connect(owner, "s", 2);
+        assert!(
+            matches!(a.rx.try_recv(), Ok(Personal::Close(_))),
+            "the oldest is closed"
+        );
+        hub.send_personal(3, Bytes::from_static(b"x"));
+        assert!(matches!(b.rx.try_recv(), Ok(Personal::Message(_))));
+        assert!(matches!(c.rx.try_recv(), Ok(Personal::Message(_))));
+        assert!(a.rx.try_recv().is_err(), "the closed one gets nothing more");
+        // Display tokens are capped the same way, and never receive personal messages.
+        let screen = ConnOwner::Token(99);
+        let (_d, mut d) = hub.connect(screen, "", 1);
+        let (_e, _e_rx) = hub.connect(screen, "", 1);
+        assert!(matches!(d.rx.try_recv(), Ok(Personal::Close(_))));
+        assert_eq!(hub.connected_participants(), vec![3]);
     }
 
     #[tokio::test]
