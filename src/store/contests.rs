@@ -1,7 +1,7 @@
 //! Contests, rounds, live round questions, participants and papers.
 
 use super::{
-    AdjustmentRow, ContestRow, PaperRow, ParticipantRow, RejectionRow, RoundQuestionRow, RoundRow, Store,
+    AdjustmentRow, ContestRow, PaperRow, ParticipantRow, RoundQuestionRow, RoundRow, Store,
     now_ms,
 };
 
@@ -413,16 +413,6 @@ impl Store {
         sqlx::query_as(
             "SELECT id, contest_id, participant_id, delta_centi, reason, created_by, created_at
              FROM score_adjustments WHERE contest_id = ? ORDER BY id",
-        )
-        .bind(contest_id)
-        .fetch_all(self.writer_pool())
-        .await
-    }
-
-    pub async fn rejections(&self, contest_id: i64) -> sqlx::Result<Vec<RejectionRow>> {
-        sqlx::query_as(
-            "SELECT id, participant_id, round_id, question_ref, reason, received_at
-             FROM rejections WHERE contest_id = ? ORDER BY id",
         )
         .bind(contest_id)
         .fetch_all(self.writer_pool())
