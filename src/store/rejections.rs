@@ -172,8 +172,12 @@ mod tests {
         assert!(summary.reason.starts_with("rate_limited: 2990 more"), "{}", summary.reason);
         assert!(summary.reason.ends_with("late 2999"), "{}", summary.reason);
         assert_eq!(summary.received_at, 3_999);
-        assert!(limiter.windows.is_empty(), "ended windows are forgotten");
-        assert_eq!(limiter.next_due(), None);
+        assert_eq!(limiter.windows.len(), 2, "the ended window is forgotten, the later ones kept");
+        assert_eq!(limiter.next_due(), None, "nothing else to summarize");
+        let before = rows.len();
+        limiter.flush_ended(61_500, &mut rows);
+        assert_eq!(rows.len(), before, "windows without suppressed refusals end silently");
+        assert!(limiter.windows.is_empty());
     }
 
     #[test]
