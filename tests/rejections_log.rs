@@ -11,13 +11,18 @@ const KEPT_PER_MINUTE: usize = 10;
 
 async fn page(server: &TestServer, id: i64, query: &str) -> (u16, Value) {
     server
-        .org(Method::GET, &format!("/api/contests/{id}/rejections{query}"), None)
+        .org(
+            Method::GET,
+            &format!("/api/contests/{id}/rejections{query}"),
+            None,
+        )
         .await
 }
 
 fn rows_of(participant_id: i64, rows: &Value) -> usize {
-    rows.as_array()
-        .map_or(0, |a| a.iter().filter(|r| r["participant_id"] == participant_id).count())
+    rows.as_array().map_or(0, |a| {
+        a.iter().filter(|r| r["participant_id"] == participant_id).count()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -111,7 +111,14 @@ impl Server {
 
     async fn answer(&self, who: &Joined, body: &Value) -> (u16, Value) {
         let url = format!("{}/api/answers", self.base);
-        send(&self.client, Method::POST, &url, Some(&who.token), Some(body.clone())).await
+        send(
+            &self.client,
+            Method::POST,
+            &url,
+            Some(&who.token),
+            Some(body.clone()),
+        )
+        .await
     }
 
     /// Participants whose answer to this question is stored.
@@ -165,9 +172,7 @@ async fn answers_refused_while_the_disk_is_full_are_accepted_after_space_is_free
         .expect("blank count") as usize;
     // Long answers (200 characters, 600 bytes each) fill pages quickly.
     let long = |i: usize| format!("{i:03}{}", "答".repeat(197));
-    let body = |i: usize, index: usize| {
-        json!({"round_id": round_id, "index": index, "blanks": vec![long(i); blanks]})
-    };
+    let body = |i: usize, index: usize| json!({"round_id": round_id, "index": index, "blanks": vec![long(i); blanks]});
 
     // The disk fills up. Everyone answers, one after the other: what still fits is acknowledged, the rest is
     // refused with 503 storage_unavailable.
@@ -262,7 +267,10 @@ async fn an_organizer_action_during_a_full_disk_answers_503_and_works_after_spac
         .fetch_one(server.store.reader())
         .await
         .expect("freelist");
-    assert!(free_pages <= 2, "a fresh database has no room to spare: {free_pages} free pages");
+    assert!(
+        free_pages <= 2,
+        "a fresh database has no room to spare: {free_pages} free pages"
+    );
 
     server
         .store

@@ -177,7 +177,10 @@ impl Actor {
         // Answers already accepted must be durable before the paper is closed.
         let barrier = self.writer.barrier().await;
         if !barrier.all_committed() {
-            tracing::warn!(?barrier, "answer writes failed before this paper closed; only committed answers count");
+            tracing::warn!(
+                ?barrier,
+                "answer writes failed before this paper closed; only committed answers count"
+            );
         }
         let now = now_ms();
         // An automatic submission counts at the paper's deadline at the latest, even when it happens later
@@ -230,7 +233,10 @@ impl Actor {
         }
         let barrier = self.writer.barrier().await;
         if !barrier.all_committed() {
-            tracing::warn!(?barrier, "answer writes failed before this exam round ended; only committed answers count");
+            tracing::warn!(
+                ?barrier,
+                "answer writes failed before this exam round ended; only committed answers count"
+            );
         }
         let round_id = self.rounds[r].id;
         let keys: Vec<(i64, i64)> = self.rounds[r]

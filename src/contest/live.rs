@@ -243,7 +243,10 @@ impl Actor {
         // Every accepted answer is now committed or failed; only committed ones count.
         let barrier = self.writer.barrier().await;
         if !barrier.all_committed() {
-            tracing::warn!(?barrier, "closing a question after answer writes failed; only committed answers count");
+            tracing::warn!(
+                ?barrier,
+                "closing a question after answer writes failed; only committed answers count"
+            );
         }
         let key = (self.rounds[r].id, self.rounds[r].live[i].uid);
         self.settle_answers(&[key]);

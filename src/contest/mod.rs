@@ -177,7 +177,9 @@ impl ContestHandle {
                     received_at: accepted.ack.received_at,
                 })
                 .await;
-            return Err(AppError::storage_unavailable(format!("answer commit failed: {cause}")));
+            return Err(AppError::storage_unavailable(format!(
+                "answer commit failed: {cause}"
+            )));
         }
         let event = views::answer_ack_event(&accepted.ack);
         self.hub.send_personal(participant_id, event);

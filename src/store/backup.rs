@@ -97,13 +97,17 @@ async fn check_copy(path: &Path) -> anyhow::Result<BackupSummary> {
         .connect()
         .await
         .with_context(|| format!("cannot open the copy {}", path.display()))?;
-    let integrity: String = sqlx::query_scalar("PRAGMA quick_check").fetch_one(&mut conn).await?;
+    let integrity: String = sqlx::query_scalar("PRAGMA quick_check")
+        .fetch_one(&mut conn)
+        .await?;
     if integrity != "ok" {
         bail!("the copy failed SQLite's integrity check: {integrity}");
     }
     let count = |table: &'static str| sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
     let contests: i64 = sqlx::query_scalar(count("contests")).fetch_one(&mut conn).await?;
-    let participants: i64 = sqlx::query_scalar(count("participants")).fetch_one(&mut conn).await?;
+    let participants: i64 = sqlx::query_scalar(count("participants"))
+        .fetch_one(&mut conn)
+        .await?;
     let answers: i64 = sqlx::query_scalar(count("answers")).fetch_one(&mut conn).await?;
     conn.close().await.ok();
     let bytes = std::fs::metadata(path)?.len();

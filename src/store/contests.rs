@@ -1,9 +1,6 @@
 //! Contests, rounds, live round questions, participants and papers.
 
-use super::{
-    AdjustmentRow, ContestRow, PaperRow, ParticipantRow, RoundQuestionRow, RoundRow, Store,
-    now_ms,
-};
+use super::{AdjustmentRow, ContestRow, PaperRow, ParticipantRow, RoundQuestionRow, RoundRow, Store, now_ms};
 
 /// A new contest as the store needs it; validation happened before.
 pub struct NewContest<'a> {

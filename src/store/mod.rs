@@ -29,9 +29,9 @@ use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 
 pub use answers::Rejection;
 pub use backup::{BackupSummary, backup_database};
-pub use rejections::{MAX_REJECTIONS_PAGE, REJECTIONS_KEPT_PER_MINUTE};
 pub use banks::{CategoryCount, QuestionFilter};
 pub use contests::{NewContest, NewRound, RosterEntry};
+pub use rejections::{MAX_REJECTIONS_PAGE, REJECTIONS_KEPT_PER_MINUTE};
 pub use rows::*;
 
 /// Migrations embedded in the binary, one directory per dialect.
@@ -108,7 +108,9 @@ impl Store {
     pub async fn set_write_page_limit(&self, pages: Option<u32>) -> sqlx::Result<u32> {
         let mut conn = self.write_pool.acquire().await?;
         // `max_page_count = 0` leaves the limit unchanged, so ask for the current size explicitly.
-        let size: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut *conn).await?;
+        let size: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut *conn)
+            .await?;
         let size = u32::try_from(size).unwrap_or(u32::MAX);
         let wanted = pages.map_or(u32::MAX, |pages| pages.max(size).max(1));
         let effective = apply_page_limit(&mut conn, wanted).await?;

@@ -166,17 +166,33 @@ mod tests {
         assert_eq!(limiter.next_due(), Some(61_000));
 
         limiter.flush_ended(60_999, &mut rows);
-        assert_eq!(rows.len(), REJECTIONS_KEPT_PER_MINUTE as usize + 2, "window still open");
+        assert_eq!(
+            rows.len(),
+            REJECTIONS_KEPT_PER_MINUTE as usize + 2,
+            "window still open"
+        );
         limiter.flush_ended(61_000, &mut rows);
         let summary = rows.last().expect("summary");
-        assert!(summary.reason.starts_with("rate_limited: 2990 more"), "{}", summary.reason);
+        assert!(
+            summary.reason.starts_with("rate_limited: 2990 more"),
+            "{}",
+            summary.reason
+        );
         assert!(summary.reason.ends_with("late 2999"), "{}", summary.reason);
         assert_eq!(summary.received_at, 3_999);
-        assert_eq!(limiter.windows.len(), 2, "the ended window is forgotten, the later ones kept");
+        assert_eq!(
+            limiter.windows.len(),
+            2,
+            "the ended window is forgotten, the later ones kept"
+        );
         assert_eq!(limiter.next_due(), None, "nothing else to summarize");
         let before = rows.len();
         limiter.flush_ended(61_500, &mut rows);
-        assert_eq!(rows.len(), before, "windows without suppressed refusals end silently");
+        assert_eq!(
+            rows.len(),
+            before,
+            "windows without suppressed refusals end silently"
+        );
         assert!(limiter.windows.is_empty());
     }
 

@@ -20,9 +20,12 @@ use super::{AnswerRow, Store, now_ms};
 pub const DEFAULT_MAX_BATCH: usize = 512;
 const QUEUE: usize = 8192;
 
+/// Told once the answer's batch committed (or why it did not).
+type CommitReply = oneshot::Sender<Result<(), String>>;
+
 enum Job {
     /// The flag is set once the row is committed, so the engine can tell durable answers from pending ones.
-    Answer(AnswerRow, Arc<AtomicBool>, oneshot::Sender<Result<(), String>>),
+    Answer(AnswerRow, Arc<AtomicBool>, CommitReply),
     Rejection(Rejection),
     /// Resolves once every job queued before it is committed or failed.
     Barrier(oneshot::Sender<BarrierOutcome>),
@@ -102,7 +105,7 @@ impl AnswerWriter {
 /// One batch, taken apart: the rows to write and who to tell.
 #[derive(Default)]
 struct Batch {
-    answers: Vec<(AnswerRow, Arc<AtomicBool>, oneshot::Sender<Result<(), String>>)>,
+    answers: Vec<(AnswerRow, Arc<AtomicBool>, CommitReply)>,
     rejections: Vec<Rejection>,
     /// Each barrier with the number of answer/rejection jobs queued before it in this batch.
     barriers: Vec<(oneshot::Sender<BarrierOutcome>, usize)>,
