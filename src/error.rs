@@ -167,3 +167,62 @@ impl IntoResponse for AppError {
         (self.status, axum::Json(body)).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, SqliteConnection};
+
+    use super::*;
+
+    /// Real SQLite errors: a full database is a storage failure (503), a constraint violation is not.
+    #[tokio::test]
+    async fn storage_failures_are_503_and_constraint_errors_are_not() {
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.expect("open");
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+            .execute(&mut conn)
+            .await
+            .expect("create");
+        sqlx::query("INSERT INTO t (id, v) VALUES (1, x'00')")
+            .execute(&mut conn)
+            .await
+            .expect("insert");
+        let duplicate = sqlx::query("INSERT INTO t (id, v) VALUES (1, x'00')")
+            .execute(&mut conn)
+            .await
+            .expect_err("duplicate key");
+        assert!(!is_storage_failure(&duplicate));
+        assert_eq!(
+            AppError::from(duplicate).status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut conn)
+            .await
+            .expect("size");
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}")))
+            .execute(&mut conn)
+            .await
+            .expect("cap");
+        let full = sqlx::query("INSERT INTO t (v) VALUES (zeroblob(100000))")
+            .execute(&mut conn)
+            .await
+            .expect_err("database is full");
+        assert!(is_storage_failure(&full), "{full}");
+        let error = AppError::from(anyhow::Error::from(full).context("saving"));
+        assert_eq!(
+            (error.status, error.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable")
+        );
+        assert!(
+            !error.message.contains("database or disk") && !error.message.contains("saving"),
+            "no internal details: {}",
+            error.message
+        );
+
+        for e in [sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed] {
+            assert_eq!(AppError::from(e).code, "storage_unavailable");
+        }
+        assert_eq!(AppError::from(sqlx::Error::RowNotFound).code, "internal");
+    }
+}

@@ -206,3 +206,58 @@ async fn write_batch(store: &Store, batch: &Batch) -> sqlx::Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(participant_id: i64) -> Rejection {
+        Rejection {
+            contest_id: 1,
+            participant_id,
+            round_id: None,
+            question_ref: None,
+            // Large rows fill the database's free space after a few.
+            reason: "x".repeat(2000),
+            received_at: now_ms(),
+        }
+    }
+
+    async fn stored(store: &Store) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM rejections")
+            .fetch_one(store.reader())
+            .await
+            .expect("count")
+    }
+
+    /// A barrier says whether what was queued before it committed; after the database is full and then freed,
+    /// the writer commits again without a restart.
+    #[tokio::test]
+    async fn barrier_reports_failed_batches_and_the_writer_recovers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("t.db")).await.expect("open");
+        let writer = AnswerWriter::spawn(store.clone(), DEFAULT_MAX_BATCH);
+        writer.put_rejection(refusal(1)).await;
+        assert_eq!(writer.barrier().await, BarrierOutcome::AllCommitted);
+        assert_eq!(stored(&store).await, 1);
+
+        store.set_write_page_limit(Some(0)).await.expect("cap");
+        for participant in 2..12 {
+            writer.put_rejection(refusal(participant)).await;
+        }
+        let outcome = writer.barrier().await;
+        assert!(
+            matches!(outcome, BarrierOutcome::Failed { failed } if (1..=10).contains(&failed)),
+            "{outcome:?}"
+        );
+        let committed_while_full = stored(&store).await;
+        assert!(committed_while_full < 11, "{committed_while_full}");
+        // Failures are reported once: nothing was queued since the last barrier.
+        assert_eq!(writer.barrier().await, BarrierOutcome::AllCommitted);
+
+        store.set_write_page_limit(None).await.expect("free");
+        writer.put_rejection(refusal(20)).await;
+        assert_eq!(writer.barrier().await, BarrierOutcome::AllCommitted);
+        assert_eq!(stored(&store).await, committed_while_full + 1);
+    }
+}
