@@ -145,6 +145,15 @@ async fn a_backup_taken_mid_contest_restores_every_acknowledged_answer() {
         "the copy holds exactly the answers acknowledged before it"
     );
 
+    // A backup of a stopped data dir works too, including this restored file that is not in WAL mode yet.
+    let copy_of_copy = run_backup(restored.path(), &backups.path().join("again.db")).await;
+    let stdout = String::from_utf8_lossy(&copy_of_copy.stdout);
+    assert!(
+        copy_of_copy.status.success() && stdout.contains("15 answer(s)"),
+        "{stdout} {}",
+        String::from_utf8_lossy(&copy_of_copy.stderr)
+    );
+
     let restored_dir = restored.path().to_path_buf();
     let second = TestServer::start_with(move |settings| settings.data_dir = restored_dir).await;
     // The running contest resumes with its open question; closing it counts every answer from the copy.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 /// What a backup contains, for the operator to check at a glance.
@@ -46,8 +46,9 @@ pub async fn backup_database(database: &Path, target: &Path) -> anyhow::Result<B
 
     let mut conn = SqliteConnectOptions::new()
         .filename(database)
+        // Never change the journal mode here: a read-only connection cannot, and a restored backup is not in WAL
+        // mode until a server opens it.
         .read_only(true)
-        .journal_mode(SqliteJournalMode::Wal)
         .busy_timeout(Duration::from_secs(10))
         .connect()
         .await
