@@ -87,6 +87,40 @@ impl AppError {
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
     }
+
+    /// The database could not take the write (disk full, I/O error, locked for too long, no connection). The
+    /// request did nothing; the same request can be sent again once the operator has freed space or the
+    /// storage is back, without a restart. The cause goes to the log, never to the client.
+    pub fn storage_unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "storage unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the data could not be saved (the server's storage is unavailable or full); nothing was changed, \
+             please try again",
+        )
+    }
+}
+
+/// SQLite primary result codes that mean "the storage cannot take this now" rather than "this request is wrong":
+/// SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN.
+const STORAGE_CODES: [i64; 7] = [5, 6, 7, 8, 10, 13, 14];
+
+/// Whether a database error is a storage failure (full disk, I/O, busy or locked past the timeout, no pool
+/// connection) that the client may simply retry, as opposed to a bug or a constraint violation.
+pub fn is_storage_failure(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLite reports extended codes (e.g. 778 = SQLITE_IOERR_WRITE); the low byte is the primary code.
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .is_some_and(|code| STORAGE_CODES.contains(&(code & 0xff))),
+        _ => false,
+    }
 }
 
 impl std::fmt::Display for AppError {
@@ -97,13 +131,27 @@ impl std::fmt::Display for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        Self::internal(e)
+        if is_storage_failure(&e) {
+            Self::storage_unavailable(e)
+        } else {
+            Self::internal(e)
+        }
     }
 }
 
 impl From<anyhow::Error> for AppError {
+    /// Store functions that also serialize or validate return `anyhow`; a database error inside keeps its
+    /// storage meaning.
     fn from(e: anyhow::Error) -> Self {
-        Self::internal(format!("{e:#}"))
+        if e.chain().any(|cause| {
+            cause
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(is_storage_failure)
+        }) {
+            Self::storage_unavailable(format!("{e:#}"))
+        } else {
+            Self::internal(format!("{e:#}"))
+        }
     }
 }
 
@@ -117,5 +165,64 @@ impl IntoResponse for AppError {
             },
         };
         (self.status, axum::Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, SqliteConnection};
+
+    use super::*;
+
+    /// Real SQLite errors: a full database is a storage failure (503), a constraint violation is not.
+    #[tokio::test]
+    async fn storage_failures_are_503_and_constraint_errors_are_not() {
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.expect("open");
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+            .execute(&mut conn)
+            .await
+            .expect("create");
+        sqlx::query("INSERT INTO t (id, v) VALUES (1, x'00')")
+            .execute(&mut conn)
+            .await
+            .expect("insert");
+        let duplicate = sqlx::query("INSERT INTO t (id, v) VALUES (1, x'00')")
+            .execute(&mut conn)
+            .await
+            .expect_err("duplicate key");
+        assert!(!is_storage_failure(&duplicate));
+        assert_eq!(
+            AppError::from(duplicate).status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut conn)
+            .await
+            .expect("size");
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}")))
+            .execute(&mut conn)
+            .await
+            .expect("cap");
+        let full = sqlx::query("INSERT INTO t (v) VALUES (zeroblob(100000))")
+            .execute(&mut conn)
+            .await
+            .expect_err("database is full");
+        assert!(is_storage_failure(&full), "{full}");
+        let error = AppError::from(anyhow::Error::from(full).context("saving"));
+        assert_eq!(
+            (error.status, error.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable")
+        );
+        assert!(
+            !error.message.contains("database or disk") && !error.message.contains("saving"),
+            "no internal details: {}",
+            error.message
+        );
+
+        for e in [sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed] {
+            assert_eq!(AppError::from(e).code, "storage_unavailable");
+        }
+        assert_eq!(AppError::from(sqlx::Error::RowNotFound).code, "internal");
     }
 }

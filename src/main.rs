@@ -34,6 +34,9 @@ enum Command {
         #[command(subcommand)]
         command: BankCommand,
     },
+    /// Write a consistent copy of the database to FILE (a new file), also while the server runs. The token
+    /// secret (jwt.secret) is not part of it. See docs/operations.md for restoring.
+    Backup { file: PathBuf },
 }
 
 #[derive(clap::Args)]
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Some(Command::Bank {
             command: BankCommand::Import { path },
         }) => runtime.block_on(bank_import(cli.data_dir, &path)),
+        Some(Command::Backup { file }) => runtime.block_on(backup(cli.data_dir, &file)),
     };
     match result {
         Ok(code) => code,
@@ -124,6 +128,25 @@ async fn bank_import(data_dir: PathBuf, path: &std::path::Path) -> anyhow::Resul
     let store = jingsai::store::Store::open(&data_dir.join("jingsai.db")).await?;
     let count = store.import_banks(&banks).await?;
     println!("imported {count} questions into {} bank(s)", banks.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(data_dir: PathBuf, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let database = Settings::new(data_dir.clone()).database_path();
+    let summary = jingsai::store::backup_database(&database, file).await?;
+    println!(
+        "backed up {} to {} ({} bytes: {} contest(s), {} participant(s), {} answer(s))",
+        database.display(),
+        summary.path.display(),
+        summary.bytes,
+        summary.contests,
+        summary.participants,
+        summary.answers
+    );
+    println!(
+        "the token secret {} is not in the backup; copy it too if issued tokens must stay valid elsewhere",
+        data_dir.join("jwt.secret").display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

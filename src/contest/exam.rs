@@ -175,7 +175,13 @@ impl Actor {
             return Ok(false);
         }
         // Answers already accepted must be durable before the paper is closed.
-        self.writer.barrier().await;
+        let barrier = self.writer.barrier().await;
+        if !barrier.all_committed() {
+            tracing::warn!(
+                ?barrier,
+                "answer writes failed before this paper closed; only committed answers count"
+            );
+        }
         let now = now_ms();
         // An automatic submission counts at the paper's deadline at the latest, even when it happens later
         // (after a restart): the time a server was down is not the participant's answer time.
@@ -223,7 +229,13 @@ impl Actor {
         for pid in open {
             self.submit_paper(r, pid, true).await?;
         }
-        self.writer.barrier().await;
+        let barrier = self.writer.barrier().await;
+        if !barrier.all_committed() {
+            tracing::warn!(
+                ?barrier,
+                "answer writes failed before this exam round ended; only committed answers count"
+            );
+        }
         let round_id = self.rounds[r].id;
         let keys: Vec<(i64, i64)> = self.rounds[r]
             .papers

@@ -241,7 +241,13 @@ impl Actor {
             return Ok(());
         }
         // Every accepted answer is now committed or failed; only committed ones count.
-        self.writer.barrier().await;
+        let barrier = self.writer.barrier().await;
+        if !barrier.all_committed() {
+            tracing::warn!(
+                ?barrier,
+                "closing a question after answer writes failed; only committed answers count"
+            );
+        }
         let key = (self.rounds[r].id, self.rounds[r].live[i].uid);
         self.settle_answers(&[key]);
         let now = now_ms();

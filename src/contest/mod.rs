@@ -182,10 +182,9 @@ impl ContestHandle {
                     received_at: accepted.ack.received_at,
                 })
                 .await;
-            tracing::error!(error = %cause, "answer commit failed");
-            return Err(AppError::unavailable(
-                "the answer could not be saved; please send it again",
-            ));
+            return Err(AppError::storage_unavailable(format!(
+                "answer commit failed: {cause}"
+            )));
         }
         let event = views::answer_ack_event(&accepted.ack);
         self.hub.send_personal(participant_id, event);

@@ -1,6 +1,6 @@
 //! Running a contest and reading its results (organizer only).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -120,14 +120,42 @@ async fn list_adjustments(
     Ok(axum::Json(json!(rows)))
 }
 
-/// Answers the server refused (late, after close, after submission), as recorded.
+/// Paging of the refused-answer log.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct RejectionsPage {
+    /// Return rows recorded after this `id` (the last `id` of the previous page); 0 or absent for the first page.
+    #[serde(default)]
+    pub after: Option<i64>,
+    /// Rows per page, 1 to 1000 (the default).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Answers the server refused (late, after close, after submission), as recorded, oldest first, one page at a
+/// time: `?after=<last id>&limit=<n>` (at most 1000 rows). Per participant and round, the first 10 refusals of
+/// each minute are recorded one by one; the rest of that minute become one `rate_limited: …` row with their
+/// count.
 #[utoipa::path(get, path = "/api/contests/{id}/rejections", tag = "results", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = [crate::store::RejectionRow])))]
+    params(("id" = i64, Path), RejectionsPage),
+    responses((status = 200, body = [crate::store::RejectionRow]),
+              (status = 422, description = "`limit` is not between 1 and 1000", body = crate::error::ErrorBody)))]
 async fn rejections(
     State(state): State<AppState>,
     _: Organizer,
     Path(id): Path<i64>,
+    Query(page): Query<RejectionsPage>,
 ) -> AppResult<axum::Json<Value>> {
-    let rows = state.store.rejections(id).await?;
+    let max = crate::store::MAX_REJECTIONS_PAGE;
+    let limit = page.limit.unwrap_or(max);
+    if !(1..=max).contains(&limit) {
+        return Err(AppError::unprocessable(
+            "invalid_limit",
+            format!("limit must be between 1 and {max}"),
+        ));
+    }
+    let rows = state
+        .store
+        .rejections_page(id, page.after.unwrap_or(0), limit)
+        .await?;
     Ok(axum::Json(json!(rows)))
 }

@@ -1,9 +1,6 @@
 //! Contests, rounds, live round questions, participants and papers.
 
-use super::{
-    AdjustmentRow, ContestRow, PaperRow, ParticipantRow, RejectionRow, RoundQuestionRow, RoundRow, Store,
-    now_ms,
-};
+use super::{AdjustmentRow, ContestRow, PaperRow, ParticipantRow, RoundQuestionRow, RoundRow, Store, now_ms};
 
 /// A new contest as the store needs it; validation happened before.
 pub struct NewContest<'a> {
@@ -413,16 +410,6 @@ impl Store {
         sqlx::query_as(
             "SELECT id, contest_id, participant_id, delta_centi, reason, created_by, created_at
              FROM score_adjustments WHERE contest_id = ? ORDER BY id",
-        )
-        .bind(contest_id)
-        .fetch_all(self.writer_pool())
-        .await
-    }
-
-    pub async fn rejections(&self, contest_id: i64) -> sqlx::Result<Vec<RejectionRow>> {
-        sqlx::query_as(
-            "SELECT id, participant_id, round_id, question_ref, reason, received_at
-             FROM rejections WHERE contest_id = ? ORDER BY id",
         )
         .bind(contest_id)
         .fetch_all(self.writer_pool())

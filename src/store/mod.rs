@@ -2,25 +2,36 @@
 //! writer, goes through `write_pool` (max one connection), so writes are serialized in-process and reads never
 //! wait for them.
 //!
+//! A failed write transaction must never leave the writer connection inside a transaction (SQLite rolls a
+//! transaction back by itself on some errors, such as a full disk, and sqlx's own bookkeeping then disagrees with
+//! the connection): the write pool checks every connection it gets back and replaces one that is still in a
+//! transaction, so the next write starts clean. See [`Store::open`].
+//!
 //! The PostgreSQL backend of the scale-out issue will implement the same operations; the query methods are
 //! grouped by resource (`banks.rs`, `contests.rs`, `answers.rs`) to make that split mechanical.
 
 mod answers;
+mod backup;
 mod banks;
 mod contests;
+mod rejections;
 pub mod rows;
 pub mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 
 pub use answers::Rejection;
+pub use backup::{BackupSummary, backup_database};
 pub use banks::{CategoryCount, QuestionFilter};
 pub use contests::{NewContest, NewRound, RosterEntry};
+pub use rejections::{MAX_REJECTIONS_PAGE, REJECTIONS_KEPT_PER_MINUTE};
 pub use rows::*;
 
 /// Migrations embedded in the binary, one directory per dialect.
@@ -30,6 +41,9 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 pub struct Store {
     read_pool: SqlitePool,
     write_pool: SqlitePool,
+    /// Fault injection for tests ([`Store::set_write_page_limit`]): the writer's page limit, 0 for none. Shared
+    /// with the pool's connect hook so a replacement writer connection gets the same limit.
+    page_limit: Arc<AtomicU32>,
 }
 
 impl Store {
@@ -44,8 +58,34 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let page_limit = Arc::new(AtomicU32::new(0));
+        let limit = page_limit.clone();
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_connect(move |conn, _| {
+                let limit = limit.load(Ordering::Acquire);
+                Box::pin(async move {
+                    if limit > 0 {
+                        apply_page_limit(conn, limit).await?;
+                    }
+                    Ok(())
+                })
+            })
+            // A write transaction that failed (a full disk at COMMIT, an error mid-batch) may leave this
+            // connection inside a transaction as far as sqlx knows: SQLite rolled back by itself, the ROLLBACK that
+            // sqlx queued then fails, and every later BEGIN is refused ("begin_with at non-zero transaction depth").
+            // Such a connection is closed instead of returned; the pool opens a fresh one for the next write.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    // The ping runs after any rollback sqlx queued when the transaction was dropped.
+                    conn.ping().await?;
+                    if conn.is_in_transaction() {
+                        tracing::warn!("the writer connection is still inside a transaction; replacing it");
+                        return Ok(false);
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options.clone())
             .await?;
         SQLITE_MIGRATIONS.run(&write_pool).await?;
@@ -56,7 +96,27 @@ impl Store {
         Ok(Self {
             read_pool,
             write_pool,
+            page_limit,
         })
+    }
+
+    /// Fault injection for tests and drills: cap the database at `Some(pages)` pages on the writer connection
+    /// (`PRAGMA max_page_count`; SQLite never lowers it below the current size, so `Some(0)` means "no room
+    /// beyond what the file holds now"), or lift the cap with `None`. Writes that need a new page then fail
+    /// with SQLite's genuine "database or disk is full", exactly as on a full disk, and succeed again once the
+    /// cap is lifted. Returns the effective limit. Not reachable over HTTP.
+    pub async fn set_write_page_limit(&self, pages: Option<u32>) -> sqlx::Result<u32> {
+        let mut conn = self.write_pool.acquire().await?;
+        // `max_page_count = 0` leaves the limit unchanged, so ask for the current size explicitly.
+        let size: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&mut *conn)
+            .await?;
+        let size = u32::try_from(size).unwrap_or(u32::MAX);
+        let wanted = pages.map_or(u32::MAX, |pages| pages.max(size).max(1));
+        let effective = apply_page_limit(&mut conn, wanted).await?;
+        self.page_limit
+            .store(if pages.is_some() { effective } else { 0 }, Ordering::Release);
+        Ok(effective)
     }
 
     /// A write transaction that takes the database write lock up front (BEGIN IMMEDIATE), so a concurrent
@@ -72,6 +132,15 @@ impl Store {
     pub fn writer_pool(&self) -> &SqlitePool {
         &self.write_pool
     }
+}
+
+/// Set `max_page_count` (SQLite clamps it between the current size and its compile-time maximum) and return
+/// the limit now in force.
+async fn apply_page_limit(conn: &mut sqlx::SqliteConnection, pages: u32) -> sqlx::Result<u32> {
+    let effective: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}")))
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(u32::try_from(effective).unwrap_or(u32::MAX))
 }
 
 /// Milliseconds since the Unix epoch: the server's clock, the only clock.

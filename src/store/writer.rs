@@ -1,25 +1,54 @@
 //! Group commit: one task owns answer writes. It takes every job waiting in its queue (up to a batch limit),
 //! writes them in one transaction, commits once, and only then tells each submitter "done". A client hears
 //! "received" only after that reply, so an acknowledged answer is on disk, and many answers share one fsync.
+//!
+//! A batch that fails (full disk, I/O error, lock timeout) is rolled back and reported to each submitter; the
+//! writer then carries on with the next batch on a clean connection (see `Store::open` for the connection that
+//! cannot be rolled back), so saving resumes by itself as soon as the storage can take writes again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::answers::Rejection;
-use super::{AnswerRow, Store};
+use super::rejections::RejectionLimiter;
+use super::{AnswerRow, Store, now_ms};
 
 /// The default largest batch: everything waiting, up to this many jobs, shares one commit.
 pub const DEFAULT_MAX_BATCH: usize = 512;
 const QUEUE: usize = 8192;
 
+/// Told once the answer's batch committed (or why it did not).
+type CommitReply = oneshot::Sender<Result<(), String>>;
+
 enum Job {
     /// The flag is set once the row is committed, so the engine can tell durable answers from pending ones.
-    Answer(AnswerRow, Arc<AtomicBool>, oneshot::Sender<Result<(), String>>),
+    Answer(AnswerRow, Arc<AtomicBool>, CommitReply),
     Rejection(Rejection),
-    /// Resolves once every job queued before it is committed.
-    Barrier(oneshot::Sender<()>),
+    /// Resolves once every job queued before it is committed or failed.
+    Barrier(oneshot::Sender<BarrierOutcome>),
+}
+
+/// What [`AnswerWriter::barrier`] found: whether the jobs queued before it (since the previous barrier) are all
+/// on disk. The engine decides what a failure means for it (refuse a close, retry, or go on with what is
+/// durable); each failed answer's submitter has already been told to send it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum BarrierOutcome {
+    /// Every answer and rejection queued before the barrier (and after the previous one) is committed.
+    AllCommitted,
+    /// `failed` answers/rejections queued before the barrier (and after the previous one) could not be committed.
+    Failed { failed: usize },
+    /// The writer task is gone: nothing queued can be assumed committed.
+    WriterStopped,
+}
+
+impl BarrierOutcome {
+    pub fn all_committed(self) -> bool {
+        self == Self::AllCommitted
+    }
 }
 
 #[derive(Clone)]
@@ -58,54 +87,177 @@ impl AnswerWriter {
         PendingCommit(wait)
     }
 
+    /// Queue a refusal for the record. Subject to the per-participant cap (see `rejections.rs`).
     pub async fn put_rejection(&self, rejection: Rejection) {
         let _ = self.tx.send(Job::Rejection(rejection)).await;
     }
 
-    /// Wait until everything queued so far is committed.
-    pub async fn barrier(&self) {
+    /// Wait until everything queued so far is committed or failed, and say which.
+    pub async fn barrier(&self) -> BarrierOutcome {
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Job::Barrier(done)).await.is_ok() {
-            let _ = wait.await;
+        if self.tx.send(Job::Barrier(done)).await.is_err() {
+            return BarrierOutcome::WriterStopped;
         }
+        wait.await.unwrap_or(BarrierOutcome::WriterStopped)
     }
+}
+
+/// One batch, taken apart: the rows to write and who to tell.
+#[derive(Default)]
+struct Batch {
+    answers: Vec<(AnswerRow, Arc<AtomicBool>, CommitReply)>,
+    rejections: Vec<Rejection>,
+    /// Each barrier with the number of answer/rejection jobs queued before it in this batch.
+    barriers: Vec<(oneshot::Sender<BarrierOutcome>, usize)>,
+    /// Answer and rejection jobs in this batch (summary rows of the rejection cap not counted).
+    jobs: usize,
 }
 
 async fn run(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
-    let mut batch = Vec::with_capacity(max_batch);
-    while rx.recv_many(&mut batch, max_batch).await > 0 {
+    let mut jobs = Vec::with_capacity(max_batch);
+    let mut limiter = RejectionLimiter::default();
+    // Jobs that failed after the last barrier resolved: the next barrier reports them.
+    let mut failed_since_barrier = 0usize;
+    loop {
+        // Wake up for a due summary row of the rejection cap even when no job arrives.
+        let received = match limiter.next_due() {
+            Some(due) => {
+                let wait = Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
+                tokio::time::timeout(wait, rx.recv_many(&mut jobs, max_batch))
+                    .await
+                    .unwrap_or(usize::MAX)
+            }
+            None => rx.recv_many(&mut jobs, max_batch).await,
+        };
+        let mut batch = Batch::default();
+        if received == 0 {
+            // Every sender is gone and the queue is empty: write what the cap still holds, then stop.
+            limiter.flush_all(&mut batch.rejections);
+            if let Err(e) = write_batch(&store, &batch).await {
+                tracing::error!(error = %e, "the last rejection summaries failed to commit");
+            }
+            return;
+        }
+        limiter.flush_ended(now_ms(), &mut batch.rejections);
+        for job in jobs.drain(..) {
+            match job {
+                Job::Answer(row, durable, done) => {
+                    batch.answers.push((row, durable, done));
+                    batch.jobs += 1;
+                }
+                Job::Rejection(r) => {
+                    limiter.admit(r, &mut batch.rejections);
+                    batch.jobs += 1;
+                }
+                Job::Barrier(done) => batch.barriers.push((done, batch.jobs)),
+            }
+        }
         let result = write_batch(&store, &batch).await.map_err(|e| e.to_string());
         if let Err(message) = &result {
-            tracing::error!(error = %message, jobs = batch.len(), "answer batch failed to commit");
+            tracing::error!(error = %message, jobs = batch.jobs, "answer batch failed to commit; rolled back");
         }
-        for job in batch.drain(..) {
-            match job {
-                Job::Answer(_, durable, done) => {
-                    if result.is_ok() {
-                        durable.store(true, Ordering::Release);
-                    }
-                    let _ = done.send(result.clone());
-                }
-                Job::Barrier(done) => {
-                    let _ = done.send(());
-                }
-                Job::Rejection(_) => {}
+        for (_, durable, done) in batch.answers {
+            if result.is_ok() {
+                durable.store(true, Ordering::Release);
             }
+            let _ = done.send(result.clone());
+        }
+        let failed_here = |before: usize| if result.is_ok() { 0 } else { before };
+        let mut last_barrier_at = None;
+        for (done, before) in batch.barriers {
+            let failed = failed_since_barrier + failed_here(before);
+            let _ = done.send(match failed {
+                0 => BarrierOutcome::AllCommitted,
+                failed => BarrierOutcome::Failed { failed },
+            });
+            failed_since_barrier = 0;
+            last_barrier_at = Some(before);
+        }
+        // Jobs after this batch's last barrier (or all of them) count toward the next barrier.
+        failed_since_barrier += failed_here(batch.jobs) - failed_here(last_barrier_at.unwrap_or(0));
+    }
+}
+
+/// Write one batch in one transaction. On any failure the transaction is rolled back explicitly; if even that
+/// fails (SQLite may already have rolled back by itself), the write pool replaces the connection when it comes
+/// back (see `Store::open`), so the next batch starts on a clean one.
+async fn write_batch(store: &Store, batch: &Batch) -> sqlx::Result<()> {
+    if batch.answers.is_empty() && batch.rejections.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin_write().await?;
+    let written = async {
+        for (row, _, _) in &batch.answers {
+            Store::put_answer(&mut tx, row).await?;
+        }
+        for r in &batch.rejections {
+            Store::put_rejection(&mut tx, r).await?;
+        }
+        Ok::<(), sqlx::Error>(())
+    }
+    .await;
+    match written {
+        Ok(()) => tx.commit().await,
+        Err(e) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback after a failed batch failed; the connection is replaced");
+            }
+            Err(e)
         }
     }
 }
 
-async fn write_batch(store: &Store, batch: &[Job]) -> sqlx::Result<()> {
-    if batch.iter().all(|job| matches!(job, Job::Barrier(_))) {
-        return Ok(());
-    }
-    let mut tx = store.begin_write().await?;
-    for job in batch {
-        match job {
-            Job::Answer(row, _, _) => Store::put_answer(&mut tx, row).await?,
-            Job::Rejection(r) => Store::put_rejection(&mut tx, r).await?,
-            Job::Barrier(_) => {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(participant_id: i64) -> Rejection {
+        Rejection {
+            contest_id: 1,
+            participant_id,
+            round_id: None,
+            question_ref: None,
+            // Large rows fill the database's free space after a few.
+            reason: "x".repeat(2000),
+            received_at: now_ms(),
         }
     }
-    tx.commit().await
+
+    async fn stored(store: &Store) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM rejections")
+            .fetch_one(store.reader())
+            .await
+            .expect("count")
+    }
+
+    /// A barrier says whether what was queued before it committed; after the database is full and then freed,
+    /// the writer commits again without a restart.
+    #[tokio::test]
+    async fn barrier_reports_failed_batches_and_the_writer_recovers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("t.db")).await.expect("open");
+        let writer = AnswerWriter::spawn(store.clone(), DEFAULT_MAX_BATCH);
+        writer.put_rejection(refusal(1)).await;
+        assert_eq!(writer.barrier().await, BarrierOutcome::AllCommitted);
+        assert_eq!(stored(&store).await, 1);
+
+        store.set_write_page_limit(Some(0)).await.expect("cap");
+        for participant in 2..12 {
+            writer.put_rejection(refusal(participant)).await;
+        }
+        let outcome = writer.barrier().await;
+        assert!(
+            matches!(outcome, BarrierOutcome::Failed { failed } if (1..=10).contains(&failed)),
+            "{outcome:?}"
+        );
+        let committed_while_full = stored(&store).await;
+        assert!(committed_while_full < 11, "{committed_while_full}");
+        // Failures are reported once: nothing was queued since the last barrier.
+        assert_eq!(writer.barrier().await, BarrierOutcome::AllCommitted);
+
+        store.set_write_page_limit(None).await.expect("free");
+        writer.put_rejection(refusal(20)).await;
+        assert_eq!(writer.barrier().await, BarrierOutcome::AllCommitted);
+        assert_eq!(stored(&store).await, committed_while_full + 1);
+    }
 }
