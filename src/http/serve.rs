@@ -258,6 +258,10 @@ async fn serve_connection(
             () = activity.changed.notified() => {}
             () = sleep_or_never(drain_at) => {
                 drain_at = None;
+                if activity.is_reading_head() {
+                    // Silent, or still sending a request head: nothing was accepted from it.
+                    return;
+                }
                 // Closes the connection now if it is idle, else after the response in progress.
                 connection.as_mut().graceful_shutdown();
             }
@@ -373,6 +377,10 @@ impl Activity {
 
     fn on_write(&self) {
         self.last_io.store(self.now(), Ordering::Relaxed);
+    }
+
+    fn is_reading_head(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0 && self.head_since.load(Ordering::Acquire) != NO_HEAD
     }
 
     /// When this connection is due to be closed, if nothing happens before; `None` while a request runs
