@@ -169,6 +169,30 @@ async fn per_address_cap_refuses_the_excess_and_serves_other_addresses() {
     .await;
 }
 
+/// A request that arrives on an open keep-alive connection after shutdown began gets a clear 503 and the
+/// connection is closed, instead of the request vanishing.
+#[tokio::test]
+async fn request_on_an_idle_connection_during_shutdown_gets_a_clear_refusal() {
+    let mut server = TestServer::start().await;
+    let mut stream = connect_from([127, 0, 0, 1], server_addr(&server.base)).await;
+    let request = b"GET /healthz HTTP/1.1\r\nHost: jingsai\r\n\r\n";
+    stream.write_all(request).await.expect("first request");
+    let mut buf = vec![0u8; 4096];
+    let n = stream.read(&mut buf).await.expect("first response");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+
+    server.stop().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stream.write_all(request).await.expect("second request");
+    let received = read_until_closed(&mut stream, Duration::from_secs(10))
+        .await
+        .expect("the connection is closed after the refusal");
+    let text = String::from_utf8_lossy(&received).to_lowercase();
+    assert!(text.starts_with("http/1.1 503"), "{text}");
+    assert!(text.contains("connection: close"), "{text}");
+    assert!(text.contains("shutting_down"), "{text}");
+}
+
 struct Process {
     child: Child,
     base: String,
