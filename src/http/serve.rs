@@ -168,10 +168,10 @@ pub async fn run(listener: TcpListener, router: Router, limits: Limits, shutdown
         }
     }
 
-    let _ = phase_tx.send(Phase::Draining);
     // Connections the kernel completed before we stopped would be reset when the listener closes: take them
-    // (their requests get a clear `shutting_down`). The plain socket is read directly, so connections the
-    // reactor has not reported yet are found too.
+    // and serve them like the others. The plain socket is read directly, so connections the reactor has not
+    // reported yet are found too. The listener closes at the end of this block, before any response tells a
+    // client to reconnect: from then on a new connection is refused, never reset.
     if let Ok(std_listener) = listener.into_std() {
         while let Ok((stream, peer)) = std_listener.accept() {
             if stream.set_nonblocking(true).is_ok()
@@ -181,6 +181,7 @@ pub async fn run(listener: TcpListener, router: Router, limits: Limits, shutdown
             }
         }
     }
+    let _ = phase_tx.send(Phase::Draining);
     drop(alive_tx);
     if tokio::time::timeout(DRAIN_DEADLINE, alive_rx.recv())
         .await
