@@ -99,6 +99,26 @@ async fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test]
+async fn request_whose_body_never_comes_is_cut_after_the_idle_timeout() {
+    let server = TestServer::start_with(|s| {
+        s.header_timeout = Duration::from_secs(60);
+        s.idle_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let mut stream = connect_from([127, 0, 0, 1], server_addr(&server.base)).await;
+    stream
+        .write_all(b"POST /api/join HTTP/1.1\r\nHost: jingsai\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{")
+        .await
+        .expect("write a head and the start of a body");
+    assert!(
+        read_until_closed(&mut stream, Duration::from_secs(20))
+            .await
+            .is_some(),
+        "a request whose body never arrived was still open after 20 s"
+    );
+}
+
+#[tokio::test]
 async fn websocket_is_not_cut_by_the_http_timeouts() {
     let server = TestServer::start_with(|s| {
         s.header_timeout = Duration::from_secs(1);

@@ -250,9 +250,9 @@ async fn serve_connection(
                 }
                 return;
             }
-            () = sleep_or_never(deadline) => {
-                if activity.deadline(&limits).is_some_and(|d| d <= Instant::now()) {
-                    tracing::debug!(%peer, "closing a connection that sent no complete request in time");
+            () = sleep_until(deadline) => {
+                if activity.deadline(&limits) <= Instant::now() {
+                    tracing::debug!(%peer, "closing a silent connection");
                     return;
                 }
             }
@@ -384,19 +384,17 @@ impl Activity {
         self.in_flight.load(Ordering::Acquire) == 0 && self.head_since.load(Ordering::Acquire) != NO_HEAD
     }
 
-    /// When this connection is due to be closed, if nothing happens before; `None` while a request runs
-    /// (handlers bound their own waits).
-    fn deadline(&self, limits: &Limits) -> Option<Instant> {
-        if self.in_flight.load(Ordering::Acquire) > 0 {
-            return None;
-        }
+    /// When this connection is due to be closed if nothing happens before. A request in flight that reads
+    /// and writes nothing for the idle timeout is cut too: a client that sends a head announcing a body and
+    /// then falls silent must not hold its socket forever (handlers themselves answer within seconds).
+    fn deadline(&self, limits: &Limits) -> Instant {
         let head = self.head_since.load(Ordering::Acquire);
-        let (since, allowed) = if head == NO_HEAD {
+        let (since, allowed) = if head == NO_HEAD || self.in_flight.load(Ordering::Acquire) > 0 {
             (self.last_io.load(Ordering::Relaxed), limits.idle_timeout)
         } else {
             (head, limits.header_timeout)
         };
-        Some(self.origin + Duration::from_millis(since) + allowed)
+        self.origin + Duration::from_millis(since) + allowed
     }
 }
 
@@ -405,6 +403,7 @@ struct InFlight(Arc<Activity>);
 
 impl InFlight {
     fn start(activity: Arc<Activity>) -> Self {
+        activity.last_io.store(activity.now(), Ordering::Relaxed);
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
         activity.head_since.store(NO_HEAD, Ordering::Release);
         activity.changed.notify_one();
