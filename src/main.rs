@@ -101,7 +101,7 @@ fn main() -> ExitCode {
         }) => runtime.block_on(bank_import(cli.data_dir, &path)),
     };
     // Do not wait for stray blocking work: shutdown has already drained and flushed what matters.
-    runtime.shutdown_timeout(Duration::from_secs(1));
+    runtime.shutdown_timeout(Duration::from_millis(500));
     match result {
         Ok(code) => code,
         Err(e) => {

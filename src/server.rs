@@ -96,7 +96,7 @@ impl Prepared {
 }
 
 /// The most a shutdown waits for the answer writer after the connections are gone.
-const FLUSH_TIMEOUT: Duration = Duration::from_millis(800);
+const FLUSH_TIMEOUT: Duration = Duration::from_millis(750);
 
 /// How many connections the server will hold with these settings and the current open-file limit.
 pub fn connection_capacity(settings: &Settings) -> usize {

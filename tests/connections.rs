@@ -478,6 +478,18 @@ async fn sigterm_during_a_burst_answers_or_refuses_every_request() {
     socket.wait_for("snapshot", |m| m["type"] == "snapshot").await;
     let mut stuck = connect_from([127, 0, 0, 5], server_addr(&base)).await;
     stuck.write_all(HALF_HEAD).await.expect("write");
+    // A client that asks for a lot and never reads: its responses cannot be delivered.
+    let mut deaf = {
+        let socket = TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("small receive buffer");
+        socket.bind(SocketAddr::from(([127, 0, 0, 6], 0))).expect("bind");
+        socket.connect(server_addr(&base)).await.expect("connect")
+    };
+    let pipelined = b"GET /api/openapi.json HTTP/1.1\r\nHost: jingsai\r\n\r\n".repeat(400);
+    deaf.write_all(&pipelined).await.expect("pipelined requests");
+    // Give the server time to fill the socket buffers and get stuck writing (this only makes the case
+    // more likely; nothing below depends on it).
+    tokio::time::sleep(Duration::from_secs(2)).await;
 
     let acked: Arc<Mutex<BTreeSet<(usize, usize)>>> = Arc::default();
     let ack_count = Arc::new(AtomicUsize::new(0));

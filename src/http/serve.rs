@@ -44,7 +44,7 @@ pub use limits::{Limits, capacity_for_file_limit, file_limit, raise_file_limit};
 /// it (it is answered with 503 `shutting_down`) before they are closed.
 const DRAIN_IDLE_GRACE: Duration = Duration::from_secs(1);
 /// Connections still open this long after shutdown began are cut, so the process exits within 5 s.
-const DRAIN_DEADLINE: Duration = Duration::from_secs(4);
+const DRAIN_DEADLINE: Duration = Duration::from_millis(3500);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -109,7 +109,7 @@ pub async fn run(listener: TcpListener, router: Router, limits: Limits, shutdown
     {
         tracing::warn!("shutdown: cutting connections that did not finish in time");
         let _ = phase_tx.send(Phase::Closing);
-        let _ = tokio::time::timeout(Duration::from_millis(500), alive_rx.recv()).await;
+        let _ = tokio::time::timeout(Duration::from_millis(250), alive_rx.recv()).await;
     }
 }
 
