@@ -20,6 +20,20 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     /// Most answers committed together by the group-commit writer (1 = a commit per answer).
     pub answer_batch: usize,
+    /// A client must send a complete request head within this time of connecting (or of starting its next
+    /// request), or it is disconnected: half-open requests cannot pin file descriptors.
+    pub header_timeout: Duration,
+    /// An HTTP keep-alive connection with no request for this long is closed. Upgraded WebSockets are not
+    /// affected (they have their own liveness rules).
+    pub idle_timeout: Duration,
+    /// The server must answer a WebSocket upgrade request within this time.
+    pub ws_handshake_timeout: Duration,
+    /// Most connections (HTTP and WebSocket) one client address may hold. A phone uses a handful; the load
+    /// generator spreads over many 127.x addresses, so a generous default only stops a single hoarder.
+    pub max_connections_per_ip: usize,
+    /// Most connections in total. `None` derives it from the open-file limit, keeping a reserve of file
+    /// descriptors for the database and logs.
+    pub max_connections: Option<usize>,
 }
 
 impl Settings {
@@ -34,6 +48,11 @@ impl Settings {
             max_body_bytes: 64 * 1024,
             max_upload_bytes: 16 * 1024 * 1024,
             answer_batch: crate::store::writer::DEFAULT_MAX_BATCH,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            ws_handshake_timeout: Duration::from_secs(10),
+            max_connections_per_ip: 2000,
+            max_connections: None,
         }
     }
 

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use jingsai::config::Settings;
@@ -50,6 +51,21 @@ struct ServeArgs {
     /// Set the organizer `admin` password (otherwise one is generated on first start and printed once).
     #[arg(long, env = "JINGSAI_ADMIN_PASSWORD", hide_env_values = true)]
     admin_password: Option<String>,
+    /// Seconds a client has to send a complete request head; slower ones are disconnected.
+    #[arg(long, env = "JINGSAI_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+    /// Seconds an HTTP keep-alive connection may stay idle between requests (WebSockets are not affected).
+    #[arg(long, env = "JINGSAI_IDLE_TIMEOUT", default_value_t = 60)]
+    idle_timeout: u64,
+    /// Seconds the server has to answer a WebSocket upgrade request.
+    #[arg(long, env = "JINGSAI_WS_HANDSHAKE_TIMEOUT", default_value_t = 10)]
+    ws_handshake_timeout: u64,
+    /// Most connections one client address may hold; excess ones are refused.
+    #[arg(long, env = "JINGSAI_MAX_CONNECTIONS_PER_IP", default_value_t = 2000)]
+    max_connections_per_ip: usize,
+    /// Most connections in total; 0 derives it from the open-file limit, keeping a reserve for the database.
+    #[arg(long, env = "JINGSAI_MAX_CONNECTIONS", default_value_t = 0)]
+    max_connections: usize,
 }
 
 #[derive(Subcommand)]
@@ -88,6 +104,8 @@ fn main() -> ExitCode {
         }) => runtime.block_on(bank_import(cli.data_dir, &path)),
         Some(Command::Backup { file }) => runtime.block_on(backup(cli.data_dir, &file)),
     };
+    // Do not wait for stray blocking work: shutdown has already drained and flushed what matters.
+    runtime.shutdown_timeout(Duration::from_millis(500));
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -154,19 +172,25 @@ async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::new(data_dir);
     settings.banks_dir = Some(args.banks_dir);
     settings.admin_password = args.admin_password.filter(|p| !p.is_empty());
+    settings.header_timeout = Duration::from_secs(args.header_timeout.max(1));
+    settings.idle_timeout = Duration::from_secs(args.idle_timeout.max(1));
+    settings.ws_handshake_timeout = Duration::from_secs(args.ws_handshake_timeout.max(1));
+    settings.max_connections_per_ip = args.max_connections_per_ip.max(1);
+    settings.max_connections = (args.max_connections > 0).then_some(args.max_connections);
+    let file_limit = jingsai::http::serve::raise_file_limit();
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
     let mut prepared = jingsai::server::prepare(settings.clone()).await?;
-    print_welcome(addr, &settings, &prepared.startup);
+    print_welcome(addr, &settings, &prepared.startup, file_limit);
     let startup = std::mem::take(&mut prepared.startup);
     drop(startup);
     prepared.serve(listener, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_welcome(addr: SocketAddr, settings: &Settings, startup: &jingsai::server::Startup) {
+fn print_welcome(addr: SocketAddr, settings: &Settings, startup: &jingsai::server::Startup, file_limit: u64) {
     // The first line is machine-readable: tests and scripts read the bound address from it.
     println!("jingsai listening on {addr}");
     let port = addr.port();
@@ -193,6 +217,11 @@ fn print_welcome(addr: SocketAddr, settings: &Settings, startup: &jingsai::serve
     println!("  API                http://{}:{port}/api/openapi.json", hosts[0]);
     println!();
     println!("  data dir: {}", settings.data_dir.display());
+    println!(
+        "  up to {} connections (open-file limit {file_limit}; at most {} per address)",
+        jingsai::server::connection_capacity(settings),
+        settings.max_connections_per_ip
+    );
     if startup.imported_questions > 0 {
         println!(
             "  imported {} questions from the shipped banks",

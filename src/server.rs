@@ -2,7 +2,7 @@
 //! Tests call [`start`] with a listener bound to `127.0.0.1:0`.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use crate::auth::{Keys, hash_password, random_token};
 use crate::config::Settings;
 use crate::contest::Engine;
+use crate::http::serve::Limits;
 use crate::http::{AppState, router};
 use crate::store::Store;
 
@@ -66,7 +67,8 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
 }
 
 impl Prepared {
-    /// Serve until `shutdown` resolves; then close open WebSockets and finish in-flight requests.
+    /// Serve until `shutdown` resolves; then stop accepting, tell open WebSockets, finish requests in flight,
+    /// flush the answer writer and return (within about 5 s, even if some client never reads).
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -74,17 +76,31 @@ impl Prepared {
     ) -> anyhow::Result<()> {
         let mut state = self.state.clone();
         state.local_port = listener.local_addr()?.port();
+        let engine = state.engine.clone();
+        let limits = Limits::from_settings(&state.settings);
         let app = router(state);
         let shutdown_tx = self.shutdown_tx;
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // WebSocket tasks watch this and end their streams, or graceful shutdown would wait forever.
-                let _ = shutdown_tx.send(true);
-            })
-            .await?;
+        crate::http::serve::run(listener, app, limits, async move {
+            shutdown.await;
+            // WebSocket tasks watch this: each sends a close frame and ends.
+            let _ = shutdown_tx.send(true);
+        })
+        .await;
+        // Acknowledged answers are committed already (an answer is acknowledged only after its commit); this
+        // also commits refused-answer records still queued.
+        if tokio::time::timeout(FLUSH_TIMEOUT, engine.flush()).await.is_err() {
+            tracing::warn!("shutdown: the answer writer did not finish in time");
+        }
         Ok(())
     }
+}
+
+/// The most a shutdown waits for the answer writer after the connections are gone.
+const FLUSH_TIMEOUT: Duration = Duration::from_millis(750);
+
+/// How many connections the server will hold with these settings and the current open-file limit.
+pub fn connection_capacity(settings: &Settings) -> usize {
+    Limits::from_settings(settings).max_total
 }
 
 /// Convenience for tests and embedding: prepare and serve on `listener` in a background task.

@@ -322,6 +322,11 @@ impl Engine {
         Ok(())
     }
 
+    /// Wait until every answer and rejection queued so far is committed (at shutdown).
+    pub async fn flush(&self) {
+        self.writer.barrier().await;
+    }
+
     /// After a restart: bring every running contest back, so its timers fire without anyone asking.
     pub async fn resume_running(&self) -> anyhow::Result<usize> {
         let ids = self.store.running_contest_ids().await?;

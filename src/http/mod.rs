@@ -8,6 +8,7 @@ mod control;
 pub mod extract;
 mod meta;
 mod participant;
+pub mod serve;
 mod ws;
 
 use std::sync::Arc;
