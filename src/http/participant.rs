@@ -135,9 +135,10 @@ async fn join(
         }
     };
     let session_id = random_token(16);
+    // Through the session cache, so that every request with the replaced session is refused from now on.
     state
-        .store
-        .set_session(participant_id, &session_id, now_ms())
+        .sessions
+        .record(&state.store, participant_id, &session_id, now_ms())
         .await?;
     let claims = Claims {
         contest_id: Some(contest.id),

@@ -9,6 +9,7 @@ mod answers;
 mod banks;
 mod contests;
 pub mod rows;
+mod users;
 pub mod writer;
 
 use std::path::Path;
