@@ -17,7 +17,7 @@ use crate::paper::{PoolQuestion, available_per_quota, check_blueprint};
 use crate::scoring::UnitScoring;
 use crate::store::{ContestRow, NewContest, NewRound};
 
-mod roster;
+pub(super) mod roster;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -151,7 +151,9 @@ async fn list_contests(State(state): State<AppState>, _: Organizer) -> AppResult
 /// Create a contest with its rounds. Every round's blueprint is checked against the banks first.
 #[utoipa::path(post, path = "/api/contests", tag = "contests", security(("bearer" = [])),
     request_body = CreateContest,
-    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Object),
+              (status = 409, description = "`join_code_taken`", body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 async fn create_contest(
     State(state): State<AppState>,
     _: Organizer,
@@ -267,7 +269,9 @@ async fn get_contest(
 /// Add a round at the end. Allowed until the contest finishes; the blueprint is checked first.
 #[utoipa::path(post, path = "/api/contests/{id}/rounds", tag = "contests", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = RoundSpec,
-    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Object),
+              (status = 409, description = "`contest_finished`, or the contest has started", body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 async fn add_round(
     State(state): State<AppState>,
     _: Organizer,
