@@ -29,15 +29,15 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
-    /// Question bank tools.
-    Bank {
-        #[command(subcommand)]
-        command: BankCommand,
-    },
     /// Organizer account tools.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Question bank tools.
+    Bank {
+        #[command(subcommand)]
+        command: BankCommand,
     },
 }
 
@@ -98,15 +98,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => runtime.block_on(serve(cli.data_dir, cli.serve)),
         Some(Command::Serve(args)) => runtime.block_on(serve(cli.data_dir, args)),
+        Some(Command::Admin {
+            command: AdminCommand::Password { user, password },
+        }) => runtime.block_on(admin_password(cli.data_dir, &user, password)),
         Some(Command::Bank {
             command: BankCommand::Check { path },
         }) => return bank_check(&path),
         Some(Command::Bank {
             command: BankCommand::Import { path },
         }) => runtime.block_on(bank_import(cli.data_dir, &path)),
-        Some(Command::Admin {
-            command: AdminCommand::Password { user, password },
-        }) => runtime.block_on(admin_password(cli.data_dir, &user, password)),
     };
     match result {
         Ok(code) => code,
