@@ -151,52 +151,6 @@ async fn bank_import(data_dir: PathBuf, path: &std::path::Path) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
-async fn admin_password(data_dir: PathBuf, user: &str, password: Option<String>) -> anyhow::Result<ExitCode> {
-    let password = match password {
-        Some(password) => password,
-        None => {
-            use std::io::IsTerminal;
-            let terminal = std::io::stdin().is_terminal();
-            if terminal {
-                eprint!("new password for `{user}`: ");
-                set_echo(false);
-            }
-            let mut line = String::new();
-            let read = std::io::stdin().read_line(&mut line);
-            if terminal {
-                set_echo(true);
-                eprintln!();
-            }
-            read?;
-            line.trim_end_matches(['\r', '\n']).to_string()
-        }
-    };
-    let user = user.trim();
-    if user.is_empty() {
-        anyhow::bail!("the user name is empty");
-    }
-    if password.chars().count() < 8 || password.chars().count() > 256 {
-        anyhow::bail!("the password must have 8 to 256 characters");
-    }
-    let db = data_dir.join("jingsai.db");
-    if !db.exists() {
-        anyhow::bail!("no database at {} (set --data-dir)", db.display());
-    }
-    let store = jingsai::store::Store::open(&db).await?;
-    let hash = jingsai::auth::hash_password_async(password).await?;
-    store.change_password(user, &hash).await?;
-    println!("password of `{user}` changed; every earlier login of it has ended");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Typing a password on a terminal must not show it: switch the terminal's echo off (`stty`, as `passwd` does).
-fn set_echo(on: bool) {
-    let _ = std::process::Command::new("stty")
-        .arg(if on { "echo" } else { "-echo" })
-        .stdin(std::process::Stdio::inherit())
-        .status();
-}
-
 async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::new(data_dir);
     settings.banks_dir = Some(args.banks_dir);
@@ -277,4 +231,50 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
+}
+
+async fn admin_password(data_dir: PathBuf, user: &str, password: Option<String>) -> anyhow::Result<ExitCode> {
+    let password = match password {
+        Some(password) => password,
+        None => {
+            use std::io::IsTerminal;
+            let terminal = std::io::stdin().is_terminal();
+            if terminal {
+                eprint!("new password for `{user}`: ");
+                set_echo(false);
+            }
+            let mut line = String::new();
+            let read = std::io::stdin().read_line(&mut line);
+            if terminal {
+                set_echo(true);
+                eprintln!();
+            }
+            read?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let user = user.trim();
+    if user.is_empty() {
+        anyhow::bail!("the user name is empty");
+    }
+    if password.chars().count() < 8 || password.chars().count() > 256 {
+        anyhow::bail!("the password must have 8 to 256 characters");
+    }
+    let db = data_dir.join("jingsai.db");
+    if !db.exists() {
+        anyhow::bail!("no database at {} (set --data-dir)", db.display());
+    }
+    let store = jingsai::store::Store::open(&db).await?;
+    let hash = jingsai::auth::hash_password_async(password).await?;
+    store.change_password(user, &hash).await?;
+    println!("password of `{user}` changed; every earlier login of it has ended");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Typing a password on a terminal must not show it: switch the terminal's echo off (`stty`, as `passwd` does).
+fn set_echo(on: bool) {
+    let _ = std::process::Command::new("stty")
+        .arg(if on { "echo" } else { "-echo" })
+        .stdin(std::process::Stdio::inherit())
+        .status();
 }
