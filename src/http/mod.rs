@@ -171,7 +171,7 @@ fn declare_common_errors(doc: &mut utoipa::openapi::OpenApi) {
             }
             add(
                 "503",
-                "`unavailable`: storage or the contest engine is unavailable; try again",
+                "`storage_unavailable` or `unavailable`: storage or the contest engine cannot take it now; send it again",
             );
         }
     }
