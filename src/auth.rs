@@ -31,6 +31,10 @@ pub struct Claims {
     /// The participant's session; a newer login makes older sessions invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Organizer: the account's token version when the token was signed. Logout and a password change bump
+    /// the stored version, which revokes every older token (a missing field reads as version 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ver: Option<i64>,
     pub iat: i64,
     pub exp: i64,
 }
@@ -45,6 +49,7 @@ impl Claims {
             contest_id: None,
             participant_id: None,
             sid: None,
+            ver: None,
             iat: now,
             exp: now + ttl.as_secs() as i64,
         }
@@ -135,6 +140,64 @@ pub fn random_join_code() -> String {
 
 pub fn random_seed() -> u64 {
     rand::rng().random()
+}
+
+/// Argon2 is deliberately slow (tens of milliseconds of CPU). Running it on the async workers let a handful of
+/// concurrent logins stall every answer acknowledgement, so hashing and verifying run on the blocking pool, and
+/// at most [`argon2_permits`] of them at once: a login flood queues here instead of taking every core. A caller
+/// that waits longer than [`ARGON2_WAIT`] for a permit gets [`PasswordBusy`] rather than an ever longer queue.
+static ARGON2_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(argon2_permits()));
+
+/// Longest wait for an argon2 slot before giving up with [`PasswordBusy`].
+pub const ARGON2_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Concurrent argon2 computations: leave at least one core to the contest (1 on a 2-core laptop, at most 2).
+pub fn argon2_permits() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_sub(1).clamp(1, 2)
+}
+
+/// Every argon2 slot stayed busy for [`ARGON2_WAIT`]: too many logins at once.
+#[derive(Debug, thiserror::Error)]
+#[error("too many logins are being checked at once; try again in a moment")]
+pub struct PasswordBusy;
+
+async fn run_argon2<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, PasswordBusy> {
+    let permit = tokio::time::timeout(ARGON2_WAIT, ARGON2_SLOTS.acquire())
+        .await
+        .map_err(|_| PasswordBusy)?
+        .map_err(|_| PasswordBusy)?;
+    let result = tokio::task::spawn_blocking(work).await.map_err(|_| PasswordBusy);
+    drop(permit);
+    result
+}
+
+/// [`verify_password`] off the async workers, bounded (see [`ARGON2_SLOTS`]).
+pub async fn verify_password_async(password: String, hash: String) -> Result<bool, PasswordBusy> {
+    run_argon2(move || verify_password(&password, &hash)).await
+}
+
+/// [`hash_password`] off the async workers, bounded (see [`ARGON2_SLOTS`]).
+pub async fn hash_password_async(password: String) -> anyhow::Result<String> {
+    run_argon2(move || hash_password(&password)).await?
+}
+
+/// Make `username`'s password `password`: nothing changes when it already is (so a password given on every
+/// start keeps tokens valid across restarts), otherwise the new hash is stored and older tokens are revoked.
+pub async fn ensure_password(
+    store: &crate::store::Store,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    if let Some(user) = store.user_by_name(username).await?
+        && verify_password_async(password.to_string(), user.password_hash).await?
+    {
+        return Ok(());
+    }
+    let hash = hash_password_async(password.to_string()).await?;
+    store.change_password(username, &hash).await?;
+    Ok(())
 }
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {

@@ -5,6 +5,7 @@ pub mod bank;
 pub mod config;
 pub mod contest;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod metrics;
 pub mod paper;

@@ -30,6 +30,11 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Organizer account tools.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Question bank tools.
     Bank {
         #[command(subcommand)]
@@ -38,6 +43,22 @@ enum Command {
     /// Write a consistent copy of the database to FILE (a new file), also while the server runs. The token
     /// secret (jwt.secret) is not part of it. See docs/operations.md for restoring.
     Backup { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Change an organizer's password (creating the account if needed) and end every login of it: tokens
+    /// signed before stop working at once, also on a running server. The new password comes from
+    /// `--password`, from `JINGSAI_NEW_PASSWORD`, or from the first line of standard input; it is never
+    /// printed.
+    Password {
+        /// The account.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// The new password (visible in the process list: prefer the environment or standard input).
+        #[arg(long, env = "JINGSAI_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -96,6 +117,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => runtime.block_on(serve(cli.data_dir, cli.serve)),
         Some(Command::Serve(args)) => runtime.block_on(serve(cli.data_dir, args)),
+        Some(Command::Admin {
+            command: AdminCommand::Password { user, password },
+        }) => runtime.block_on(admin_password(cli.data_dir, &user, password)),
         Some(Command::Bank {
             command: BankCommand::Check { path },
         }) => return bank_check(&path),
@@ -259,4 +283,50 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
+}
+
+async fn admin_password(data_dir: PathBuf, user: &str, password: Option<String>) -> anyhow::Result<ExitCode> {
+    let password = match password {
+        Some(password) => password,
+        None => {
+            use std::io::IsTerminal;
+            let terminal = std::io::stdin().is_terminal();
+            if terminal {
+                eprint!("new password for `{user}`: ");
+                set_echo(false);
+            }
+            let mut line = String::new();
+            let read = std::io::stdin().read_line(&mut line);
+            if terminal {
+                set_echo(true);
+                eprintln!();
+            }
+            read?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let user = user.trim();
+    if user.is_empty() {
+        anyhow::bail!("the user name is empty");
+    }
+    if password.chars().count() < 8 || password.chars().count() > 256 {
+        anyhow::bail!("the password must have 8 to 256 characters");
+    }
+    let db = data_dir.join("jingsai.db");
+    if !db.exists() {
+        anyhow::bail!("no database at {} (set --data-dir)", db.display());
+    }
+    let store = jingsai::store::Store::open(&db).await?;
+    let hash = jingsai::auth::hash_password_async(password).await?;
+    store.change_password(user, &hash).await?;
+    println!("password of `{user}` changed; every earlier login of it has ended");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Typing a password on a terminal must not show it: switch the terminal's echo off (`stty`, as `passwd` does).
+fn set_echo(on: bool) {
+    let _ = std::process::Command::new("stty")
+        .arg(if on { "echo" } else { "-echo" })
+        .stdin(std::process::Stdio::inherit())
+        .status();
 }

@@ -48,7 +48,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     }
 
     if let Some(password) = &settings.admin_password {
-        store.upsert_user("admin", &hash_password(password)?).await?;
+        crate::auth::ensure_password(&store, "admin", password).await?;
     } else if store.user_count().await? == 0 {
         let password = random_token(12);
         store.upsert_user("admin", &hash_password(&password)?).await?;

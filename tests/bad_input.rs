@@ -289,6 +289,7 @@ async fn api_rejects_bad_input_with_json_errors() {
             contest_id: None,
             participant_id: None,
             sid: None,
+            ver: None,
             iat: now - 7200,
             exp: now - 3600,
         })

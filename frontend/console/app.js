@@ -44,7 +44,8 @@ function renderTopbar(section) {
     }, t('lang.switch')),
     loggedIn ? h('button.btn.ghost.small', {
       type: 'button', dataset: { testid: 'logout' },
-      onclick: () => { session.setToken(null); go('#/login'); },
+      // Revoke the token on the server too (every organizer login ends), then forget it here even if offline.
+      onclick: () => { api.post('/api/auth/logout').catch(() => {}); session.setToken(null); go('#/login'); },
     }, t('console.logout')) : null);
 }
 

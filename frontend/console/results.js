@@ -6,6 +6,7 @@ import { t } from '/shared/i18n.js';
 import { h, mount, formatPoints } from '/shared/ui.js';
 import { api, errorBox, formatSeconds, formatDateTime, debounce, toast } from './common.js';
 import { openBreakdown } from './breakdown.js';
+import { toCsv } from './csv.js';
 
 export function open(container, ctx) {
   const state = { results: null, adjustments: null, error: null };
@@ -40,7 +41,7 @@ export function open(container, ctx) {
       rows.push([e.rank, e.name, e.badge || '', e.unit, formatPoints(e.score), e.correct,
         (e.answer_time_ms / 1000).toFixed(1), t(`console.tiebreak.${e.decided_by}`)]);
     }
-    const csv = '\ufeff' + rows.map((r) => r.map((v) => `"${String(v ?? '').replace(/"/g, '""')}"`).join(',')).join('\r\n');
+    const csv = toCsv(rows);
     const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
     const a = h('a', { href: url, download: `${ctx.snap.contest.title}-results.csv` });
     document.body.append(a);

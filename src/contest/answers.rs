@@ -202,6 +202,12 @@ pub(super) fn to_response(
                 .choice
                 .as_ref()
                 .ok_or_else(|| bad("a choice question needs `choice`"))?;
+            // A repeated option is a client bug or a crafted request; merging it silently would hide that.
+            let mut displayed = choice.clone();
+            displayed.sort_unstable();
+            if let Some(pair) = displayed.windows(2).find(|pair| pair[0] == pair[1]) {
+                return Err(bad(&format!("option {} is picked more than once", pair[0])));
+            }
             let mut picked = Vec::with_capacity(choice.len());
             for &display in choice {
                 let original = if option_order.is_empty() {
@@ -212,7 +218,6 @@ pub(super) fn to_response(
                 picked.push(original.ok_or_else(|| bad(&format!("option {display} does not exist")))?);
             }
             picked.sort_unstable();
-            picked.dedup();
             if picked.is_empty() {
                 return Err(bad("pick at least one option"));
             }

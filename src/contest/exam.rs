@@ -98,8 +98,17 @@ impl Actor {
     ) -> AppResult<(Option<PendingWrite>, AnswerAck)> {
         let now = now_ms();
         let round = &self.rounds[r];
-        if round.state != RoundState::Running {
-            return Err(AppError::conflict("deadline_passed", "this exam round has ended"));
+        match round.state {
+            RoundState::Running => {}
+            RoundState::Pending => {
+                return Err(AppError::conflict(
+                    "round_not_running",
+                    "this exam round has not started",
+                ));
+            }
+            RoundState::Finished => {
+                return Err(AppError::conflict("deadline_passed", "this exam round has ended"));
+            }
         }
         let paper = round
             .papers

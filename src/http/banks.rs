@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::extract::{Json, Organizer};
-use crate::bank::{BankError, Question, QuestionType};
+use crate::bank::{Question, QuestionType};
 use crate::error::{AppError, AppResult};
 use crate::store::{BankRow, CategoryCount, QuestionFilter};
 
@@ -56,7 +56,8 @@ async fn list_banks(State(state): State<AppState>, _: Organizer) -> AppResult<ax
 #[utoipa::path(post, path = "/api/banks/import", tag = "banks", security(("bearer" = [])),
     request_body = ImportRequest,
     responses((status = 200, body = ImportResult),
-              (status = 422, description = "the files have errors; `details` lists them", body = [BankError])))]
+              (status = 409, description = "`bank_in_use`: a running contest draws from this bank", body = crate::error::ErrorBody),
+              (status = 422, description = "the files have errors; `details` lists them (`BankError` objects)", body = crate::error::ErrorBody)))]
 async fn import_banks(
     State(state): State<AppState>,
     _: Organizer,
@@ -115,8 +116,9 @@ pub struct SearchParams {
     category: Option<String>,
     /// single, multiple, true_false or fill.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", pattern = "^(single|multiple|true_false|fill)?$")]
     qtype: Option<String>,
+    #[param(minimum = 1, maximum = 5)]
     difficulty: Option<u8>,
     /// Text to look for in the stem, id or tags.
     q: Option<String>,
@@ -160,6 +162,14 @@ async fn search_questions(
             })?),
             None => None,
         };
+    if let Some(d) = params.difficulty
+        && !crate::bank::native::DIFFICULTY.contains(&i64::from(d))
+    {
+        return Err(AppError::bad_request(
+            "invalid_difficulty",
+            format!("difficulty is 1 to 5, not {d}"),
+        ));
+    }
     let filter = QuestionFilter {
         bank_id: params.bank.filter(|b| !b.is_empty()),
         category: params.category.filter(|c| !c.is_empty()),

@@ -1,7 +1,7 @@
-//! Organizer login, contest setup: contests, rounds, roster, display tokens.
+//! Contest setup (organizer login is in `login.rs`): contests, rounds, roster, display tokens.
 
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -9,18 +9,18 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::extract::{Json, Organizer};
-use crate::auth::{Claims, Role, random_join_code, random_seed, verify_password};
+use super::login::TokenResponse;
+use crate::auth::{Claims, Role, random_join_code, random_seed};
 use crate::contest::{ContestState, JoinMode, RoundConfig, RoundKind};
 use crate::error::{AppError, AppResult};
 use crate::paper::{PoolQuestion, available_per_quota, check_blueprint};
 use crate::scoring::UnitScoring;
 use crate::store::{ContestRow, NewContest, NewRound};
 
-mod roster;
+pub(super) mod roster;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(login))
         .routes(routes!(list_contests, create_contest))
         .routes(routes!(get_contest))
         .routes(routes!(add_round))
@@ -43,44 +43,6 @@ fn token_response(state: &AppState, claims: &Claims) -> AppResult<axum::Json<Tok
         token: sign(state, claims)?,
         expires_at: claims.exp,
     }))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TokenResponse {
-    pub token: String,
-    /// Seconds since the epoch.
-    pub expires_at: i64,
-}
-
-/// Organizer login.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::ErrorBody)))]
-async fn login(
-    State(state): State<AppState>,
-    Json(request): Json<LoginRequest>,
-) -> AppResult<axum::Json<TokenResponse>> {
-    let user = state.store.user_by_name(request.username.trim()).await?;
-    let ok = user
-        .as_ref()
-        .is_some_and(|u| verify_password(&request.password, &u.password_hash));
-    if !ok {
-        return Err(AppError::unauthorized(
-            "bad_credentials",
-            "wrong user name or password",
-        ));
-    }
-    let claims = Claims::new(
-        Role::Organizer,
-        request.username.trim(),
-        state.settings.organizer_token_ttl,
-    );
-    token_response(&state, &claims)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -189,7 +151,9 @@ async fn list_contests(State(state): State<AppState>, _: Organizer) -> AppResult
 /// Create a contest with its rounds. Every round's blueprint is checked against the banks first.
 #[utoipa::path(post, path = "/api/contests", tag = "contests", security(("bearer" = [])),
     request_body = CreateContest,
-    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Object),
+              (status = 409, description = "`join_code_taken`", body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 async fn create_contest(
     State(state): State<AppState>,
     _: Organizer,
@@ -305,7 +269,9 @@ async fn get_contest(
 /// Add a round at the end. Allowed until the contest finishes; the blueprint is checked first.
 #[utoipa::path(post, path = "/api/contests/{id}/rounds", tag = "contests", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = RoundSpec,
-    responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Object),
+              (status = 409, description = "`contest_finished`, or the contest has started", body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 async fn add_round(
     State(state): State<AppState>,
     _: Organizer,

@@ -7,10 +7,13 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use std::sync::Arc;
+
 use super::AppState;
 use crate::auth::{Claims, Role, TokenError};
 use crate::contest::ParticipantRef;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
+use crate::store::Store;
 
 /// `axum::Json` with JSON error bodies for malformed, mistyped or oversized input.
 pub struct Json<T>(pub T);
@@ -38,13 +41,17 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
     AppError::new(status, code, rejection.body_text())
 }
 
-/// The bearer token from the `Authorization` header, or from `?token=` (WebSockets cannot set headers).
+/// The bearer token from the `Authorization` header. `?token=` is read on `/ws` only, because a browser cannot
+/// set headers on a WebSocket; anywhere else a token in the URL would end up in logs, history and `Referer`.
 fn token_of(parts: &Parts) -> Option<String> {
     if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION)
         && let Ok(text) = value.to_str()
         && let Some(token) = text.strip_prefix("Bearer ")
     {
         return Some(token.trim().to_string());
+    }
+    if parts.uri.path() != "/ws" {
+        return None;
     }
     parts.uri.query().and_then(|q| {
         q.split('&')
@@ -54,7 +61,9 @@ fn token_of(parts: &Parts) -> Option<String> {
     })
 }
 
-/// Any valid token.
+/// Any valid token that is still current: an organizer token whose account version was not bumped (logout,
+/// password change), a participant token of the participant's current session. Display tokens only need a
+/// valid signature.
 pub struct Authenticated(pub Claims);
 
 impl FromRequestParts<AppState> for Authenticated {
@@ -64,10 +73,114 @@ impl FromRequestParts<AppState> for Authenticated {
         let token = token_of(parts).ok_or_else(|| {
             AppError::unauthorized("missing_token", "log in first: no bearer token in the request")
         })?;
-        state.keys.verify(&token).map(Authenticated).map_err(|e| match e {
+        let claims = state.keys.verify(&token).map_err(|e| match e {
             TokenError::Expired => AppError::unauthorized("token_expired", e.to_string()),
             TokenError::Invalid => AppError::unauthorized("invalid_token", e.to_string()),
-        })
+        })?;
+        match claims.role {
+            Role::Organizer => check_token_version(state, &claims).await?,
+            Role::Participant => {
+                if let (Some(participant_id), Some(session_id)) =
+                    (claims.participant_id, claims.sid.as_deref())
+                {
+                    state
+                        .sessions
+                        .check(&state.store, participant_id, session_id)
+                        .await?;
+                }
+            }
+            Role::Display => {}
+        }
+        Ok(Authenticated(claims))
+    }
+}
+
+/// One indexed read per organizer request (organizer traffic is small), so that a logout or a password change,
+/// even one made by `jingsai admin password` in another process, revokes tokens at once.
+async fn check_token_version(state: &AppState, claims: &Claims) -> Result<(), AppError> {
+    match state.store.token_version(&claims.sub).await? {
+        None => Err(AppError::unauthorized(
+            "invalid_token",
+            "the token names no organizer account",
+        )),
+        Some(version) if version != claims.ver.unwrap_or(0) => Err(AppError::unauthorized(
+            "token_revoked",
+            "this login has ended (logged out or password changed); log in again",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The current session of each participant, for the session check on every participant request without a
+/// call to the contest actor: a map lookup, filled from the store on a miss and written by `join` right after
+/// the store. `record` serializes session changes, and misses fill only empty slots, so a miss that read an old
+/// session from the store can never overwrite a newer one. Memory: one entry per participant that made a
+/// request; past [`SessionCache::MAX_ENTRIES`] the map is emptied and refills from the store (it is a cache).
+#[derive(Default)]
+pub struct SessionCache {
+    current: std::sync::Mutex<std::collections::HashMap<i64, Arc<str>>>,
+    record_lock: tokio::sync::Mutex<()>,
+}
+
+impl SessionCache {
+    pub const MAX_ENTRIES: usize = 200_000;
+
+    /// Store `session_id` as the participant's only valid session (a new join).
+    pub async fn record(
+        &self,
+        store: &Store,
+        participant_id: i64,
+        session_id: &str,
+        at: i64,
+    ) -> AppResult<()> {
+        let _serial = self.record_lock.lock().await;
+        store.set_session(participant_id, session_id, at).await?;
+        let mut current = self.lock();
+        if current.len() >= Self::MAX_ENTRIES {
+            current.clear();
+        }
+        current.insert(participant_id, Arc::from(session_id));
+        Ok(())
+    }
+
+    /// Refuse a session that another join replaced (`401 session_replaced`), or a participant that is gone.
+    pub async fn check(&self, store: &Store, participant_id: i64, session_id: &str) -> AppResult<()> {
+        let cached = self.lock().get(&participant_id).cloned();
+        let current = match cached {
+            Some(current) => Some(current),
+            None => {
+                let stored = store
+                    .participant(participant_id)
+                    .await?
+                    .and_then(|p| p.session_id);
+                stored.map(|sid| {
+                    let mut map = self.lock();
+                    if map.len() >= Self::MAX_ENTRIES {
+                        map.clear();
+                    }
+                    map.entry(participant_id)
+                        .or_insert_with(|| Arc::from(sid))
+                        .clone()
+                })
+            }
+        };
+        match current {
+            Some(current) if current.as_ref() == session_id => Ok(()),
+            Some(_) => Err(AppError::unauthorized(
+                "session_replaced",
+                "this participant logged in on another device; this session has ended",
+            )),
+            None => Err(AppError::unauthorized(
+                "session_replaced",
+                "this participant has no session any more; join again",
+            )),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, Arc<str>>> {
+        self.current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

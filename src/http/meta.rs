@@ -42,7 +42,9 @@ async fn server_info(State(state): State<AppState>, _: Authenticated) -> AppResu
 
 #[derive(Deserialize, IntoParams)]
 pub struct QrParams {
-    /// The text to encode, e.g. the join URL.
+    /// The text to encode, e.g. the join URL: 1 to 256 characters (at most 1024 bytes, which any 256
+    /// characters fit in, so every text the schema allows also fits in a QR code).
+    #[param(min_length = 1, max_length = 256)]
     text: String,
 }
 
@@ -50,8 +52,11 @@ pub struct QrParams {
 #[utoipa::path(get, path = "/api/qr.svg", tag = "meta", params(QrParams),
     responses((status = 200, content_type = "image/svg+xml", body = String)))]
 async fn qr_code(Query(params): Query<QrParams>) -> AppResult<impl IntoResponse> {
-    if params.text.is_empty() || params.text.len() > 1024 {
-        return Err(AppError::bad_request("invalid_text", "text must be 1-1024 bytes"));
+    if params.text.is_empty() || params.text.chars().count() > 256 {
+        return Err(AppError::bad_request(
+            "invalid_text",
+            "text must be 1-256 characters",
+        ));
     }
     let code = qrcode::QrCode::with_error_correction_level(params.text.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| AppError::bad_request("invalid_text", e.to_string()))?;

@@ -6,6 +6,8 @@ mod banks;
 mod contests;
 mod control;
 pub mod extract;
+pub mod limits;
+mod login;
 mod meta;
 mod participant;
 pub mod serve;
@@ -37,6 +39,10 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The port we listen on, for join links.
     pub local_port: u16,
+    /// Organizer login rate limits and lockout.
+    pub login: Arc<login::LoginGuard>,
+    /// Current participant sessions, for the session check on every participant request.
+    pub sessions: Arc<extract::SessionCache>,
 }
 
 impl AppState {
@@ -54,6 +60,8 @@ impl AppState {
             settings: Arc::new(settings),
             shutdown,
             local_port: 0,
+            login: Arc::default(),
+            sessions: Arc::default(),
         }
     }
 }
@@ -66,7 +74,7 @@ impl AppState {
                        documented in docs/protocol.md."
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::ErrorBody))
+    components(schemas(crate::error::ErrorBody, crate::bank::BankError, contests::roster::RosterError))
 )]
 struct ApiDoc;
 
@@ -88,9 +96,106 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI document of every HTTP endpoint.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router(1, 1).split_for_parts().1
+/// The OpenAPI document of every HTTP endpoint, as served at `/api/openapi.json`.
+pub fn openapi() -> serde_json::Value {
+    finish_document(api_router(1, 1).split_for_parts().1)
+}
+
+/// The generated document with the shared error responses and the real ranges of unsigned fields.
+fn finish_document(mut doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    declare_common_errors(&mut doc);
+    let mut value = serde_json::to_value(&doc).unwrap_or_default();
+    unsigned_ranges(&mut value);
+    value
+}
+
+/// Declare, on every operation, the error statuses that come from the shared machinery rather than from the
+/// handler, so the document lists every status a client can see: 400 (a path or query parameter that does not
+/// parse), 401/403 (the token extractors), 404 (a path naming nothing), 413/415/422 (the JSON body extractor
+/// and the body limits) and 503 (storage or engine unavailable). Statuses a handler declares itself keep their
+/// own description. Every error body is [`crate::error::ErrorBody`].
+fn declare_common_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_path_params = path.contains('{');
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_body = operation.request_body.is_some();
+            let has_query = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut add = |status: &str, description: &str| {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error(description));
+            };
+            if has_path_params || has_query {
+                add("400", "a path or query parameter is malformed");
+            }
+            if secured {
+                add(
+                    "401",
+                    "`missing_token`, `invalid_token`, `token_expired`, `token_revoked` or `session_replaced`",
+                );
+                add("403", "`forbidden`: the token's role may not do this");
+            }
+            if has_path_params {
+                add("404", "nothing has this id");
+            }
+            if has_body {
+                add("400", "`malformed_json`");
+                add("413", "`body_too_large`: the body is over the limit");
+                add("415", "`expected_json`: the body must be JSON");
+                add("422", "`invalid_field`: a field is missing or has the wrong type");
+            }
+            add(
+                "503",
+                "`storage_unavailable` or `unavailable`: storage or the contest engine cannot take it now; send it again",
+            );
+        }
+    }
+}
+
+/// utoipa describes `u32` (and `u8`, `u16`) as `format: int32, minimum: 0`, which tells clients the largest
+/// value is 2^31-1 while the server takes up to 2^32-1. State the real range: no `int32` format, `maximum`
+/// 4294967295 unless a field declares its own (fields with tighter rules do, e.g. `difficulty`).
+fn unsigned_ranges(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("format").and_then(|f| f.as_str()) == Some("int32")
+                && map.get("minimum").and_then(serde_json::Value::as_f64) == Some(0.0)
+            {
+                map.remove("format");
+                map.entry("maximum")
+                    .or_insert_with(|| serde_json::Value::from(u32::MAX));
+            }
+            map.values_mut().for_each(unsigned_ranges);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unsigned_ranges),
+        _ => {}
+    }
 }
 
 /// Ordinary JSON endpoints get a small body limit; bank and roster uploads a larger one. Oversized bodies are
@@ -102,6 +207,7 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .layer(DefaultBodyLimit::max(upload_limit));
     let api = OpenApiRouter::new()
         .merge(banks::router())
+        .merge(login::router())
         .merge(contests::router())
         .merge(control::router())
         .merge(participant::router())
@@ -112,10 +218,18 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .merge(api)
 }
 
+/// Sent with every response. The apps load only their own module scripts and stylesheets (no inline script,
+/// no inline event handler, no `style` attribute in markup; styles set through the DOM are allowed by CSP), and
+/// talk only to this origin: `connect-src 'self'` also covers the same-origin `ws:` socket in current Chromium
+/// and Firefox (CSP level 3). `data:` images are the empty favicon. Nothing may frame the apps.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
 pub fn router(state: AppState) -> Router {
     let (api, doc) =
         api_router(state.settings.max_body_bytes, state.settings.max_upload_bytes).split_for_parts();
-    let doc = Arc::new(doc);
+    let doc = Arc::new(finish_document(doc));
     Router::new()
         .route(
             "/healthz",
@@ -143,6 +257,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,

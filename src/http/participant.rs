@@ -44,10 +44,12 @@ pub struct JoinRequest {
     /// Roster mode: the badge number (警号).
     #[serde(default)]
     pub badge: Option<String>,
-    /// Open mode: name and unit.
+    /// Open mode: name and unit, at most 64 characters each.
     #[serde(default)]
+    #[schema(max_length = 64)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 64)]
     pub unit: Option<String>,
 }
 
@@ -81,7 +83,9 @@ async fn contest_by_code(
 /// Join a contest. A new login replaces the participant's previous session (its sockets are closed).
 #[utoipa::path(post, path = "/api/join", tag = "participant", request_body = JoinRequest,
     responses((status = 200, body = JoinResponse),
-              (status = 404, description = "unknown code (`unknown_contest`) or badge (`unknown_badge`)", body = crate::error::ErrorBody)))]
+              (status = 404, description = "unknown code (`unknown_contest`) or badge (`unknown_badge`)", body = crate::error::ErrorBody),
+              (status = 409, description = "`contest_finished`", body = crate::error::ErrorBody),
+              (status = 422, description = "`badge_required`, `name_required`, `too_long` (name and unit: 64 characters)", body = crate::error::ErrorBody)))]
 async fn join(
     State(state): State<AppState>,
     Json(request): Json<JoinRequest>,
@@ -135,9 +139,10 @@ async fn join(
         }
     };
     let session_id = random_token(16);
+    // Through the session cache, so that every request with the replaced session is refused from now on.
     state
-        .store
-        .set_session(participant_id, &session_id, now_ms())
+        .sessions
+        .record(&state.store, participant_id, &session_id, now_ms())
         .await?;
     let claims = Claims {
         contest_id: Some(contest.id),
@@ -169,7 +174,8 @@ async fn join(
 
 /// The participant's snapshot: contest, own score and rank, current question with own answer, exam paper.
 #[utoipa::path(get, path = "/api/me", tag = "participant", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Object),
+              (status = 401, description = "`session_replaced` when another device joined as this participant", body = crate::error::ErrorBody)))]
 async fn me(State(state): State<AppState>, p: Participant) -> AppResult<axum::Json<Value>> {
     let handle = state.engine.contest(p.contest_id).await?;
     Ok(axum::Json(handle.snapshot(Viewer::Participant(p.who)).await?))
@@ -180,6 +186,7 @@ async fn me(State(state): State<AppState>, p: Participant) -> AppResult<axum::Js
 #[utoipa::path(post, path = "/api/answers", tag = "participant", security(("bearer" = [])),
     request_body = AnswerInput,
     responses((status = 200, body = AnswerAck),
+              (status = 404, description = "no such round, or no question at this index", body = crate::error::ErrorBody),
               (status = 409, description = "`answer_late`, `question_closed`, `deadline_passed`, `already_answered`...", body = crate::error::ErrorBody),
               (status = 422, description = "`invalid_answer`", body = crate::error::ErrorBody)))]
 async fn answer(
@@ -193,7 +200,8 @@ async fn answer(
 
 /// Open the own paper of the running exam round (drawn on first call; the personal clock starts then).
 #[utoipa::path(post, path = "/api/exam/start", tag = "participant", security(("bearer" = [])),
-    responses((status = 200, description = "the paper without keys, saved answers and the deadline", body = Object)))]
+    responses((status = 200, description = "the paper without keys, saved answers and the deadline", body = Object),
+              (status = 409, description = "`no_exam_running`, `deadline_passed`, `paper_submitted`", body = crate::error::ErrorBody)))]
 async fn exam_start(State(state): State<AppState>, p: Participant) -> AppResult<axum::Json<Value>> {
     let handle = state.engine.contest(p.contest_id).await?;
     Ok(axum::Json(handle.exam_start(p.who).await?))
@@ -201,7 +209,8 @@ async fn exam_start(State(state): State<AppState>, p: Participant) -> AppResult<
 
 /// Hand in the own paper. Papers are also handed in automatically at the deadline.
 #[utoipa::path(post, path = "/api/exam/submit", tag = "participant", security(("bearer" = [])),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = Object),
+              (status = 409, description = "no exam round is running, or the paper was not opened", body = crate::error::ErrorBody)))]
 async fn exam_submit(State(state): State<AppState>, p: Participant) -> AppResult<axum::Json<Value>> {
     let handle = state.engine.contest(p.contest_id).await?;
     Ok(axum::Json(handle.exam_submit(p.who).await?))

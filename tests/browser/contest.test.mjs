@@ -40,8 +40,21 @@ after(async () => {
   server?.stop();
 });
 
+const cspViolations = [];
+
+/** Collect uncaught errors and Content-Security-Policy violations (the server sends a strict policy). */
 function watch(page, name) {
   page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+  // Chromium reports a blocked script, style, image or connection on the console; the event catches the rest.
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Content-Security-Policy/i.test(msg.text())) cspViolations.push(`${name}: ${msg.text()}`);
+  });
+  page.exposeFunction('__reportCspViolation', (text) => cspViolations.push(`${name}: ${text}`)).catch(() => {});
+  page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__reportCspViolation?.(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
   return page;
 }
 
@@ -73,6 +86,20 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
   await tid(con, 'login-username').fill('admin');
   await tid(con, 'login-password').fill(ADMIN_PASSWORD);
   await shot(con, 'console-login');
+  // The violation check itself works: an inline script is blocked under the policy and reported.
+  const blocked = await con.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__inlineRan = true';
+    document.body.append(script);
+    script.remove();
+    return window.__inlineRan === true;
+  });
+  assert.equal(blocked, false, 'an inline script must not run under the Content-Security-Policy');
+  // Both reports of the probe (the console message and the securitypolicyviolation event) arrive, then are cleared.
+  const reported = () => [/Content Security Policy/i, /blocked inline/].every((re) => cspViolations.some((v) => re.test(v)));
+  for (let i = 0; i < 100 && !reported(); i++) await con.waitForTimeout(20);
+  assert.ok(reported(), `the probe inline script was reported as a CSP violation: ${JSON.stringify(cspViolations)}`);
+  cspViolations.length = 0;
   await tid(con, 'login-submit').click();
   await tid(con, 'new-contest').click();
   await tid(con, 'contest-title').fill('区公安分局党史知识竞赛（浏览器测试）');
@@ -302,4 +329,5 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
   assert.equal(after.score, last.score + 5);
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in any page');
+  assert.deepEqual(cspViolations, [], 'no Content-Security-Policy violation in any page');
 });

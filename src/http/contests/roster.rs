@@ -182,7 +182,8 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
     params(("id" = i64, Path)),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, description = "`{imported}`", body = Object),
-              (status = 422, description = "`details` lists every row error", body = [RosterError])))]
+              (status = 409, description = "the contest has started: the roster is fixed", body = crate::error::ErrorBody),
+              (status = 422, description = "`details` lists every row error (`RosterError` objects)", body = crate::error::ErrorBody)))]
 pub async fn import_roster(
     State(state): State<AppState>,
     _: Organizer,
