@@ -286,9 +286,22 @@ fn on_frame(ctx: &Arc<Ctx>, phone: &Arc<Phone>, seen: &mut Seen, v: &Value) -> b
             ctx.rec.error("session_replaced", 0, 0);
             return false;
         }
-        "error" => ctx
-            .rec
-            .error(format!("ws_error:{}", v["code"].as_str().unwrap_or("?")), 0, 0),
+        "error" => {
+            // An error frame answers this client's own message; a server without WebSocket answers refuses
+            // them this way (`unknown_message`), so the answers waiting for an ack fail now.
+            let code = v["code"].as_str().unwrap_or("?");
+            ctx.rec.error(format!("ws_error:{code}"), 0, 0);
+            let waiting: Vec<_> = phone
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain()
+                .map(|(_, tx)| tx)
+                .collect();
+            for tx in waiting {
+                let _ = tx.send(Err(format!("ws:{code}")));
+            }
+        }
         _ => {}
     }
     true

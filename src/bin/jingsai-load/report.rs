@@ -75,6 +75,8 @@ pub struct Report {
     pub answers_acked: usize,
     pub duplicates: usize,
     pub answer_ack_ms: Dist,
+    pub live_ack_ms: Dist,
+    pub exam_ack_ms: Dist,
     pub live_answers_per_second: f64,
     pub exam_answers_per_second: f64,
     pub live_acked: usize,
@@ -164,6 +166,8 @@ pub fn build(files: &[(Header, Vec<Sample>)]) -> Report {
     report.duplicates = acks.iter().filter(|(_, s)| s.e == "duplicate").count();
     report.answer_ack_ms = Dist::of_micros(acks.iter().map(|(_, s)| s.d).collect());
     let (live, exam): (Vec<_>, Vec<_>) = acks.iter().partition(|(u, s)| !exam_rounds.contains(&(*u, s.r)));
+    report.live_ack_ms = Dist::of_micros(live.iter().map(|(_, s)| s.d).collect());
+    report.exam_ack_ms = Dist::of_micros(exam.iter().map(|(_, s)| s.d).collect());
     report.live_acked = live.iter().filter(|(_, s)| s.e != "duplicate").count();
     report.exam_acked = exam.len();
     report.live_answers_per_second = rate(&live, |(u, s)| (*u, s.r, s.i));
@@ -310,7 +314,8 @@ pub fn print(r: &Report) {
         r.connect_ms.line()
     );
     println!("open fan-out      {}", r.open_fanout_ms.line());
-    println!("answer ack        {}", r.answer_ack_ms.line());
+    println!("answer ack, live  {}", r.live_ack_ms.line());
+    println!("answer ack, exam  {}", r.exam_ack_ms.line());
     println!(
         "answers/s         live {:.0}, exam {:.0}",
         r.live_answers_per_second, r.exam_answers_per_second
