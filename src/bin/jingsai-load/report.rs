@@ -50,6 +50,7 @@ pub struct ServerFigures {
     pub rss_joined_kib: i64,
     pub rss_end_kib: i64,
     pub rss_per_participant_kib: f64,
+    pub rss_end_per_participant_kib: f64,
     pub cpu_joins_ms: f64,
     pub cpu_per_join_ms: f64,
     pub cpu_per_question_ms: f64,
@@ -244,6 +245,10 @@ fn server_figures(all: &[(usize, &Sample)], report: &Report) -> Option<ServerFig
         (f.rss_joined_kib - f.rss_baseline_kib) as f64,
         report.connected as f64,
     );
+    f.rss_end_per_participant_kib = per(
+        (f.rss_end_kib - f.rss_baseline_kib) as f64,
+        report.connected as f64,
+    );
     f.cpu_per_join_ms = per(f.cpu_joins_ms, report.connected as f64);
     let question_ms = sum("cpu_question_us") as f64 / 1000.0;
     f.cpu_per_question_ms = per(question_ms, count("cpu_question_us") as f64);
@@ -352,8 +357,12 @@ pub fn print(r: &Report) {
     println!("frames received   {}", frames.join(", "));
     if let Some(s) = &r.server {
         println!(
-            "server memory     {} KiB before joins, {} KiB joined ({:.1} KiB per participant), {} KiB at the end",
-            s.rss_baseline_kib, s.rss_joined_kib, s.rss_per_participant_kib, s.rss_end_kib
+            "server memory     {} KiB before joins, {} KiB joined ({:.1} KiB per participant), {} KiB at the end ({:.1} KiB per participant)",
+            s.rss_baseline_kib,
+            s.rss_joined_kib,
+            s.rss_per_participant_kib,
+            s.rss_end_kib,
+            s.rss_end_per_participant_kib
         );
         println!(
             "server CPU        joins {:.0} ms ({:.3} ms each); live question {:.0} ms ({:.3} ms per answer); exam round {:.0} ms ({:.3} ms per answer)",
