@@ -129,6 +129,9 @@ struct RunArgs {
     /// Driver with phones elsewhere: time given to the phones after each close and end.
     #[arg(long, default_value_t = 3_000)]
     settle_ms: u64,
+    /// A phone gives up on a request, a socket upgrade or an answer's ack after this long (a `timeout` error).
+    #[arg(long, default_value_t = 30)]
+    request_timeout_s: u64,
     /// Everything stops after this long.
     #[arg(long, default_value_t = 1800)]
     timeout_s: u64,
@@ -223,6 +226,7 @@ async fn run(args: RunArgs) -> Result<bool, String> {
         Ok(limit) => println!("open-file limit: {limit}"),
         Err(e) => eprintln!("cannot raise the open-file limit: {e}"),
     }
+    net::set_request_timeout(args.request_timeout_s);
     let base = args.url.trim_end_matches('/').to_string();
     let (ws_base, server) = net::resolve(&base).await?;
     let ips = net::parse_source_ips(&args.source_ips)?;

@@ -2,6 +2,7 @@
 //! helper whose errors are short kinds for the report (`http_409:question_closed`, `timeout`, …).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -11,8 +12,17 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 pub type Ws = WebSocketStream<TcpStream>;
 
-/// Every HTTP request and every WebSocket handshake gives up after this long.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Seconds after which every HTTP request, WebSocket handshake and WebSocket answer gives up (`--request-timeout-s`):
+/// a phone does not wait forever, and the report counts it as a `timeout` error.
+static REQUEST_TIMEOUT_S: AtomicU64 = AtomicU64::new(30);
+
+pub fn set_request_timeout(seconds: u64) {
+    REQUEST_TIMEOUT_S.store(seconds.max(1), Ordering::Relaxed);
+}
+
+pub fn request_timeout() -> Duration {
+    Duration::from_secs(REQUEST_TIMEOUT_S.load(Ordering::Relaxed))
+}
 
 /// `127.0.0.1-127.0.0.8`, a list `127.0.0.1,127.0.0.2`, or a count `8` (127.0.0.1 upwards). Only loopback
 /// addresses: load goes to 127.0.0.0/8 and nowhere else.
@@ -62,8 +72,8 @@ pub fn http_client(local: Option<IpAddr>) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .local_address(local)
         .pool_max_idle_per_host(256)
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(REQUEST_TIMEOUT)
+        .timeout(request_timeout())
+        .connect_timeout(request_timeout())
         .tcp_nodelay(true)
         .build()
         .map_err(|e| format!("http client: {e}"))
@@ -144,7 +154,7 @@ pub async fn ws_connect(url: &str, server: SocketAddr, local: Option<IpAddr>) ->
             })?;
         Ok(ws)
     };
-    tokio::time::timeout(REQUEST_TIMEOUT, attempt)
+    tokio::time::timeout(request_timeout(), attempt)
         .await
         .unwrap_or_else(|_| Err("ws_timeout".into()))
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::net::{self, REQUEST_TIMEOUT};
+use crate::net;
 use crate::samples::{Kind, ROUND_LEVEL, Recorder, Sample, micros, now_us};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
@@ -398,7 +398,7 @@ async fn answer(ctx: &Ctx, phone: &Phone, round: i64, index: i64, choice: usize)
             if phone.out.send(frame.to_string()).is_err() {
                 Err("ws:socket_gone".to_string())
             } else {
-                match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
+                match tokio::time::timeout(net::request_timeout(), rx).await {
                     Ok(Ok(result)) => result,
                     Ok(Err(_)) => Err("ws:socket_gone".to_string()),
                     Err(_) => Err("ws:ack_timeout".to_string()),
