@@ -41,7 +41,7 @@ impl ProcWatch {
 
 /// Raise the soft open-file limit to the hard limit (each phone holds a socket, and HTTP connections come and
 /// go); returns the new soft limit.
-pub fn raise_nofile_limit() -> Result<u64, String> {
+pub fn raise_nofile_limit() -> Result<libc::rlim_t, String> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -62,7 +62,7 @@ pub fn raise_nofile_limit() -> Result<u64, String> {
             limit = raised;
         }
     }
-    Ok(limit.rlim_cur as u64)
+    Ok(limit.rlim_cur)
 }
 
 #[cfg(test)]
