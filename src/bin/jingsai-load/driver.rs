@@ -47,6 +47,8 @@ pub struct Driver {
     proc_watch: Option<ProcWatch>,
     /// Participants the rounds wait for: all of them, or those that connected (role `all`).
     expected: usize,
+    /// The phones run in this process: wait on their own samples.
+    expected_local: bool,
 }
 
 /// What the organizer socket has told: the server's own counts, used when the phones are other processes.
@@ -178,6 +180,7 @@ impl Driver {
             sockets,
             proc_watch,
             expected: plan.participants,
+            expected_local: plan.local_phones,
         })
     }
 
@@ -325,26 +328,23 @@ impl Driver {
         self.control(json!({"action": "start_round", "round_id": round}))
             .await?;
         let want = self.expected;
-        let work = plan.exam_interval_ms * plan.exam_questions as u64;
-        let deadline = started + Duration::from_millis(work + plan.window_ms + plan.slack_ms * 3);
-        let all_submitted = if plan.local_phones {
-            self.rec
-                .wait_until(deadline, |rec| {
-                    rec.count(Kind::Submitted, round, ROUND_LEVEL)
-                        + rec.count(Kind::Error, round, ROUND_LEVEL)
-                        >= want
-                })
-                .await
-        } else {
-            let view = self.view.clone();
-            let submitted = move || {
-                view.submitted
-                    .lock()
-                    .map_or(0, |m| m.get(&round).copied().unwrap_or(0))
-            };
-            self.rec
-                .wait_until(deadline, |_| submitted() >= want as i64)
-                .await
+        // Papers take as long as the server needs to acknowledge their answers: wait while the phones make
+        // progress, and give up after `--slack-ms` without any (or at the papers' time limit).
+        let hard_stop = started + Duration::from_secs(exam_time_limit_s(plan));
+        let idle = Duration::from_millis(plan.slack_ms);
+        let (mut seen, mut last_change) = (-1i64, Instant::now());
+        let all_submitted = loop {
+            let (done, activity) = self.exam_progress(round, plan.exam_questions);
+            if done >= want as i64 {
+                break true;
+            }
+            if activity != seen {
+                (seen, last_change) = (activity, Instant::now());
+            }
+            if last_change.elapsed() > idle || Instant::now() > hard_stop {
+                break false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         };
         if !all_submitted {
             eprintln!("exam: not every paper was submitted in time; ending the round anyway");
@@ -362,6 +362,27 @@ impl Driver {
         }
         println!("exam: start→end {:.2} s", micros(end_at - started) as f64 / 1e6);
         Ok(())
+    }
+
+    /// (papers done, a count that grows while the phones work on them). Phones here: their submissions, errors
+    /// and acknowledged answers; phones elsewhere: the server's count of submitted papers.
+    fn exam_progress(&self, round: i64, questions: usize) -> (i64, i64) {
+        if self.expected_local {
+            let rec = &self.rec;
+            let done =
+                rec.count(Kind::Submitted, round, ROUND_LEVEL) + rec.count(Kind::Error, round, ROUND_LEVEL);
+            let answers: usize = (0..questions as i64)
+                .map(|i| rec.count(Kind::Ack, round, i) + rec.count(Kind::Error, round, i))
+                .sum();
+            (done as i64, (done + answers) as i64)
+        } else {
+            let submitted = self
+                .view
+                .submitted
+                .lock()
+                .map_or(0, |m| m.get(&round).copied().unwrap_or(0));
+            (submitted, submitted)
+        }
     }
 
     /// After a close or an end: wait for this process's phones, or (phones elsewhere) a fixed settle time.
@@ -400,8 +421,7 @@ fn contest_body(plan: &Plan) -> Value {
             "question_seconds": seconds, "close_when_all_answered": false}}));
     }
     if plan.exam_questions > 0 {
-        let work = plan.exam_interval_ms * plan.exam_questions as u64 / 1000;
-        let seconds = (work + plan.slack_ms / 1000 * 3 + 600).clamp(5, 86_400);
+        let seconds = exam_time_limit_s(plan);
         rounds.push(json!({"title": "exam", "kind": "exam", "config": {
             "blueprint": {"quotas": [{"type": "single", "count": plan.exam_questions}]},
             "time_limit_seconds": seconds}}));
@@ -416,6 +436,12 @@ fn contest_body(plan: &Plan) -> Value {
         body["join_code"] = json!(code);
     }
     body
+}
+
+/// The papers' time limit: ample, so that the driver (not the clock) ends the exam.
+fn exam_time_limit_s(plan: &Plan) -> u64 {
+    let work = plan.exam_interval_ms * plan.exam_questions as u64 / 1000;
+    (work + plan.slack_ms / 1000 * 3 + 600).clamp(5, 86_400)
 }
 
 /// Drain a console socket (organizer or display): count its frames and bytes, and keep the server's counts.
