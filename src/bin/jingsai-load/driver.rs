@@ -371,10 +371,11 @@ impl Driver {
             let rec = &self.rec;
             let done =
                 rec.count(Kind::Submitted, round, ROUND_LEVEL) + rec.count(Kind::Error, round, ROUND_LEVEL);
+            let opened = rec.count(Kind::ExamStarted, round, ROUND_LEVEL);
             let answers: usize = (0..questions as i64)
                 .map(|i| rec.count(Kind::Ack, round, i) + rec.count(Kind::Error, round, i))
                 .sum();
-            (done as i64, (done + answers) as i64)
+            (done as i64, (done + opened + answers) as i64)
         } else {
             let submitted = self
                 .view

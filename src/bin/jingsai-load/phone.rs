@@ -352,16 +352,25 @@ fn start_exam(ctx: &Arc<Ctx>, phone: &Arc<Phone>, seen: &mut Seen, round: i64) {
     let (ctx, phone) = (ctx.clone(), phone.clone());
     tokio::spawn(async move {
         let url = format!("{}/api/exam/start", ctx.base);
+        let (t, started) = (now_us(), Instant::now());
         let paper = match net::request(&phone.http, Method::POST, &url, Some(&phone.token), None).await {
             Ok(v) => v,
             Err(kind) => return ctx.rec.error(format!("exam_start:{kind}"), round, ROUND_LEVEL),
         };
+        ctx.rec.record(Sample {
+            d: micros(started.elapsed()),
+            ..Sample::at(Kind::ExamStarted, round, ROUND_LEVEL, t)
+        });
         let questions = paper["questions"].as_array().cloned().unwrap_or_default();
         for q in &questions {
             tokio::time::sleep(Duration::from_millis(ctx.exam_interval_ms)).await;
             let options = q["question"]["options"].as_array().map_or(0, Vec::len);
             let choice = rand::rng().random_range(0..options.max(1));
-            answer(&ctx, &phone, round, q["index"].as_i64().unwrap_or(0), choice).await;
+            // After a refused answer (the round ended, the deadline passed) the rest would fail the same way:
+            // hand the paper in as it is.
+            if !answer(&ctx, &phone, round, q["index"].as_i64().unwrap_or(0), choice).await {
+                break;
+            }
         }
         let url = format!("{}/api/exam/submit", ctx.base);
         match net::request(&phone.http, Method::POST, &url, Some(&phone.token), None).await {
@@ -373,8 +382,9 @@ fn start_exam(ctx: &Arc<Ctx>, phone: &Arc<Phone>, seen: &mut Seen, round: i64) {
     });
 }
 
-/// Send one answer and wait for its acknowledgement; records an `Ack` sample or an error for (round, index).
-async fn answer(ctx: &Ctx, phone: &Phone, round: i64, index: i64, choice: usize) {
+/// Send one answer and wait for its acknowledgement; records an `Ack` sample or an error for (round, index), and
+/// tells whether it was acknowledged.
+async fn answer(ctx: &Ctx, phone: &Phone, round: i64, index: i64, choice: usize) -> bool {
     let body = json!({"round_id": round, "index": index, "choice": [choice]});
     let t = now_us();
     let started = Instant::now();
@@ -424,7 +434,11 @@ async fn answer(ctx: &Ctx, phone: &Phone, round: i64, index: i64, choice: usize)
                 },
                 ..Sample::at(Kind::Ack, round, index, t)
             });
+            true
         }
-        Err(kind) => ctx.rec.error(format!("answer:{kind}"), round, index),
+        Err(kind) => {
+            ctx.rec.error(format!("answer:{kind}"), round, index);
+            false
+        }
     }
 }

@@ -87,6 +87,7 @@ pub struct Report {
     pub lost: usize,
     pub ranked_expected: i64,
     pub close_to_ranked_ms: Dist,
+    pub exam_start_ms: Dist,
     pub exam_results_expected: i64,
     pub end_to_exam_result_ms: Dist,
     pub errors: BTreeMap<String, usize>,
@@ -154,6 +155,7 @@ pub fn build(files: &[(Header, Vec<Sample>)]) -> Report {
     report.open_fanout_ms = Dist::of_micros(latencies(&open_sent, Kind::OpenRecv));
     report.close_to_ranked_ms = Dist::of_micros(latencies(&close_sent, Kind::Ranked));
     report.end_to_exam_result_ms = Dist::of_micros(latencies(&end_sent, Kind::ExamResult));
+    report.exam_start_ms = Dist::of_micros(of(Kind::ExamStarted).map(|(_, s)| s.d).collect());
 
     // Exam rounds: those the driver ended, or in which a phone submitted or got results.
     let exam_rounds: HashSet<(usize, i64)> = of(Kind::EndSent)
@@ -326,6 +328,7 @@ pub fn print(r: &Report) {
         r.live_answers_per_second, r.exam_answers_per_second
     );
     println!("close → ranked    {}", r.close_to_ranked_ms.line());
+    println!("exam paper start  {}", r.exam_start_ms.line());
     println!("end → exam_result {}", r.end_to_exam_result_ms.line());
     println!(
         "answers           {} acknowledged of {} expected ({} duplicates); live {} acked / {} counted; exam {} acked / {} in results; lost {}",

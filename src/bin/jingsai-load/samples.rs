@@ -36,6 +36,8 @@ pub enum Kind {
     Counted,
     /// Phone: first `my_result` with a rank, or `my_rank`, for (`r`, `i`) received at `t`.
     Ranked,
+    /// Phone: `POST /api/exam/start` for round `r` sent at `t`, answered after `d` µs (`i` = ROUND_LEVEL).
+    ExamStarted,
     /// Phone: exam paper of round `r` submitted at `t` (`i` = ROUND_LEVEL).
     Submitted,
     /// Driver: control `end_round` for exam round `r` sent at `t`.
