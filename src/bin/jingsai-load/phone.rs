@@ -33,7 +33,12 @@ pub struct Ctx {
     pub exam_interval_ms: u64,
     /// Nothing waits past this moment.
     pub stop_at: Instant,
+    /// Role `phones`: the contest may exist before its roster is imported.
+    pub wait_for_roster: bool,
 }
+
+/// How long a phone of role `phones` retries a join refused with `unknown_badge`.
+const ROSTER_WAIT: Duration = Duration::from_secs(120);
 
 /// How a phone joins: a roster badge, or (open mode) a name and unit.
 pub fn join_body(code: &str, n: usize, open: bool) -> Value {
@@ -74,14 +79,24 @@ pub async fn join_and_connect(
     local: Option<IpAddr>,
     body: Value,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    let t = now_us();
-    let started = Instant::now();
     let url = format!("{}/api/join", ctx.base);
-    let joined = match net::request(&http, Method::POST, &url, None, Some(&body)).await {
-        Ok(v) => v,
-        Err(kind) => {
-            ctx.rec.error(format!("join:{kind}"), 0, 0);
-            return None;
+    let retry_until = Instant::now() + ROSTER_WAIT;
+    let (joined, t, started) = loop {
+        let (t, started) = (now_us(), Instant::now());
+        match net::request(&http, Method::POST, &url, None, Some(&body)).await {
+            Ok(v) => break (v, t, started),
+            // Phones of another process than the driver may come before the roster: try again.
+            Err(kind)
+                if ctx.wait_for_roster
+                    && kind.ends_with(":unknown_badge")
+                    && Instant::now() < retry_until =>
+            {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(kind) => {
+                ctx.rec.error(format!("join:{kind}"), 0, 0);
+                return None;
+            }
         }
     };
     ctx.rec.record(Sample {
