@@ -193,11 +193,11 @@ impl Driver {
         });
     }
 
-    /// The server before the joins: memory from before the contest was created (a roster row is part of what a
-    /// participant costs), CPU from now (the roster import is not a join).
-    pub fn server_baseline(&self, rss_before_setup: Option<i64>) -> Option<(i64, i64)> {
+    /// The server before the joins, once the contest is set up: loading its banks and pools is a fixed cost, not
+    /// a participant's.
+    pub fn server_baseline(&self) -> Option<(i64, i64)> {
         let watch = self.proc_watch.as_ref()?;
-        let rss = rss_before_setup.unwrap_or_else(|| watch.rss_kib());
+        let rss = watch.rss_kib();
         self.server_figure("rss_baseline_kib", 0, 0, rss);
         Some((rss, watch.cpu_us()))
     }

@@ -261,12 +261,11 @@ async fn run(args: RunArgs) -> Result<bool, String> {
     if args.role != Role::Phones && args.admin_password.is_none() {
         return Err("the driver needs --admin-password (or JINGSAI_ADMIN_PASSWORD)".into());
     }
-    let rss_before_setup = proc_watch.as_ref().map(procstat::ProcWatch::rss_kib);
     let mut driver = match args.role {
         Role::Phones => None,
         _ => Some(Driver::setup(&plan, &base, &ws_base, server, rec.clone(), proc_watch).await?),
     };
-    let baseline = driver.as_ref().and_then(|d| d.server_baseline(rss_before_setup));
+    let baseline = driver.as_ref().and_then(Driver::server_baseline);
 
     let mut phones = Vec::new();
     if args.role != Role::Driver {
