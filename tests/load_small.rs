@@ -1,0 +1,124 @@
+//! A small load in CI: the real `jingsai` binary, and `jingsai-load` with 500 phones through a whole live round
+//! (3 questions) and an exam round. Correctness only, never timing: every answer acknowledged and counted by the
+//! server, every client ranked, every exam result delivered, no errors, nothing lost.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::{ADMIN_PASSWORD, repo_path};
+use serde_json::Value;
+
+const PARTICIPANTS: i64 = 500;
+const LIVE_QUESTIONS: i64 = 3;
+const EXAM_QUESTIONS: i64 = 5;
+
+/// The server process, killed when the test ends (also when it fails).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(data_dir: &std::path::Path) -> (Server, String, u32) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jingsai"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--listen", "127.0.0.1:0", "--banks-dir"])
+        .arg(repo_path("question_banks"))
+        .env("JINGSAI_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("JINGSAI_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn jingsai");
+    let pid = child.id();
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Server(child);
+    let mut reader = BufReader::new(stdout);
+    let mut first = String::new();
+    reader.read_line(&mut first).expect("first line");
+    // Keep draining stdout so the server never writes into a closed pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    let addr = first
+        .trim()
+        .strip_prefix("jingsai listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_string();
+    (server, format!("http://{addr}"), pid)
+}
+
+#[test]
+fn five_hundred_phones_through_a_live_and_an_exam_round() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let (_server, url, pid) = start_server(data_dir.path());
+    let report_path = data_dir.path().join("report.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_jingsai-load"))
+        .args(["--url", &url, "--admin-password", ADMIN_PASSWORD])
+        .args(["--participants", &PARTICIPANTS.to_string()])
+        .args(["--questions", &LIVE_QUESTIONS.to_string()])
+        .args(["--exam-questions", &EXAM_QUESTIONS.to_string()])
+        .args(["--exam-interval-ms", "50", "--answer-window-ms", "1000"])
+        .args(["--answer-via", "http", "--source-ips", "4"])
+        .args(["--server-pid", &pid.to_string()])
+        .args(["--slack-ms", "30000", "--timeout-s", "300"])
+        .arg("--json")
+        .arg(&report_path)
+        .output()
+        .expect("run jingsai-load");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let text = std::fs::read_to_string(&report_path)
+        .unwrap_or_else(|e| panic!("no report ({e}); stdout:\n{stdout}\nstderr:\n{stderr}"));
+    let report: Value = serde_json::from_str(&text).expect("report is JSON");
+    let context = format!("report: {report:#}\nstderr:\n{stderr}");
+
+    assert_eq!(report["problems"], serde_json::json!([]), "{context}");
+    assert_eq!(report["ok"], true, "{context}");
+    assert!(
+        output.status.success(),
+        "exit status {}; {context}",
+        output.status
+    );
+    assert_eq!(report["error_total"], 0, "{context}");
+    assert_eq!(report["lost"], 0, "{context}");
+    assert_eq!(report["connected"], PARTICIPANTS, "{context}");
+
+    // Every answer acknowledged, and counted by the server.
+    let answers = PARTICIPANTS * (LIVE_QUESTIONS + EXAM_QUESTIONS);
+    assert_eq!(report["answers_expected"], answers, "{context}");
+    assert_eq!(report["answers_acked"], answers, "{context}");
+    assert_eq!(report["duplicates"], 0, "{context}");
+    assert_eq!(report["live_acked"], PARTICIPANTS * LIVE_QUESTIONS, "{context}");
+    assert_eq!(report["live_counted"], PARTICIPANTS * LIVE_QUESTIONS, "{context}");
+    assert_eq!(report["exam_acked"], PARTICIPANTS * EXAM_QUESTIONS, "{context}");
+    assert_eq!(report["exam_counted"], PARTICIPANTS * EXAM_QUESTIONS, "{context}");
+
+    // Every phone saw every question open, was ranked after each close, and got its exam result.
+    assert_eq!(report["live_questions"], LIVE_QUESTIONS, "{context}");
+    assert_eq!(
+        report["open_fanout_ms"]["count"],
+        PARTICIPANTS * LIVE_QUESTIONS,
+        "{context}"
+    );
+    assert_eq!(
+        report["close_to_ranked_ms"]["count"],
+        PARTICIPANTS * LIVE_QUESTIONS,
+        "{context}"
+    );
+    assert_eq!(report["exam_rounds"], 1, "{context}");
+    assert_eq!(
+        report["end_to_exam_result_ms"]["count"], PARTICIPANTS,
+        "{context}"
+    );
+
+    // The server figures were read from /proc.
+    assert!(
+        report["server"]["rss_joined_kib"].as_i64().unwrap_or(0) > 0,
+        "{context}"
+    );
+}
