@@ -205,24 +205,28 @@ async fn exam_round_for_117() {
             .expect("message")
             .contains("ran out")
     );
-    let rejections = server
-        .org_ok(
-            Method::GET,
-            &format!("/api/contests/{contest_id}/rejections"),
-            None,
-        )
-        .await;
-    assert!(
+    // The refusal is recorded by the answer writer, right after the reply: wait for its commit.
+    let late = people[LAZY_FROM + 1].participant_id;
+    eventually("the late answer's refusal is recorded", async || {
+        let rejections = server
+            .org_ok(
+                Method::GET,
+                &format!("/api/contests/{contest_id}/rejections"),
+                None,
+            )
+            .await;
         rejections
-            .as_array()
-            .expect("list")
+            .as_array()?
             .iter()
-            .any(|r| r["participant_id"] == people[LAZY_FROM + 1].participant_id
-                && r["reason"]
-                    .as_str()
-                    .is_some_and(|s| s.starts_with("deadline_passed"))),
-        "{rejections}"
-    );
+            .any(|r| {
+                r["participant_id"] == late
+                    && r["reason"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("deadline_passed"))
+            })
+            .then_some(())
+    })
+    .await;
 
     // Every paper regenerates identically from the seed.
     for p in &people {

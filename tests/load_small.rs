@@ -63,7 +63,7 @@ fn five_hundred_phones_through_a_live_and_an_exam_round() {
         .args(["--questions", &LIVE_QUESTIONS.to_string()])
         .args(["--exam-questions", &EXAM_QUESTIONS.to_string()])
         .args(["--exam-interval-ms", "50", "--answer-window-ms", "1000"])
-        .args(["--answer-via", "http", "--source-ips", "4"])
+        .args(["--answer-via", "ws", "--source-ips", "4"])
         .args(["--server-pid", &pid.to_string()])
         .args(["--slack-ms", "30000", "--timeout-s", "300"])
         .arg("--json")

@@ -324,7 +324,11 @@ impl Engine {
 
     /// Wait until every answer and rejection queued so far is committed (at shutdown).
     pub async fn flush(&self) {
-        self.writer.barrier().await;
+        if !self.writer.barrier().await.all_committed() {
+            tracing::warn!(
+                "some answers queued before shutdown failed to commit (they were not acknowledged)"
+            );
+        }
     }
 
     /// After a restart: bring every running contest back, so its timers fire without anyone asking.

@@ -213,7 +213,8 @@ async fn run(
     while alive {
         tokio::select! {
             _ = shutdown.changed() => {
-                let _ = sink.send(Message::Close(None)).await;
+                // A client that never reads must not keep this task alive.
+                let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;
                 break;
             }
             _ = tokio::time::sleep_until(expiry) => {
