@@ -152,7 +152,18 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
                 Job::Barrier(done) => batch.barriers.push((done, batch.jobs)),
             }
         }
+        let started = std::time::Instant::now();
         let result = write_batch(&store, &batch).await.map_err(|e| e.to_string());
+        if batch.jobs > 0 {
+            let metrics = &crate::metrics::METRICS;
+            metrics.writer_batch_size.observe(batch.jobs as f64);
+            metrics
+                .writer_commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            if result.is_err() {
+                metrics.writer_failed_batches.inc();
+            }
+        }
         if let Err(message) = &result {
             tracing::error!(error = %message, jobs = batch.jobs, "answer batch failed to commit; rolled back");
         }
