@@ -1,5 +1,5 @@
 //! A participant drops mid-question and reconnects: snapshot first, answer kept, resubmission not double
-//! counted. A second login takes over the session.
+//! counted. A second login from the same device (same device secret) takes over the session.
 
 mod common;
 
@@ -32,7 +32,18 @@ async fn reconnect_keeps_answer_and_score() {
         .await;
     assert_eq!(status, 200);
     let ann = server.join(&code, "A1").await;
-    let bob = server.join(&code, "B2").await;
+    // Bob's phone keeps the device secret it was given, as the phone app does in localStorage.
+    let (status, bob_join) = send(
+        &server.client,
+        Method::POST,
+        &server.url("/api/join"),
+        None,
+        Some(json!({"code": code, "badge": "B2"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{bob_join}");
+    let bob_device = bob_join["device"].as_str().expect("device secret").to_string();
+    let bob_token = bob_join["token"].as_str().expect("token").to_string();
     let phone = server.ws(&ann.token, None).await;
     phone.wait_for("snapshot", |m| m["type"] == "snapshot").await;
 
@@ -114,18 +125,28 @@ async fn reconnect_keeps_answer_and_score() {
     );
     assert_eq!(breakdown["score"].as_f64().expect("score"), total);
 
-    // A second login on another phone takes over: the old socket is told and closed, the old token refused.
-    let bob_phone = server.ws(&bob.token, None).await;
+    // A second login from the same phone (same device secret, e.g. after a reload) takes over: the old
+    // socket is told and closed, the old token refused.
+    let bob_phone = server.ws(&bob_token, None).await;
     bob_phone.wait_for("snapshot", |m| m["type"] == "snapshot").await;
-    let bob_again = server.join(&code, "B2").await;
+    let (status, bob_again) = send(
+        &server.client,
+        Method::POST,
+        &server.url("/api/join"),
+        None,
+        Some(json!({"code": code, "badge": "B2", "device": bob_device})),
+    )
+    .await;
+    assert_eq!(status, 200, "{bob_again}");
+    let bob_again_token = bob_again["token"].as_str().expect("token").to_string();
     bob_phone
         .wait_for("session_replaced", |m| m["type"] == "session_replaced")
         .await;
-    let (status, err) = server.participant(&bob.token, Method::GET, "/api/me", None).await;
+    let (status, err) = server.participant(&bob_token, Method::GET, "/api/me", None).await;
     assert_eq!(status, 401);
     assert_eq!(err["error"]["code"], "session_replaced");
     let (status, _) = server
-        .participant(&bob_again.token, Method::GET, "/api/me", None)
+        .participant(&bob_again_token, Method::GET, "/api/me", None)
         .await;
     assert_eq!(status, 200);
 }

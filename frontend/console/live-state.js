@@ -129,6 +129,9 @@ export function createContestLive(id) {
       case 'participants_delta':
         mergeParticipants(msg.participants || []);
         break;
+      case 'device_requests':
+        // Pending device changes (the seats card keeps the list; see seats.js).
+        break;
       case 'contest_state':
         s.contest.state = msg.state;
         if (msg.leaderboard) s.leaderboard = msg.leaderboard;

@@ -7,6 +7,7 @@ import { h, mount, formatClock } from '/shared/ui.js';
 import { remainingMs } from '/shared/live.js';
 import { errorBox, confirmDialog, toast } from './common.js';
 import { participantsCard } from './roster.js';
+import { deviceRequestsCard } from './seats.js';
 import { answeredView, questionView, examView, roundQuestionsView, missingView, topView } from './run-views.js';
 import { roundTiming } from './setup.js';
 import { icon } from './icons.js';
@@ -48,11 +49,13 @@ export function open(container, ctx) {
   const mainEl = h('div.run-main');
   const sideEl = h('div.run-side');
   const people = participantsCard(ctx, { compact: true });
+  const seats = deviceRequestsCard(ctx);
   const clockEl = h('div.clock', { dataset: { testid: 'clock' }, role: 'timer', 'aria-label': t('console.run.clock') });
 
   container.append(
     h('div.run-top', controlBar, statusEl),
     errorEl,
+    seats.el,
     h('div.run-grid', mainEl, sideEl),
     people.el);
 
@@ -251,7 +254,7 @@ export function open(container, ctx) {
   return {
     update(kind) {
       if (kind === 'participants' || kind === 'participants_delta' || kind === 'lobby') { people.update(); if (kind === 'lobby') render(); return; }
-      if (kind === 'conn') return;
+      if (kind === 'conn' || kind === 'device_requests') return;
       render();
       if (kind === 'snapshot') people.update();
     },
@@ -260,9 +263,10 @@ export function open(container, ctx) {
       clockEl.setAttribute('aria-label', t('console.run.clock'));
       buildButtons();
       people.refresh();
+      seats.refresh();
       mount(errorEl, errorBox(error, 'control-error'));
       render();
     },
-    destroy() { clearInterval(timer); },
+    destroy() { clearInterval(timer); seats.destroy(); },
   };
 }

@@ -196,6 +196,12 @@ export const en = {
   'console.people.none': 'No participants yet.',
   'console.people.none_match': 'Nobody matches.',
 
+  'console.seat.title': 'Device change requested',
+  'console.seat.hint': 'These badges are in use on one phone and another phone asks to take over. Approve only when the officer asks for it in person.',
+  'console.seat.approve': 'Approve',
+  'console.seat.refuse': 'Refuse',
+  'console.seat.approved': 'Approved: the new phone takes the seat.',
+  'console.seat.refused': 'Refused: the seat stays on the current phone.',
   'console.run.controls': 'Contest controls',
   'console.ctl.start_round': 'Start next round',
   'console.ctl.next': 'Next question',

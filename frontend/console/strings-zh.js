@@ -196,6 +196,12 @@ export const zh = {
   'console.people.none': '暂无参赛人员。',
   'console.people.none_match': '没有符合条件的人员。',
 
+  'console.seat.title': '更换设备申请',
+  'console.seat.hint': '以下警号已在一部手机上登录，另一部手机申请接替。请在本人当面确认后再批准。',
+  'console.seat.approve': '批准',
+  'console.seat.refuse': '拒绝',
+  'console.seat.approved': '已批准：新手机接替该席位。',
+  'console.seat.refused': '已拒绝：席位仍在原手机上。',
   'console.run.controls': '比赛控制',
   'console.ctl.start_round': '开始下一轮',
   'console.ctl.next': '下一题',

@@ -5,7 +5,22 @@ import { h, mount } from '/shared/ui.js';
 import { t, errorText } from '/shared/i18n.js';
 
 /** What the participant typed, kept across re-renders (language switch) and sign-outs. */
-const form = { code: '', badge: '', name: '', unit: '', info: null, error: null, busy: false, looked: null };
+const form = {
+  code: '', badge: '', name: '', unit: '', info: null, error: null, busy: false, looked: null, waiting: false,
+};
+
+/** Where this phone keeps the device secret of a seat: the server binds a badge to the first phone. */
+const deviceKey = (code, badge) => `jingsai.device.${code}.${badge}`;
+const DEVICE_POLL_MS = 5000;
+let pollTimer = null;
+
+function readDevice(code, badge) {
+  try { return localStorage.getItem(deviceKey(code, badge)); } catch { return null; }
+}
+
+function keepDevice(code, badge, device) {
+  try { if (device) localStorage.setItem(deviceKey(code, badge), device); } catch { /* private mode: no memory */ }
+}
 
 export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
   if (code && code !== form.code) {
@@ -36,19 +51,35 @@ export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
   async function join() {
     const body = { code: form.info.code };
     if (form.info.join_mode === 'open') { body.name = form.name.trim(); body.unit = form.unit.trim(); }
-    else body.badge = form.badge.trim();
+    else {
+      body.badge = form.badge.trim();
+      const device = readDevice(body.code, body.badge);
+      if (device) body.device = device;
+    }
     if (form.info.join_mode === 'open' ? !body.name || !body.unit : !body.badge) {
       form.error = { code: form.info.join_mode === 'open' ? 'name_required' : 'badge_required' };
       render();
       return;
     }
-    form.busy = true; form.error = null; render();
+    clearTimeout(pollTimer);
+    form.busy = !form.waiting; form.error = null; render();
     try {
       const res = await app.api.post('/api/join', body);
       form.busy = false;
+      form.waiting = false;
+      if (res.device) keepDevice(body.code, body.badge, res.device);
       app.signIn({ ...res, code: form.info.code, title: form.info.title, badge: body.badge });
     } catch (err) {
       form.busy = false;
+      if (err.code === 'seat_taken') {
+        // Another phone holds this badge: wait for the organizer, asking again with this phone's secret.
+        keepDevice(body.code, body.badge, err.details && err.details.device);
+        form.waiting = true;
+        render();
+        pollTimer = setTimeout(() => { if (form.waiting && el.isConnected) join(); }, DEVICE_POLL_MS);
+        return;
+      }
+      form.waiting = false;
       form.error = err;
       if (err.code === 'unknown_contest') form.info = null;
       render();
@@ -69,6 +100,10 @@ export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
   }
 
   function errorBox() {
+    if (form.waiting) {
+      return h('div.alert.warn#join-error', { role: 'status', 'data-testid': 'join-seat-waiting' },
+        t('play.seat_waiting'));
+    }
     if (!form.error) return null;
     return h('div.alert#join-error', { role: 'alert', 'data-testid': 'join-error' }, errorText(form.error));
   }

@@ -10,6 +10,7 @@ pub mod limits;
 mod login;
 mod meta;
 mod participant;
+mod seats;
 pub mod serve;
 mod ws;
 
@@ -211,6 +212,7 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .merge(contests::router())
         .merge(control::router())
         .merge(participant::router())
+        .merge(seats::router())
         .merge(meta::router())
         .layer(DefaultBodyLimit::max(body_limit));
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -51,6 +51,10 @@ pub struct JoinRequest {
     #[serde(default)]
     #[schema(max_length = 64)]
     pub unit: Option<String>,
+    /// Roster mode: the device secret this phone received from an earlier join (or a `seat_taken` answer).
+    #[serde(default)]
+    #[schema(max_length = 128)]
+    pub device: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -61,6 +65,10 @@ pub struct JoinResponse {
     pub participant_id: i64,
     pub name: String,
     pub unit: String,
+    /// Roster mode: this device's secret. Keep it and send it as `device` on every later join; without it a
+    /// rejoin counts as another device and waits for the organizer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// Public facts about a contest, by join code: what the join form must ask for.
@@ -80,11 +88,14 @@ async fn contest_by_code(
     })))
 }
 
-/// Join a contest. A new login replaces the participant's previous session (its sockets are closed).
+/// Join a contest. In roster mode the first device binds the seat: a rejoin with the same `device` secret
+/// replaces the previous session (its sockets are closed); another device gets `409 seat_taken` and waits for
+/// the organizer (see docs/api.md, "Seats").
 #[utoipa::path(post, path = "/api/join", tag = "participant", request_body = JoinRequest,
     responses((status = 200, body = JoinResponse),
               (status = 404, description = "unknown code (`unknown_contest`) or badge (`unknown_badge`)", body = crate::error::ErrorBody),
-              (status = 409, description = "`contest_finished`", body = crate::error::ErrorBody),
+              (status = 403, description = "`device_refused`: the organizer refused this device", body = crate::error::ErrorBody),
+              (status = 409, description = "`contest_finished`, or `seat_taken` (`details.device`: the secret to poll with)", body = crate::error::ErrorBody),
               (status = 422, description = "`badge_required`, `name_required`, `too_long` (name and unit: 64 characters)", body = crate::error::ErrorBody)))]
 async fn join(
     State(state): State<AppState>,
@@ -98,7 +109,7 @@ async fn join(
         ));
     }
     let mode = JoinMode::parse(&contest.join_mode).unwrap_or(JoinMode::Roster);
-    let (participant_id, name, unit) = match mode {
+    let (participant_id, name, unit, device) = match mode {
         JoinMode::Roster => {
             let badge = request
                 .badge
@@ -117,7 +128,8 @@ async fn join(
                         format!("badge number {badge} is not on this contest's roster"),
                     )
                 })?;
-            (p.id, p.name, p.unit)
+            let device = claim_seat(&state, p.id, request.device.as_deref()).await?;
+            (p.id, p.name, p.unit, Some(device))
         }
         JoinMode::Open => {
             let name = request.name.as_deref().map(str::trim).unwrap_or("");
@@ -135,7 +147,8 @@ async fn join(
                 ));
             }
             let id = state.store.add_open_participant(contest.id, name, unit).await?;
-            (id, name.to_string(), unit.to_string())
+            // Every open-mode join makes a new participant, so there is no seat to take over.
+            (id, name.to_string(), unit.to_string(), None)
         }
     };
     let session_id = random_token(16);
@@ -169,7 +182,53 @@ async fn join(
         participant_id,
         name,
         unit,
+        device,
     }))
+}
+
+/// The longest device secret accepted back from a phone (the server makes 43-character ones).
+const MAX_DEVICE_LEN: usize = 128;
+
+/// The first device binds a roster seat; the same device may rejoin; another device does not take over but
+/// records a device-change request for the organizer and gets `409 seat_taken` with a device secret to poll
+/// with. Returns the device secret of the joining phone.
+async fn claim_seat(state: &AppState, participant_id: i64, device: Option<&str>) -> AppResult<String> {
+    let device = device
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && d.len() <= MAX_DEVICE_LEN && d.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_string);
+    let seat = state
+        .store
+        .seat(participant_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("participant"))?;
+    match (&seat.device, &device) {
+        (Some(bound), Some(mine)) if bound == mine => return Ok(mine.clone()),
+        (None, _) => {
+            let mine = device.unwrap_or_else(|| random_token(32));
+            if state.store.bind_seat(participant_id, &mine).await? {
+                return Ok(mine);
+            }
+            // Another phone bound the seat a moment ago: fall through to a device-change request.
+            return Box::pin(claim_seat(state, participant_id, Some(&mine))).await;
+        }
+        _ => {}
+    }
+    let mine = device.unwrap_or_else(|| random_token(32));
+    if seat.refused_device.as_deref() == Some(mine.as_str()) {
+        return Err(AppError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "device_refused",
+            "the organizer refused this phone for this badge; ask the organizer",
+        ));
+    }
+    state.store.request_seat(participant_id, &mine, now_ms()).await?;
+    crate::http::seats::notify(state, seat.contest_id).await;
+    Err(AppError::conflict(
+        "seat_taken",
+        "this badge is in use on another phone; ask the organizer to approve the change",
+    )
+    .with_details(json!({"device": mine, "participant_id": participant_id})))
 }
 
 /// The participant's snapshot: contest, own score and rank, current question with own answer, exam paper.

@@ -415,4 +415,98 @@ impl Store {
         .fetch_all(self.writer_pool())
         .await
     }
+
+    /// The seat of a roster participant: which device holds it and which one asks to take it over.
+    pub async fn seat(&self, participant_id: i64) -> sqlx::Result<Option<SeatRow>> {
+        sqlx::query_as(
+            "SELECT id, contest_id, name, badge, unit, device, pending_device, pending_since, refused_device
+             FROM participants WHERE id = ?",
+        )
+        .bind(participant_id)
+        .fetch_optional(self.writer_pool())
+        .await
+    }
+
+    /// Bind a free seat to a device. Returns false when another device bound it first (a race of two phones).
+    pub async fn bind_seat(&self, participant_id: i64, device: &str) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE participants SET device = ?, pending_device = NULL, pending_since = NULL
+             WHERE id = ? AND (device IS NULL OR device = ?)",
+        )
+        .bind(device)
+        .bind(participant_id)
+        .bind(device)
+        .execute(self.writer_pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Record that another device asks for this seat (the latest request wins).
+    pub async fn request_seat(&self, participant_id: i64, device: &str, at: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE participants SET pending_device = ?,
+                    pending_since = CASE WHEN pending_device = ? THEN pending_since ELSE ? END
+             WHERE id = ?",
+        )
+        .bind(device)
+        .bind(device)
+        .bind(at)
+        .bind(participant_id)
+        .execute(self.writer_pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The organizer's decision on a pending device change. Returns false when nothing was pending.
+    pub async fn decide_seat(&self, participant_id: i64, approve: bool) -> sqlx::Result<bool> {
+        let sql = if approve {
+            "UPDATE participants SET device = pending_device, pending_device = NULL, pending_since = NULL
+             WHERE id = ? AND pending_device IS NOT NULL"
+        } else {
+            "UPDATE participants SET refused_device = pending_device, pending_device = NULL, pending_since = NULL
+             WHERE id = ? AND pending_device IS NOT NULL"
+        };
+        let done = sqlx::query(sql)
+            .bind(participant_id)
+            .execute(self.writer_pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Free a seat: the next device that joins binds it.
+    pub async fn release_seat(&self, participant_id: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE participants SET device = NULL, pending_device = NULL, pending_since = NULL, refused_device = NULL
+             WHERE id = ?",
+        )
+        .bind(participant_id)
+        .execute(self.writer_pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Pending device changes of a contest, oldest first.
+    pub async fn seat_requests(&self, contest_id: i64) -> sqlx::Result<Vec<SeatRow>> {
+        sqlx::query_as(
+            "SELECT id, contest_id, name, badge, unit, device, pending_device, pending_since, refused_device
+             FROM participants WHERE contest_id = ? AND pending_device IS NOT NULL ORDER BY pending_since, id",
+        )
+        .bind(contest_id)
+        .fetch_all(self.writer_pool())
+        .await
+    }
+}
+
+/// A participant's seat binding (device secrets are never sent to the organizer).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SeatRow {
+    pub id: i64,
+    pub contest_id: i64,
+    pub name: String,
+    pub badge: Option<String>,
+    pub unit: String,
+    pub device: Option<String>,
+    pub pending_device: Option<String>,
+    pub pending_since: Option<i64>,
+    pub refused_device: Option<String>,
 }

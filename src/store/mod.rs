@@ -31,7 +31,7 @@ use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 pub use answers::Rejection;
 pub use backup::{BackupSummary, backup_database};
 pub use banks::{CategoryCount, QuestionFilter};
-pub use contests::{NewContest, NewRound, RosterEntry};
+pub use contests::{NewContest, NewRound, RosterEntry, SeatRow};
 pub use rejections::{MAX_REJECTIONS_PAGE, REJECTIONS_KEPT_PER_MINUTE};
 pub use rows::*;
 

@@ -109,7 +109,9 @@ impl TestServer {
             reqwest::Method::POST,
             &self.url("/api/join"),
             None,
-            Some(json!({"code": code, "badge": badge})),
+            // One fixed device secret per badge: every join of the same badge here is the same phone, which
+            // binds its seat at the first join and may rejoin (tests/seat.rs covers other phones).
+            Some(json!({"code": code, "badge": badge, "device": format!("test-device-{badge}")})),
         )
         .await;
         assert_eq!(status, 200, "join {badge}: {body}");
