@@ -417,3 +417,209 @@ async fn kill_nine_cycles_lose_no_acknowledged_answer() {
     );
     server.kill();
 }
+
+const STORM_PEOPLE: usize = 100;
+const STORM_QUESTIONS: usize = 2;
+
+/// What one participant does while a question is open.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Storm {
+    Silent,
+    Answer,
+    /// Answers (acknowledged), drops, reconnects, resends the same answer.
+    AckedThenDrop,
+    /// Sends the answer on the socket and drops it at once, not knowing whether it arrived; then resends.
+    MidAnswer,
+    /// Drops, reconnects, then answers.
+    DropThenAnswer,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reconnect_storm_loses_and_doubles_nothing() {
+    let mut rng = Rng::from_env("reconnect storm");
+    let server = TestServer::start().await;
+    let contest = server
+        .org_ok(
+            Method::POST,
+            "/api/contests",
+            Some(json!({
+                "title": "storm",
+                "bank_ids": ["party-history"],
+                "join_mode": "roster",
+                "rounds": [{"title": "live", "kind": "live", "config": {
+                    "blueprint": {"quotas": [{"type": "single", "count": STORM_QUESTIONS}]},
+                    "question_seconds": 3600,
+                    "close_when_all_answered": false
+                }}]
+            })),
+        )
+        .await;
+    let id = contest["id"].as_i64().expect("id");
+    let code = contest["join_code"].as_str().expect("code").to_string();
+    let (status, body) = server.import_roster(id, &roster_csv(STORM_PEOPLE, 5)).await;
+    assert_eq!(status, 200, "{body}");
+    let mut people = Vec::new();
+    let mut sockets = Vec::new();
+    for i in 0..STORM_PEOPLE {
+        let joined = server.join(&code, &badge(i)).await;
+        sockets.push(server.ws(&joined.token, None).await);
+        people.push(joined);
+    }
+    for socket in &sockets {
+        socket.wait_for("snapshot", |m| m["type"] == "snapshot").await;
+    }
+    let round_id = server.control(id, json!({"action": "start_round"})).await["round"]["id"]
+        .as_i64()
+        .expect("round");
+    let mut expected_centi = vec![0i64; STORM_PEOPLE];
+    let mut expected_correct = vec![0u64; STORM_PEOPLE];
+    let (mut reconnected, mut mid_arrived) = (0, 0);
+    for q in 0..STORM_QUESTIONS {
+        let opened = server.control(id, json!({"action": "next"})).await;
+        let key = key_of(&opened["question"]);
+        let wrong = wrong_of(&opened["question"], &key);
+        let points = centi(&opened["question"]["question"]["points"]);
+        for socket in &sockets {
+            socket
+                .wait_for("question_open", |m| {
+                    m["type"] == "question_open" && m["question"]["index"] == q
+                })
+                .await;
+        }
+        // 30% of the sockets drop, in three equal groups; a tenth of the rest stays silent.
+        let mut order: Vec<usize> = (0..STORM_PEOPLE).collect();
+        for k in (1..order.len()).rev() {
+            order.swap(k, rng.below(k as u64 + 1) as usize);
+        }
+        let mut roles = vec![Storm::Answer; STORM_PEOPLE];
+        for (rank, i) in order.iter().enumerate() {
+            roles[*i] = match rank * 10 / STORM_PEOPLE {
+                0 => Storm::AckedThenDrop,
+                1 => Storm::MidAnswer,
+                2 => Storm::DropThenAnswer,
+                3 => Storm::Silent,
+                _ => Storm::Answer,
+            };
+        }
+        let answer_url = server.url("/api/answers");
+        let tasks = sockets.drain(..).enumerate().map(|(i, socket)| {
+            let (role, token, url) = (roles[i], people[i].token.clone(), &answer_url);
+            let choice = if (i + q) % 3 == 0 { wrong } else { key[0] };
+            let body = json!({"round_id": round_id, "index": q, "choice": [choice]});
+            let server = &server;
+            async move {
+                let post = || {
+                    send(
+                        &server.client,
+                        Method::POST,
+                        url,
+                        Some(&token),
+                        Some(body.clone()),
+                    )
+                };
+                let mut first_ack = None;
+                match role {
+                    Storm::Silent => return (socket, None, false),
+                    Storm::Answer | Storm::AckedThenDrop => {
+                        let (status, ack) = post().await;
+                        assert_eq!((status, &ack["duplicate"]), (200, &json!(false)), "{i}: {ack}");
+                        first_ack = Some(ack);
+                        if role == Storm::Answer {
+                            return (socket, first_ack, false);
+                        }
+                    }
+                    Storm::MidAnswer => {
+                        let mut frame = body.clone();
+                        frame["type"] = json!("answer");
+                        socket.send(&frame.to_string());
+                    }
+                    Storm::DropThenAnswer => {}
+                }
+                socket.close();
+                let socket = server.ws(&token, None).await;
+                let snapshot = socket.wait_for("snapshot", |m| m["type"] == "snapshot").await;
+                assert_eq!(
+                    socket.all()[0]["type"],
+                    "snapshot",
+                    "{i}: the snapshot comes first"
+                );
+                assert_eq!(snapshot["question"]["index"], q);
+                assert_eq!(snapshot["question"]["state"], "open");
+                let stored = snapshot["question"]["my_answer"].clone();
+                match role {
+                    Storm::AckedThenDrop => assert_eq!(stored["choice"], json!([choice]), "{i}: {snapshot}"),
+                    Storm::DropThenAnswer => assert!(stored.is_null(), "{i}: {snapshot}"),
+                    _ => {}
+                }
+                // The phone resends what it sent before (or sends it for the first time).
+                let (status, ack) = post().await;
+                assert_eq!(status, 200, "{i}: {ack}");
+                if !stored.is_null() {
+                    assert_eq!(
+                        ack["duplicate"], true,
+                        "{i}: stored before, so a duplicate: {ack}"
+                    );
+                }
+                if let Some(first) = &first_ack {
+                    assert_eq!(
+                        ack["received_at"], first["received_at"],
+                        "{i}: the first answer stands"
+                    );
+                }
+                let arrived = role == Storm::MidAnswer && ack["duplicate"] == true;
+                (socket, Some(ack), arrived)
+            }
+        });
+        let outcomes = futures_util::future::join_all(tasks).await;
+        let mut acked = 0;
+        for (i, (socket, ack, arrived)) in outcomes.into_iter().enumerate() {
+            sockets.push(socket);
+            mid_arrived += usize::from(arrived);
+            reconnected += usize::from(!matches!(roles[i], Storm::Silent | Storm::Answer));
+            if ack.is_some() {
+                acked += 1;
+                let correct = (i + q) % 3 != 0;
+                expected_centi[i] += if correct { points } else { 0 };
+                expected_correct[i] += u64::from(correct);
+            }
+        }
+        let closed = server.control(id, json!({"action": "close"})).await;
+        assert_eq!(
+            closed["question"]["result"]["answered"], acked,
+            "question {q}: counted answers vs. distinct acknowledged participants"
+        );
+        for (i, socket) in sockets.iter().enumerate() {
+            socket
+                .wait_for("question_closed", |m| {
+                    m["type"] == "question_closed" && m["result"]["index"] == q
+                })
+                .await;
+            let mine = socket
+                .wait_for("my_result", |m| m["type"] == "my_result" && m["index"] == q)
+                .await;
+            let silent = roles[i] == Storm::Silent;
+            assert_eq!(mine["answered"], !silent, "{i}: {mine}");
+            assert_eq!(mine["correct"], !silent && (i + q) % 3 != 0, "{i}: {mine}");
+            assert_eq!(
+                centi(&mine["score"]),
+                expected_centi[i],
+                "{i}: running score {mine}"
+            );
+        }
+    }
+    let results = server
+        .org_ok(Method::GET, &format!("/api/contests/{id}/results"), None)
+        .await;
+    for entry in results["ranking"].as_array().expect("ranking") {
+        let i = people
+            .iter()
+            .position(|p| entry["participant_id"] == p.participant_id)
+            .expect("known participant");
+        assert_eq!(centi(&entry["score"]), expected_centi[i], "score of {i}");
+        assert_eq!(entry["correct"], expected_correct[i], "correct answers of {i}");
+    }
+    eprintln!(
+        "reconnect storm: {STORM_PEOPLE} sockets, {STORM_QUESTIONS} questions, {reconnected} reconnects, \
+         {mid_arrived} answers sent just before a drop had arrived (resend: duplicate), lost: 0, doubled: 0"
+    );
+}
