@@ -14,16 +14,19 @@ function freshDraft() {
 
 export function open(container) {
   if (!draft) draft = freshDraft();
-  const state = { banks: null, counts: [], error: null, busy: false };
+  // `ready` turns true once the bank list and the counts of the chosen banks have arrived (the form is then stable;
+  // tests wait for data-ready="true").
+  const state = { banks: null, counts: [], error: null, busy: false, ready: false };
   const root = h('div.page.narrow');
   container.append(root);
   let editors = [];
 
   async function loadCounts() {
-    if (!draft.bank_ids || draft.bank_ids.length === 0) { state.counts = []; render(); return; }
+    if (!draft.bank_ids || draft.bank_ids.length === 0) { state.counts = []; state.ready = true; render(); return; }
     try {
       state.counts = await api.get('/api/categories?banks=' + encodeURIComponent(draft.bank_ids.join(',')));
     } catch (err) { state.error = err; }
+    state.ready = true;
     render();
   }
 
@@ -80,7 +83,10 @@ export function open(container) {
 
     mount(root,
       pageHeader(t('console.new.title'), h('a.btn.ghost', { href: '#/' }, t('console.cancel'))),
-      h('form', { onsubmit: submit, novalidate: true, 'aria-label': t('console.new.title') },
+      h('form', {
+        onsubmit: submit, novalidate: true, 'aria-label': t('console.new.title'),
+        dataset: { testid: 'contest-form', ready: String(state.ready) },
+      },
         h('section.card.stack',
           h('h2', t('console.new.basics')),
           h('div.grid.g2',
@@ -156,7 +162,7 @@ export function open(container) {
       draft.bank_ids = draft.bank_ids.filter((id) => banks.some((b) => b.id === id));
     }
     loadCounts();
-  }).catch((err) => { state.error = err; state.banks = []; render(); });
+  }).catch((err) => { state.error = err; state.banks = []; state.ready = true; render(); });
   render();
   return { relang: render };
 }

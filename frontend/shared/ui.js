@@ -37,8 +37,37 @@ function append(el, children) {
 
 /** Replace the children of `el`. */
 export function mount(el, ...children) {
+  const focus = focusedControl(el);
   el.replaceChildren();
   append(el, children);
+  if (focus) restoreFocus(el, focus);
+}
+
+// A screen re-renders when data arrives (a bank list, a count, a live frame). If the person was typing in a control
+// of the old tree, the same control of the new tree (same data-testid, same position) gets the focus and the caret
+// back, so no keystroke lands on <body> and the field does not lose its focus under the fingers.
+function focusedControl(el) {
+  const active = document.activeElement;
+  if (!active || active === el || !el.contains(active)) return null;
+  const testid = active.dataset && active.dataset.testid;
+  if (!testid) return null;
+  const index = [...el.querySelectorAll(`[data-testid="${CSS.escape(testid)}"]`)].indexOf(active);
+  let selection = null;
+  try {
+    if (typeof active.selectionStart === 'number') selection = [active.selectionStart, active.selectionEnd];
+  } catch { /* inputs without a caret (checkbox, number in some engines) */ }
+  return { testid, index, selection };
+}
+
+function restoreFocus(el, { testid, index, selection }) {
+  const again = el.querySelectorAll(`[data-testid="${CSS.escape(testid)}"]`)[index];
+  if (!again || typeof again.focus !== 'function') return;
+  again.focus({ preventScroll: true });
+  if (!selection) return;
+  try {
+    const end = (again.value || '').length;
+    again.setSelectionRange(Math.min(selection[0], end), Math.min(selection[1], end));
+  } catch { /* not a text control */ }
 }
 
 export const $ = (selector, root = document) => root.querySelector(selector);

@@ -102,6 +102,8 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
   cspViolations.length = 0;
   await tid(con, 'login-submit').click();
   await tid(con, 'new-contest').click();
+  // The form re-renders when the bank list and the category counts arrive; fill it once it is stable.
+  await con.locator('[data-testid="contest-form"][data-ready="true"]').waitFor();
   await tid(con, 'contest-title').fill('区公安分局党史知识竞赛（浏览器测试）');
   const live = con.locator('[data-testid="round-editor"]').nth(0);
   await live.locator('[data-testid="round-seconds"]').fill('120');
@@ -117,18 +119,9 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
   await exam.locator('[data-testid="quota-type"]').nth(0).selectOption('true_false');
   await exam.locator('[data-testid="quota-count"]').nth(0).fill(String(EXAM_QUESTIONS));
   await shot(con, 'console-new-contest');
+  assert.equal(await tid(con, 'contest-title').inputValue(), '区公安分局党史知识竞赛（浏览器测试）');
   await tid(con, 'contest-create').click();
-  try {
-    await tid(con, 'rounds-table').waitFor({ timeout: 15000 });
-  } catch (err) {
-    // Seen intermittently on a fresh clone (the setup view never rendered after creating the contest); not yet
-    // explained. Keep the evidence for the investigation, then reload the page the console is on and go on.
-    await shot(con, 'console-after-create-stuck');
-    console.error(`rounds-table missing after contest-create (${err.message}); url ${con.url()}; page: ` +
-      (await con.locator('body').innerText()).slice(0, 2000));
-    await con.reload();
-    await tid(con, 'rounds-table').waitFor();
-  }
+  await tid(con, 'rounds-table').waitFor();
   const contests = await api.get('/api/contests');
   assert.equal(contests.length, 1);
   const contestId = contests[0].id;
