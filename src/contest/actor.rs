@@ -9,7 +9,7 @@ use tokio::time::{Duration, Instant};
 
 use super::model::*;
 use super::standings::Ranking;
-use super::tick::{Counts, Pending, TICK};
+use super::tick::{Counts, Pending, PhoneCounters, TICK};
 use super::{Command, ParticipantRef};
 use crate::bank::{Question, Response};
 use crate::error::{AppError, AppResult};
@@ -127,6 +127,8 @@ pub(super) struct Actor {
     pub adjustments: BTreeMap<i64, i64>,
     /// What changed since the last tick (published together at the tick).
     pub pending: Pending,
+    /// Counters the participants have not been sent yet (they get them at a slower cadence than screens).
+    pub phone_counters: PhoneCounters,
     /// Joined counts, maintained per join.
     pub counts: Counts,
     /// The ranking of the current scores, built once per change of scores (not per viewer).
@@ -177,6 +179,7 @@ impl Actor {
             scored: HashMap::new(),
             adjustments: BTreeMap::new(),
             pending: Pending::default(),
+            phone_counters: PhoneCounters::default(),
             counts: Counts::default(),
             ranking: OnceLock::new(),
             timer_retry_at: None,

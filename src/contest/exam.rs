@@ -215,13 +215,16 @@ impl Actor {
         let round = &self.rounds[r];
         let started = round.papers.len();
         let submitted = round.papers.values().filter(|p| p.submitted_at.is_some()).count();
-        self.publish_both(json!({
+        // Screens and organizers show it; phones do not (each phone knows its own paper).
+        let bytes = crate::realtime::encode(&json!({
             "type": "exam_progress",
             "round_id": round.id,
             "started": started,
             "submitted": submitted,
             "joined": self.joined_count(),
         }));
+        self.hub.publish_screen(bytes.clone());
+        self.hub.publish_organizer(bytes);
     }
 
     /// End an exam round: submit every open paper, score all papers, publish results.

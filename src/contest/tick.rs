@@ -4,11 +4,17 @@
 //! [`TICK`] the actor publishes one shared frame per changed counter and one delta of changed participants
 //! to the organizers. So the work per event stays constant however many people are connected: nothing is sent
 //! to everyone per answer, and organizers never receive the whole participant list except in a snapshot.
+//!
+//! Screens and organizers get the counters at every tick. Participants get them too, but at a cadence that slows
+//! down as their number grows ([`phone_interval`]): one tick up to 2,500 connected, one second at 10,000, at most
+//! two seconds. A phone shows "n of m have answered"; a few updates per question are enough, and the counters
+//! then cost the server about the same number of frames per second whatever the size of the contest.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::time::Duration;
+use tokio::time::{Duration, Instant};
 
 use super::actor::Actor;
 use super::model::*;
@@ -42,6 +48,28 @@ impl Pending {
             && self.participants.is_empty()
             && !self.rerank
     }
+}
+
+/// Participants connected per tick of counter cadence: up to this many, phones get every tick.
+const PHONES_PER_TICK: usize = 2_500;
+/// The slowest cadence for phones, in ticks.
+const MAX_PHONE_TICKS: u32 = 8;
+
+/// How often participants get the live counters, with `connected` sockets' owners.
+pub fn phone_interval(connected: usize) -> Duration {
+    let ticks = connected
+        .div_ceil(PHONES_PER_TICK)
+        .clamp(1, MAX_PHONE_TICKS as usize) as u32;
+    TICK * ticks
+}
+
+/// Counters that changed since the participants were last sent them.
+#[derive(Default)]
+pub(super) struct PhoneCounters {
+    lobby: bool,
+    answer_count: bool,
+    /// Not before this instant (none: at the next tick).
+    next_at: Option<Instant>,
 }
 
 /// Joined and roster counts, total and per unit, kept up to date on every join instead of being counted.
@@ -96,7 +124,13 @@ impl Actor {
     /// Publish everything marked since the last tick. Called by the actor's clock and right before a question
     /// closes, so the final counts go out before the result.
     pub(super) fn flush_pending(&mut self) {
-        if self.pending.is_empty() {
+        let now = Instant::now();
+        let phones_due = self.phone_counters.next_at.is_none_or(|at| now >= at)
+            && (self.phone_counters.lobby
+                || self.phone_counters.answer_count
+                || self.pending.lobby
+                || self.pending.answer_count);
+        if self.pending.is_empty() && !phones_due {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
@@ -104,10 +138,17 @@ impl Actor {
             self.invalidate_ranking();
         }
         if pending.lobby {
-            self.publish_both(self.lobby_event());
+            let bytes = encode(&self.lobby_event());
+            self.hub.publish_screen(bytes.clone());
+            self.hub.publish_organizer(bytes);
+            self.phone_counters.lobby = true;
         }
         if pending.answer_count {
             self.publish_answer_count(pending.answered);
+            self.phone_counters.answer_count = true;
+        }
+        if phones_due {
+            self.flush_phone_counters(now);
         }
         if pending.exam_progress
             && let Some(r) = self.running_round()
@@ -128,31 +169,58 @@ impl Actor {
         }
     }
 
-    /// The open question's answer count for everyone, and for organizers who answered since the last frame.
-    fn publish_answer_count(&self, answered_ids: Vec<i64>) {
-        let Some(r) = self.running_round() else { return };
-        if self.rounds[r].kind != RoundKind::Live {
-            return;
+    /// The participants' share of the counters: the latest values, once per phone interval.
+    fn flush_phone_counters(&mut self, now: Instant) {
+        if std::mem::take(&mut self.phone_counters.lobby) {
+            self.hub.publish_participants(encode(&self.lobby_event()));
         }
-        let Some(i) = self.open_question_index(r) else {
-            return;
-        };
+        if std::mem::take(&mut self.phone_counters.answer_count)
+            && let Some(bytes) = self.answer_count_frame()
+        {
+            self.hub.publish_participants(bytes);
+        }
+        self.phone_counters.next_at = Some(now + phone_interval(self.hub.connected_owners()));
+    }
+
+    /// The open live question: (round id, index, answers so far).
+    fn open_live_count(&self) -> Option<(i64, usize, usize)> {
+        let r = self.running_round()?;
         let round = &self.rounds[r];
+        if round.kind != RoundKind::Live {
+            return None;
+        }
+        let i = self.open_question_index(r)?;
         let answered = self
             .answers
             .get(&(round.id, round.live[i].uid))
             .map_or(0, |m| m.len());
-        self.hub.publish(encode(&json!({
+        Some((round.id, i, answered))
+    }
+
+    /// The open live question's answer count, as participants and screens see it.
+    fn answer_count_frame(&self) -> Option<Bytes> {
+        let (round_id, index, answered) = self.open_live_count()?;
+        Some(encode(&json!({
             "type": "answer_count",
-            "round_id": round.id,
-            "index": i,
+            "round_id": round_id,
+            "index": index,
             "answered": answered,
             "joined": self.joined_count(),
-        })));
+        })))
+    }
+
+    /// The open question's answer count for the screens, and for organizers who answered since the last frame.
+    fn publish_answer_count(&self, answered_ids: Vec<i64>) {
+        let (Some((round_id, index, answered)), Some(bytes)) =
+            (self.open_live_count(), self.answer_count_frame())
+        else {
+            return;
+        };
+        self.hub.publish_screen(bytes);
         self.hub.publish_organizer(encode(&json!({
             "type": "progress",
-            "round_id": round.id,
-            "index": i,
+            "round_id": round_id,
+            "index": index,
             "answered": answered,
             "joined": self.joined_count(),
             "answered_ids": answered_ids,
@@ -186,5 +254,21 @@ impl Actor {
 
     pub(super) fn mark_rerank(&mut self) {
         self.pending.rerank = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_get_every_tick_in_a_small_contest_and_slower_in_a_large_one() {
+        assert_eq!(phone_interval(0), TICK);
+        assert_eq!(phone_interval(117), TICK);
+        assert_eq!(phone_interval(2_500), TICK);
+        assert_eq!(phone_interval(2_501), TICK * 2);
+        assert_eq!(phone_interval(10_000), Duration::from_secs(1));
+        assert_eq!(phone_interval(19_000), Duration::from_secs(2));
+        assert_eq!(phone_interval(100_000), Duration::from_secs(2));
     }
 }

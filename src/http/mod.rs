@@ -13,6 +13,7 @@ mod participant;
 mod seats;
 pub mod serve;
 mod ws;
+mod ws_out;
 
 use std::sync::Arc;
 

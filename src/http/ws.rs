@@ -7,7 +7,7 @@
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::extract::Authenticated;
+use super::ws_out::{Forwarded, SEND_TIMEOUT, Sink, forward, send};
 use crate::auth::Role;
 use crate::contest::{AnswerInput, ContestHandle, ParticipantRef, Viewer};
 use crate::error::AppError;
@@ -25,7 +26,6 @@ use crate::metrics::METRICS;
 use crate::realtime::{ConnOwner, Personal, encode};
 use crate::store::now_ms;
 
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections one login may hold at once; a newer one closes the oldest. A phone needs one (two while a
 /// reload overlaps); a console may have a few tabs open.
 const PARTICIPANT_SOCKETS: usize = 3;
@@ -41,8 +41,6 @@ const SNAPSHOT_COST: f64 = 5.0;
 /// vanished without closing, still holding a file descriptor).
 const PING_EVERY: Duration = Duration::from_secs(30);
 const DEAD_AFTER: Duration = Duration::from_secs(90);
-
-type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 
 pub async fn upgrade(State(state): State<AppState>, mut parts: Parts, ws: WebSocketUpgrade) -> Response {
     match authorize(&state, &mut parts).await {
@@ -106,16 +104,6 @@ async fn authorize(
         handle.check_session(who.clone()).await?;
     }
     Ok((handle, viewer, expires_at, owner))
-}
-
-async fn send(sink: &mut Sink, bytes: Bytes) -> bool {
-    let Ok(text) = Utf8Bytes::try_from(bytes) else {
-        return true;
-    };
-    matches!(
-        tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text))).await,
-        Ok(Ok(()))
-    )
 }
 
 async fn snapshot_bytes(handle: &ContestHandle, viewer: &Viewer) -> Option<Bytes> {
@@ -189,7 +177,8 @@ async fn run(
         + Duration::from_millis((expires_at * 1000 - now_ms()).clamp(0, 400 * 24 * 3600 * 1000) as u64);
     let mut broadcast = match viewer {
         Viewer::Organizer => handle.hub.subscribe_organizer(),
-        _ => handle.hub.subscribe_public(),
+        Viewer::Display => handle.hub.subscribe_screen(),
+        Viewer::Participant(_) => handle.hub.subscribe_public(),
     };
     let (session_id, cap) = match &viewer {
         Viewer::Participant(who) => (who.session_id.as_str(), PARTICIPANT_SOCKETS),
@@ -205,6 +194,8 @@ async fn run(
     let mut budget = FrameBudget::new();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut heard_at = tokio::time::Instant::now();
+    let expired = tokio::time::sleep_until(expiry);
+    tokio::pin!(expired);
     // Subscribed first, snapshot second: nothing that happens in between is lost.
     let mut alive = match snapshot_bytes(&handle, &viewer).await {
         Some(bytes) => send(&mut sink, bytes).await,
@@ -217,7 +208,7 @@ async fn run(
                 let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;
                 break;
             }
-            _ = tokio::time::sleep_until(expiry) => {
+            _ = &mut expired => {
                 let _ = send(&mut sink, encode(&json!({
                     "type": "error",
                     "code": "token_expired",
@@ -235,29 +226,18 @@ async fn run(
                     Ok(Ok(()))
                 );
             }
-            event = broadcast.recv() => match event {
-                Ok(bytes) => alive = send(&mut sink, bytes).await,
-                Err(RecvError::Lagged(_)) => {
-                    METRICS.lagging_resyncs.inc();
-                    alive = match snapshot_bytes(&handle, &viewer).await {
-                        Some(bytes) => send(&mut sink, bytes).await,
-                        None => false,
-                    };
-                    broadcast = broadcast.resubscribe();
-                }
-                Err(RecvError::Closed) => break,
-            },
+            event = broadcast.recv() => {
+                let next = match event {
+                    Ok(bytes) => forward(&mut sink, bytes, &mut broadcast, &mut personal).await,
+                    Err(RecvError::Lagged(_)) => Forwarded::Resync { broadcast: true },
+                    Err(RecvError::Closed) => break,
+                };
+                alive = after_batch(next, &mut sink, &mut broadcast, &handle, &viewer).await;
+            }
             message = personal.rx.recv() => match message {
                 Some(Personal::Message(bytes)) => {
-                    alive = send(&mut sink, bytes).await;
-                    // Messages were dropped while this socket was slow: replace them with a snapshot.
-                    if alive && personal.take_overflow() {
-                        METRICS.lagging_resyncs.inc();
-                        alive = match snapshot_bytes(&handle, &viewer).await {
-                            Some(bytes) => send(&mut sink, bytes).await,
-                            None => false,
-                        };
-                    }
+                    let next = forward(&mut sink, bytes, &mut broadcast, &mut personal).await;
+                    alive = after_batch(next, &mut sink, &mut broadcast, &handle, &viewer).await;
                 }
                 Some(Personal::Close(bytes)) => {
                     let _ = send(&mut sink, bytes).await;
@@ -284,6 +264,31 @@ async fn run(
         handle.presence_changed(pid).await;
     }
     gauge.dec();
+}
+
+/// After a batch: resynchronize a socket that missed messages (resubscribed first, then the snapshot, so nothing
+/// published in between is lost). Returns whether the socket is still alive.
+async fn after_batch(
+    next: Forwarded,
+    sink: &mut Sink,
+    broadcast: &mut tokio::sync::broadcast::Receiver<Bytes>,
+    handle: &ContestHandle,
+    viewer: &Viewer,
+) -> bool {
+    match next {
+        Forwarded::Sent => true,
+        Forwarded::Closed | Forwarded::Failed => false,
+        Forwarded::Resync { broadcast: lagged } => {
+            METRICS.lagging_resyncs.inc();
+            if lagged {
+                *broadcast = broadcast.resubscribe();
+            }
+            match snapshot_bytes(handle, viewer).await {
+                Some(bytes) => send(sink, bytes).await,
+                None => false,
+            }
+        }
+    }
 }
 
 fn error_frame(code: &str, message: &str) -> Bytes {

@@ -1,7 +1,9 @@
 //! Fan-out of contest events to WebSocket clients.
 //!
-//! Each event is serialized once into `Bytes` and shared by every socket. There are two broadcast audiences:
-//! `public` (participants and the big screen: never an answer key before close) and `organizer`. Messages
+//! Each event is serialized once into `Bytes` and shared by every socket. There are three broadcast audiences:
+//! `public` (participants) and `screen` (the big screen), which never see an answer key before close, and
+//! `organizer`. Most public events go to participants and screens alike; live counters go to the screens at
+//! every tick and to the participants at a cadence that slows down with their number (see `contest::tick`). Messages
 //! for one participant (their acknowledgements, their result, their rank) go through small per-connection
 //! queues. A socket that falls behind loses messages, never slows anyone else, and is resynchronized with a
 //! fresh snapshot.
@@ -61,6 +63,7 @@ impl PersonalReceiver {
 
 pub struct ContestHub {
     public: broadcast::Sender<Bytes>,
+    screen: broadcast::Sender<Bytes>,
     organizer: broadcast::Sender<Bytes>,
     /// Open connections by owner, oldest first.
     conns: Mutex<HashMap<ConnOwner, Vec<Conn>>>,
@@ -90,6 +93,7 @@ impl ContestHub {
     pub fn new() -> Self {
         Self {
             public: broadcast::channel(BROADCAST_CAPACITY).0,
+            screen: broadcast::channel(BROADCAST_CAPACITY).0,
             organizer: broadcast::channel(BROADCAST_CAPACITY).0,
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
@@ -100,15 +104,32 @@ impl ContestHub {
         self.public.subscribe()
     }
 
+    pub fn subscribe_screen(&self) -> broadcast::Receiver<Bytes> {
+        self.screen.subscribe()
+    }
+
     pub fn subscribe_organizer(&self) -> broadcast::Receiver<Bytes> {
         self.organizer.subscribe()
     }
 
     /// Publish to participants and the big screen. One frame, shared by every socket.
     pub fn publish(&self, bytes: Bytes) {
+        self.publish_participants(bytes.clone());
+        self.publish_screen(bytes);
+    }
+
+    /// Publish to participants only (live counters at their own cadence).
+    pub fn publish_participants(&self, bytes: Bytes) {
         METRICS.broadcast_frames.inc();
         METRICS.broadcast_bytes.add(bytes.len() as u64);
         let _ = self.public.send(bytes);
+    }
+
+    /// Publish to the big screens only.
+    pub fn publish_screen(&self, bytes: Bytes) {
+        METRICS.broadcast_frames.inc();
+        METRICS.broadcast_bytes.add(bytes.len() as u64);
+        let _ = self.screen.send(bytes);
     }
 
     pub fn publish_organizer(&self, bytes: Bytes) {
@@ -158,6 +179,11 @@ impl ContestHub {
                 ConnOwner::Token(_) => None,
             })
             .collect()
+    }
+
+    /// Owners with at least one open connection (participants, plus the few display and organizer tokens). O(1).
+    pub fn connected_owners(&self) -> usize {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     pub fn is_connected(&self, participant_id: i64) -> bool {
