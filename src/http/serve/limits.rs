@@ -88,10 +88,11 @@ pub fn file_limit() -> u64 {
 }
 
 /// How many connections fit under an open-file limit: the rest is kept for the database (each pooled
-/// connection holds the database, its WAL and shared memory), logs, uploads and the listener.
+/// connection holds the database, its WAL and shared memory: a few dozen files in all), logs, uploads and the
+/// listener. One eighth, at least 128 and at most 512: a large limit is not wasted on a fixed need.
 pub fn capacity_for_file_limit(limit: u64) -> usize {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX).min(1 << 24);
-    let reserve = (limit / 8).max(128);
+    let reserve = (limit / 8).clamp(128, 512);
     limit.saturating_sub(reserve).max(16)
 }
 
@@ -270,7 +271,8 @@ mod tests {
     #[test]
     fn capacity_keeps_a_reserve() {
         assert_eq!(capacity_for_file_limit(1024), 896);
-        assert_eq!(capacity_for_file_limit(20_000), 17_500);
+        assert_eq!(capacity_for_file_limit(4_096), 3_584);
+        assert_eq!(capacity_for_file_limit(20_000), 19_488);
         assert_eq!(capacity_for_file_limit(100), 16);
     }
 }
