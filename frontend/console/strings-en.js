@@ -361,6 +361,9 @@ export const en = {
   'err.body_too_large': 'The file is too large.',
   'err.invalid_field': 'The data sent is not valid.',
   'err.malformed_json': 'The data sent is not valid.',
+  'err.storage_unavailable': 'Data cannot be saved right now (disk full or not writable). Check the server and try again; acknowledged answers are not lost.',
+  'err.server_busy': 'The server is at its connection limit. Please try again shortly.',
+  'err.rate_limited': 'Too many requests. Please wait a moment and try again.',
   'err.internal': 'Server error. Please try again.',
   'err.unavailable': 'The server is busy. Please try again shortly.',
 };

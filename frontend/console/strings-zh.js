@@ -361,6 +361,9 @@ export const zh = {
   'err.body_too_large': '文件过大。',
   'err.invalid_field': '提交的数据格式不正确。',
   'err.malformed_json': '提交的数据格式不正确。',
+  'err.storage_unavailable': '数据暂时无法保存（磁盘已满或不可写），请检查服务器后重试；已确认的作答不会丢失。',
+  'err.server_busy': '服务器连接已满，请稍后重试。',
+  'err.rate_limited': '操作过于频繁，请稍后再试。',
   'err.internal': '服务器内部错误，请重试。',
   'err.unavailable': '服务器暂时不可用，请稍后重试。',
 };
