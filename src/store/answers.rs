@@ -15,26 +15,59 @@ pub struct Rejection {
     pub received_at: i64,
 }
 
+/// Rows per multi-row INSERT: a batch of answers is written with a few statements instead of one per answer
+/// (each statement is a round trip to the database thread). Chunks are powers of two, so at most eight distinct
+/// statements are ever prepared and cached.
+const ROWS_PER_INSERT: usize = 128;
+
+const ANSWER_COLUMNS: &str = "INSERT INTO answers (participant_id, round_id, question_uid, contest_id, response, received_at, elapsed_ms) VALUES ";
+const ANSWER_UPSERT: &str = " ON CONFLICT(participant_id, round_id, question_uid) DO UPDATE SET
+    response = excluded.response, received_at = excluded.received_at, elapsed_ms = excluded.elapsed_ms";
+
+fn answers_insert_sql(rows: usize) -> String {
+    let mut sql = String::with_capacity(ANSWER_COLUMNS.len() + rows * 24 + ANSWER_UPSERT.len());
+    sql.push_str(ANSWER_COLUMNS);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
+    }
+    sql.push_str(ANSWER_UPSERT);
+    sql
+}
+
+/// The largest power of two not above `n` (n ≥ 1), capped at [`ROWS_PER_INSERT`].
+fn chunk_len(n: usize) -> usize {
+    (1usize << n.ilog2()).min(ROWS_PER_INSERT)
+}
+
 impl Store {
-    /// Insert or replace one answer inside a batch transaction. Replacing is how an exam participant changes
-    /// an answer; the primary key (participant, round, question) makes double counting impossible.
-    pub(super) async fn put_answer(tx: &mut Transaction<'static, Sqlite>, a: &AnswerRow) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO answers (participant_id, round_id, question_uid, contest_id, response, received_at, elapsed_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT(participant_id, round_id, question_uid) DO UPDATE SET
-                response = excluded.response, received_at = excluded.received_at,
-                elapsed_ms = excluded.elapsed_ms",
-        )
-        .bind(a.participant_id)
-        .bind(a.round_id)
-        .bind(a.question_uid)
-        .bind(a.contest_id)
-        .bind(&a.response)
-        .bind(a.received_at)
-        .bind(a.elapsed_ms)
-        .execute(&mut **tx)
-        .await?;
+    /// Insert or replace a batch of answers inside a batch transaction, in order: a later row for the same
+    /// (participant, round, question) replaces an earlier one, exactly as one statement per row would.
+    pub(super) async fn put_answers(
+        tx: &mut Transaction<'static, Sqlite>,
+        rows: &[&AnswerRow],
+    ) -> sqlx::Result<()> {
+        let mut rest = rows;
+        while !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
+            let sql = answers_insert_sql(chunk.len());
+            // Built from constants only: placeholders for `chunk.len()` rows.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in chunk {
+                query = query
+                    .bind(a.participant_id)
+                    .bind(a.round_id)
+                    .bind(a.question_uid)
+                    .bind(a.contest_id)
+                    .bind(&a.response)
+                    .bind(a.received_at)
+                    .bind(a.elapsed_ms);
+            }
+            query.execute(&mut **tx).await?;
+            rest = tail;
+        }
         Ok(())
     }
 
@@ -65,5 +98,73 @@ impl Store {
         .bind(contest_id)
         .fetch_all(self.writer_pool())
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two_up_to_the_cap() {
+        let split = |mut n: usize| {
+            let mut chunks = Vec::new();
+            while n > 0 {
+                let c = chunk_len(n);
+                chunks.push(c);
+                n -= c;
+            }
+            chunks
+        };
+        assert_eq!(split(1), vec![1]);
+        assert_eq!(split(7), vec![4, 2, 1]);
+        assert_eq!(split(128), vec![128]);
+        assert_eq!(split(300), vec![128, 128, 32, 8, 4]);
+        assert_eq!(answers_insert_sql(2).matches("(?, ?, ?, ?, ?, ?, ?)").count(), 2);
+    }
+
+    /// 300 rows in chunks, with keys repeated inside one chunk and across chunks: the table ends as if each row
+    /// had been written by its own statement, in order (the last row for a key wins).
+    #[tokio::test]
+    async fn a_batch_writes_every_row_and_the_last_row_of_a_key_wins() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("memory db");
+        sqlx::query(
+            "CREATE TABLE answers (participant_id INTEGER NOT NULL, round_id INTEGER NOT NULL,
+             question_uid INTEGER NOT NULL, contest_id INTEGER NOT NULL, response TEXT NOT NULL,
+             received_at INTEGER NOT NULL, elapsed_ms INTEGER NOT NULL,
+             PRIMARY KEY (participant_id, round_id, question_uid))",
+        )
+        .execute(&pool)
+        .await
+        .expect("schema");
+        let rows: Vec<AnswerRow> = (0..300)
+            .map(|i| AnswerRow {
+                participant_id: i % 250,
+                round_id: 1,
+                question_uid: 7,
+                contest_id: 1,
+                response: format!("[{i}]"),
+                received_at: i,
+                elapsed_ms: i,
+            })
+            .collect();
+        let refs: Vec<&AnswerRow> = rows.iter().collect();
+        let mut tx = pool.begin().await.expect("begin");
+        Store::put_answers(&mut tx, &refs).await.expect("write");
+        tx.commit().await.expect("commit");
+        let stored: Vec<(i64, String)> =
+            sqlx::query_as("SELECT participant_id, response FROM answers ORDER BY participant_id")
+                .fetch_all(&pool)
+                .await
+                .expect("read");
+        assert_eq!(stored.len(), 250);
+        for (pid, response) in stored {
+            let last = if pid < 50 { pid + 250 } else { pid };
+            assert_eq!(response, format!("[{last}]"), "participant {pid}");
+        }
     }
 }

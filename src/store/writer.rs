@@ -198,9 +198,8 @@ async fn write_batch(store: &Store, batch: &Batch) -> sqlx::Result<()> {
     }
     let mut tx = store.begin_write().await?;
     let written = async {
-        for (row, _, _) in &batch.answers {
-            Store::put_answer(&mut tx, row).await?;
-        }
+        let rows: Vec<&AnswerRow> = batch.answers.iter().map(|(row, _, _)| row).collect();
+        Store::put_answers(&mut tx, &rows).await?;
         for r in &batch.rejections {
             Store::put_rejection(&mut tx, r).await?;
         }
