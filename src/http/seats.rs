@@ -22,23 +22,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(release_seat))
 }
 
-fn request_json(row: &SeatRow) -> Value {
-    json!({
-        "participant_id": row.id,
-        "name": row.name,
-        "badge": row.badge,
-        "unit": row.unit,
-        "requested_at": row.pending_since,
-    })
-}
-
 async fn requests_json(state: &AppState, contest_id: i64) -> AppResult<Value> {
-    let rows = state.store.seat_requests(contest_id).await?;
-    Ok(Value::Array(rows.iter().map(request_json).collect()))
+    crate::contest::seats::device_requests(&state.store, contest_id).await
 }
 
 /// Tell the contest's organizer sockets the current list of pending device changes
-/// (`{"type":"device_requests","requests":[...]}`). Best effort: the list is also at `GET .../device-requests`.
+/// (`{"type":"device_requests","requests":[...]}`). Best effort: the list is also in every organizer
+/// snapshot (`device_requests`) and at `GET .../device-requests`.
 pub async fn notify(state: &AppState, contest_id: i64) {
     let requests = match requests_json(state, contest_id).await {
         Ok(r) => r,
