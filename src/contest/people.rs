@@ -9,7 +9,6 @@ use super::ParticipantRef;
 use super::actor::{Actor, Participant};
 use super::model::*;
 use crate::error::{AppError, AppResult};
-use crate::realtime::encode;
 use crate::store::now_ms;
 
 /// A burst of tab switches within this time counts once (a phone flapping between apps, or a client that
@@ -51,11 +50,7 @@ impl Actor {
             self.count_first_join(&unit);
         }
         crate::metrics::METRICS.joins.inc();
-        let notice = encode(&json!({
-            "type": "session_replaced",
-            "message": "this participant logged in on another device",
-        }));
-        self.hub.replace_sessions(participant_id, &session_id, notice);
+        self.hub.replace_sessions(participant_id, &session_id);
         self.mark_lobby();
         self.mark_participant(participant_id);
     }
