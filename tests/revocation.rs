@@ -252,6 +252,7 @@ async fn a_password_change_by_another_process_closes_console_sockets() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         waited += Duration::from_millis(100);
     }
+    eprintln!("console closed {waited:?} after the password change (the sweep runs every 5 s)");
     assert_eq!(
         console.closed("the console after the password change").await,
         (4002, "token_revoked".to_string())

@@ -345,11 +345,18 @@ async fn the_organizer_snapshot_carries_pending_device_changes() {
             Some(json!({"approve": true})),
         )
         .await;
-    let (status, moved) = join_raw(&server, body).await;
-    assert_eq!(status, 200, "{moved}");
-    phone
+    // The approval ends the old phone's session at once and says why, before the new phone's next poll.
+    let notice = phone
         .wait_for("session_replaced", |m| m["type"] == "session_replaced")
         .await;
+    assert_eq!(notice["reason"], "seat_moved", "{notice}");
+    let (status, err) = server
+        .participant(&token(&officer), Method::GET, "/api/me", None)
+        .await;
+    assert_eq!(status, 401, "{err}");
+    assert_eq!(err["error"]["code"], "session_replaced");
+    let (status, moved) = join_raw(&server, body).await;
+    assert_eq!(status, 200, "{moved}");
     let (status, me) = server
         .participant(&token(&moved), Method::GET, "/api/me", None)
         .await;

@@ -120,6 +120,12 @@ pub(crate) enum Command {
         participant_id: i64,
         session_id: String,
     },
+    /// The organizer approved a device change: `session_id` (held by no phone) replaces the old phone's session,
+    /// whose sockets are told that the seat moved.
+    SeatMoved {
+        participant_id: i64,
+        session_id: String,
+    },
     /// A participant connection opened or closed.
     Presence(i64),
     /// Is this still the participant's current session? (Cheap: no snapshot is built.)
@@ -230,6 +236,17 @@ impl ContestHandle {
         let _ = self
             .tx
             .send(Command::Joined {
+                participant_id,
+                session_id,
+            })
+            .await;
+    }
+
+    /// The seat moved to another phone: end the current phone's session now (see [`Command::SeatMoved`]).
+    pub async fn seat_moved(&self, participant_id: i64, session_id: String) {
+        let _ = self
+            .tx
+            .send(Command::SeatMoved {
                 participant_id,
                 session_id,
             })

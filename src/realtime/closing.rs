@@ -50,12 +50,19 @@ impl Closing {
         }
     }
 
+    /// A newer join of the same participant (the phone holding the seat, in another page).
     pub fn session_replaced() -> Self {
+        Self::replaced("rejoined", "this participant logged in on another device")
+    }
+
+    /// The organizer approved another phone for this seat.
+    pub fn seat_moved() -> Self {
+        Self::replaced("seat_moved", "the organizer moved this seat to another phone")
+    }
+
+    fn replaced(why: &str, message: &str) -> Self {
         Self {
-            notice: encode(&json!({
-                "type": "session_replaced",
-                "message": "this participant logged in on another device",
-            })),
+            notice: encode(&json!({"type": "session_replaced", "reason": why, "message": message})),
             code: CLOSE_SESSION_REPLACED,
             reason: "session_replaced",
         }

@@ -193,8 +193,9 @@ impl ContestHub {
         }
     }
 
-    /// A new login replaced `current_session`: every connection of an older session is told and closed.
-    pub fn replace_sessions(&self, participant_id: i64, current_session: &str) {
+    /// A new login (or a seat moved by the organizer) replaced `current_session`: every connection of an older
+    /// session is told and closed.
+    pub fn replace_sessions(&self, participant_id: i64, current_session: &str, closing: Closing) {
         let owner = ConnOwner::Participant(participant_id);
         let mut map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(conns) = map.get_mut(&owner) {
@@ -203,7 +204,7 @@ impl ContestHub {
                 {
                     true
                 } else {
-                    let _ = conn.tx.try_send(Personal::Close(Closing::session_replaced()));
+                    let _ = conn.tx.try_send(Personal::Close(closing.clone()));
                     false
                 }
             });
@@ -314,7 +315,7 @@ mod tests {
         let hub = ContestHub::new();
         let (_old, mut old_rx) = hub.connect(ConnOwner::Participant(7), session("old"), 4);
         let (_new, mut new_rx) = hub.connect(ConnOwner::Participant(7), session("new"), 4);
-        hub.replace_sessions(7, "new");
+        hub.replace_sessions(7, "new", Closing::session_replaced());
         assert!(matches!(old_rx.rx.try_recv(), Ok(Personal::Close(_))));
         assert!(new_rx.rx.try_recv().is_err());
         hub.send_personal(7, Bytes::from_static(b"hello"));
