@@ -77,6 +77,8 @@ impl Prepared {
         let mut state = self.state.clone();
         state.local_port = listener.local_addr()?.port();
         let engine = state.engine.clone();
+        // Sockets of logins revoked elsewhere (a password change by another process) close within a few seconds.
+        crate::http::revoke::spawn_sweeper(state.store.clone(), engine.clone(), state.shutdown.clone());
         let limits = Limits::from_settings(&state.settings);
         let app = router(state);
         let shutdown_tx = self.shutdown_tx;

@@ -253,3 +253,112 @@ async fn approval_moves_the_seat() {
     let (status, third) = join_raw(&server, json!({"code": code, "badge": "B2"})).await;
     assert_eq!(status, 200, "{third}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organizer_snapshot_carries_pending_device_changes() {
+    let server = TestServer::start().await;
+    let (id, code) = contest(&server).await;
+    let (status, officer) = join_raw(&server, json!({"code": code, "badge": "A1"})).await;
+    assert_eq!(status, 200, "{officer}");
+    let pid = officer["participant_id"].as_i64().expect("pid");
+    let phone = server.ws(&token(&officer), None).await;
+    phone.wait_for("snapshot", |m| m["type"] == "snapshot").await;
+
+    // Nothing pending: an empty list, never a missing one.
+    let console = server.ws(&server.organizer_token, Some(id)).await;
+    let first = console.wait_for("snapshot", |m| m["type"] == "snapshot").await;
+    assert_eq!(first["device_requests"], json!([]), "{first}");
+
+    let device = "second-phone-0123456789";
+    let (status, wait) = join_raw(&server, json!({"code": code, "badge": "A1", "device": device})).await;
+    assert_eq!(status, 409, "{wait}");
+
+    // A console that connects now has the request in its first message, no separate request needed.
+    let late = server.ws(&server.organizer_token, Some(id)).await;
+    let snapshot = late.wait_for("snapshot", |m| m["type"] == "snapshot").await;
+    let requests = snapshot["device_requests"].as_array().expect("device_requests");
+    assert_eq!(requests.len(), 1, "{snapshot}");
+    assert_eq!(requests[0]["participant_id"], pid);
+    assert_eq!(requests[0]["badge"], "A1");
+    assert_eq!(requests[0]["name"], "Ann");
+    assert!(requests[0]["requested_at"].as_i64().is_some());
+    assert!(
+        !snapshot.to_string().contains(device),
+        "device secrets never reach the console"
+    );
+    // The same list over HTTP: the snapshot endpoint, the reply of a control action, and the old endpoint.
+    let over_http = server
+        .org_ok(Method::GET, &format!("/api/contests/{id}"), None)
+        .await;
+    assert_eq!(over_http["device_requests"], snapshot["device_requests"]);
+    let started = server.control(id, json!({"action": "start_round"})).await;
+    assert_eq!(started["device_requests"], snapshot["device_requests"]);
+    let listed = server
+        .org_ok(Method::GET, &format!("/api/contests/{id}/device-requests"), None)
+        .await;
+    assert_eq!(listed["requests"], snapshot["device_requests"]);
+    // A participant's snapshot says nothing about seats.
+    let (status, me) = server
+        .participant(&token(&officer), Method::GET, "/api/me", None)
+        .await;
+    assert_eq!(status, 200, "{me}");
+    assert!(me.get("device_requests").is_none(), "{me}");
+
+    // The organizer refuses: the event empties the list, and so does the next snapshot.
+    server
+        .org_ok(
+            Method::POST,
+            &format!("/api/contests/{id}/participants/{pid}/device-change"),
+            Some(json!({"approve": false})),
+        )
+        .await;
+    late.wait_for("the emptied list", |m| {
+        m["type"] == "device_requests" && m["requests"] == json!([])
+    })
+    .await;
+    let before = late.all().iter().filter(|m| m["type"] == "snapshot").count();
+    late.send(r#"{"type":"snapshot"}"#);
+    let resynced = eventually("a fresh snapshot", async || {
+        let all = late.all();
+        let snapshots: Vec<&Value> = all.iter().filter(|m| m["type"] == "snapshot").collect();
+        (snapshots.len() > before).then(|| snapshots[snapshots.len() - 1].clone())
+    })
+    .await;
+    assert_eq!(resynced["device_requests"], json!([]));
+
+    // The refused phone is told once; when the officer asks again, it is a new request for the organizer.
+    let body = json!({"code": code, "badge": "A1", "device": device});
+    let (status, refused) = join_raw(&server, body.clone()).await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(refused["error"]["code"], "device_refused");
+    let (status, again) = join_raw(&server, body.clone()).await;
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["error"]["code"], "seat_taken");
+    late.wait_for("the request again", |m| {
+        m["type"] == "device_requests" && m["requests"].as_array().is_some_and(|r| r.len() == 1)
+    })
+    .await;
+    server
+        .org_ok(
+            Method::POST,
+            &format!("/api/contests/{id}/participants/{pid}/device-change"),
+            Some(json!({"approve": true})),
+        )
+        .await;
+    // The approval ends the old phone's session at once and says why, before the new phone's next poll.
+    let notice = phone
+        .wait_for("session_replaced", |m| m["type"] == "session_replaced")
+        .await;
+    assert_eq!(notice["reason"], "seat_moved", "{notice}");
+    let (status, err) = server
+        .participant(&token(&officer), Method::GET, "/api/me", None)
+        .await;
+    assert_eq!(status, 401, "{err}");
+    assert_eq!(err["error"]["code"], "session_replaced");
+    let (status, moved) = join_raw(&server, body).await;
+    assert_eq!(status, 200, "{moved}");
+    let (status, me) = server
+        .participant(&token(&moved), Method::GET, "/api/me", None)
+        .await;
+    assert_eq!(status, 200, "{me}");
+}

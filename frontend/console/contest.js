@@ -3,7 +3,7 @@
 
 import { t, errorText } from '/shared/i18n.js';
 import { h, mount } from '/shared/ui.js';
-import { statePill, session, go } from './common.js';
+import { statePill, session, go, toast } from './common.js';
 import { createContestLive } from './live-state.js';
 import * as setup from './setup.js';
 import * as run from './run.js';
@@ -72,7 +72,13 @@ export function open(container, [idText, tabName]) {
   }
 
   const off = ctx.on((kind, msg) => {
-    if (kind === 'conn' && msg === 'denied') { session.setToken(null); go('#/login'); return; }
+    if (kind === 'conn' && msg === 'denied') {
+      // Logged out in another tab or on another laptop, password changed, or expired: say so on the way out.
+      session.setToken(null);
+      toast(t('console.conn.denied'), 'error');
+      go('#/login');
+      return;
+    }
     if (kind === 'snapshot' && !view) { renderHead(); showTab(); return; }
     if (['snapshot', 'lobby', 'contest_state', 'conn'].includes(kind)) renderHead();
     if (view && view.update) view.update(kind, msg);

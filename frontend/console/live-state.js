@@ -6,7 +6,8 @@ import { api, session } from './common.js';
 
 /**
  * createContestLive(id) → ctx
- *   ctx.snap      latest organizer snapshot (contest, rounds, round, question, participants, round_questions, …)
+ *   ctx.snap      latest organizer snapshot (contest, rounds, round, question, participants, round_questions,
+ *                 device_requests, …)
  *   ctx.progress  progress of the open question ({round_id, index, answered, joined, missing}); the server sends
  *                 counts and the ids that answered since its last tick, and `missing` is derived here from the
  *                 participant list, so no event ever carries the whole list
@@ -100,6 +101,8 @@ export function createContestLive(id) {
     if (msg.type === 'snapshot') {
       const contest = { ...(s && s.contest), ...msg.contest };
       ctx.snap = { ...msg, contest };
+      // Every organizer snapshot carries the pending device changes; keep the last list if one ever does not.
+      if (!Array.isArray(msg.device_requests)) ctx.snap.device_requests = (s && s.device_requests) || [];
       if (msg.exam_progress) ctx.examProgress = { ...ctx.examProgress, ...msg.exam_progress };
       // Progress is not part of the snapshot (unless a newer server adds question.progress): keep the last
       // progress event while it belongs to the same question.
@@ -130,7 +133,8 @@ export function createContestLive(id) {
         mergeParticipants(msg.participants || []);
         break;
       case 'device_requests':
-        // Pending device changes (the seats card keeps the list; see seats.js).
+        // The whole list of pending device changes (seats.js shows it).
+        s.device_requests = msg.requests || [];
         break;
       case 'contest_state':
         s.contest.state = msg.state;

@@ -3,7 +3,7 @@
 
 import { t, errorText } from '/shared/i18n.js';
 import { h, mount, store } from '/shared/ui.js';
-import { api, copyText, toast, actionButton, select } from './common.js';
+import { api, copyText, toast, actionButton, select, confirmDialog } from './common.js';
 
 const BASE_KEY = 'jingsai.console.joinBase';
 let serverInfo = null;
@@ -61,16 +61,40 @@ export function joinCard(ctx) {
   return { el, refresh: render };
 }
 
-/** The big-screen card: create a display token, then open or copy /screen?token=…. */
+/**
+ * The big-screen card: create a display token, then open or copy /screen?token=…; or revoke every big-screen link
+ * of the contest made so far (open big screens disconnect), after which a new link can be created.
+ */
 export function screenCard(ctx) {
   const el = h('section.card.share', { 'aria-labelledby': 'screen-h' });
   let link = null;
   let error = null;
+  let revoked = false;
+
+  async function revoke() {
+    const ok = await confirmDialog({
+      title: t('console.share.revoke_title'),
+      message: t('console.share.revoke_msg'),
+      confirm: t('console.share.revoke_confirm'),
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      await api.del(`/api/contests/${ctx.id}/display-token`);
+      link = null;
+      error = null;
+      revoked = true;
+      toast(t('console.share.revoked'));
+    } catch (err) { error = err; }
+    render();
+  }
+
   function render() {
     mount(el,
       h('h2#screen-h', t('console.share.screen')),
       h('p.muted', t('console.share.screen_lead')),
       error ? h('div.alert', { role: 'alert' }, errorText(error)) : null,
+      revoked && !link ? h('div.hint.revoked-note', { role: 'status', dataset: { testid: 'display-revoked' } }, t('console.share.revoked_hint')) : null,
       h('div.row',
         actionButton('button.btn.gold', { dataset: { testid: 'display-link' } },
           link ? t('console.share.screen_new') : t('console.share.screen_create'), async () => {
@@ -78,6 +102,7 @@ export function screenCard(ctx) {
               const res = await api.post(`/api/contests/${ctx.id}/display-token`);
               link = `${location.origin}/screen?token=${encodeURIComponent(res.token)}`;
               error = null;
+              revoked = false;
             } catch (err) { error = err; }
             render();
           }),
@@ -86,7 +111,10 @@ export function screenCard(ctx) {
           type: 'button', dataset: { testid: 'display-copy' },
           onclick: async () => toast(await copyText(link) ? t('console.copied') : t('console.copy_failed'), 'info'),
         }, t('console.copy')) : null),
-      link ? h('input.link-box', { readonly: true, value: link, 'aria-label': t('console.share.screen_link'), dataset: { testid: 'display-url' }, onfocus: (e) => e.target.select() }) : null);
+      link ? h('input.link-box', { readonly: true, value: link, 'aria-label': t('console.share.screen_link'), dataset: { testid: 'display-url' }, onfocus: (e) => e.target.select() }) : null,
+      h('div.row.revoke-row',
+        actionButton('button.btn.ghost.small.danger-text', { dataset: { testid: 'display-revoke' }, title: t('console.share.revoke_hint') },
+          t('console.share.revoke'), revoke)));
   }
   render();
   return { el, refresh: render };

@@ -96,17 +96,18 @@ function connect() {
   app.live = connectLive({
     token: session.token,
     onMessage: (msg) => { if (app.session === session) apply(msg); },
-    onStatus: (status) => { if (app.session === session) onStatus(status); },
+    onStatus: (status, msg) => { if (app.session === session) onStatus(status, msg); },
   });
 }
 
-function onStatus(status) {
+function onStatus(status, msg) {
   app.conn = status;
   if (status === 'open') {
     setBanner(null);
     app.outbox.flush();
   } else if (status === 'replaced') {
-    signOut('session_replaced');
+    // The organizer moved the seat to another phone, or this phone joined again in another page.
+    signOut(msg && msg.reason === 'seat_moved' ? 'seat_moved' : 'session_replaced');
   } else if (status === 'denied') {
     // Ask why (replaced or expired); onUnauthorized signs out with the server's reason.
     app.api.get('/api/me').then(() => signOut('token_expired')).catch((err) => {

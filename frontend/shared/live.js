@@ -7,9 +7,13 @@
  * probe: the endpoint asked, after repeated refusals, whether the token is still valid (default /api/me, which
  *        also refuses replaced participant sessions; the big screen passes /api/server-info).
  * status: 'connecting' | 'open' | 'closed' (will retry) | 'replaced' (another login took over; no retry)
- *         | 'denied' (token refused; no retry)
+ *         | 'denied' (token refused or revoked; no retry). With 'replaced' comes the server's `session_replaced`
+ *         message, when there was one: onStatus('replaced', msg); its `reason` says why ('seat_moved', 'rejoined').
  * Returns { send(obj), close(), serverNow(), isOpen() }.
  */
+/** Close codes after which the token is of no further use (docs/protocol.md, "Close codes"). */
+const FINAL_CLOSE = { 4001: 'replaced', 4002: 'denied' };
+
 export function connectLive({ token, contest = null, onMessage, onStatus = () => {}, probe = '/api/me' }) {
   let socket = null;
   let stopped = false;
@@ -73,13 +77,22 @@ export function connectLive({ token, contest = null, onMessage, onStatus = () =>
       if (typeof msg.server_now === 'number') sample(msg.server_now, null);
       if (msg.type === 'session_replaced') {
         stopped = true;
-        onStatus('replaced');
+        onStatus('replaced', msg);
+      } else if (msg.type === 'error' && msg.code === 'token_revoked') {
+        // Logged out elsewhere, password changed, or the big-screen link was revoked: the server closes next.
+        stopped = true;
+        onStatus('denied');
       }
       onMessage(msg);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       clearInterval(pingTimer);
       if (stopped) return;
+      if (FINAL_CLOSE[event.code]) {
+        stopped = true;
+        onStatus(FINAL_CLOSE[event.code]);
+        return;
+      }
       if (!opened && attempt >= 3) {
         // Refused before opening several times in a row: ask the server why (expired or replaced token).
         fetch(probe, { headers: { authorization: `Bearer ${token}` } }).then((r) => {

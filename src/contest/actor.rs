@@ -431,6 +431,10 @@ impl Actor {
                 participant_id,
                 session_id,
             } => self.on_joined(participant_id, session_id).await,
+            Command::SeatMoved {
+                participant_id,
+                session_id,
+            } => self.on_seat_moved(participant_id, session_id),
             Command::Presence(participant_id) => self.mark_participant(participant_id),
             Command::CheckSession(who, reply) => {
                 let _ = reply.send(self.check_session(&who).map(|_| ()));

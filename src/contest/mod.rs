@@ -10,6 +10,7 @@ mod exam;
 mod live;
 pub mod model;
 mod people;
+pub mod seats;
 mod standings;
 mod tick;
 mod views;
@@ -119,6 +120,12 @@ pub(crate) enum Command {
         participant_id: i64,
         session_id: String,
     },
+    /// The organizer approved a device change: `session_id` (held by no phone) replaces the old phone's session,
+    /// whose sockets are told that the seat moved.
+    SeatMoved {
+        participant_id: i64,
+        session_id: String,
+    },
     /// A participant connection opened or closed.
     Presence(i64),
     /// Is this still the participant's current session? (Cheap: no snapshot is built.)
@@ -148,6 +155,9 @@ pub(crate) enum Command {
 pub struct ContestHandle {
     tx: mpsc::Sender<Command>,
     pub hub: Arc<ContestHub>,
+    contest_id: i64,
+    /// For what the organizer's snapshot adds from the store (pending device changes).
+    store: Store,
 }
 
 impl ContestHandle {
@@ -161,8 +171,10 @@ impl ContestHandle {
             .map_err(|_| AppError::unavailable("the contest engine stopped"))?
     }
 
+    /// Run an organizer action; the reply is the organizer's snapshot right after it.
     pub async fn control(&self, action: ControlAction) -> AppResult<Value> {
-        self.call(|r| Command::Control(action, r)).await
+        let snapshot = self.call(|r| Command::Control(action, r)).await?;
+        self.for_organizer(snapshot).await
     }
 
     /// Submit an answer and wait until it is durable. Only then is it acknowledged.
@@ -203,13 +215,38 @@ impl ContestHandle {
     }
 
     pub async fn snapshot(&self, viewer: Viewer) -> AppResult<Value> {
-        self.call(|r| Command::Snapshot(viewer, r)).await
+        let organizer = matches!(viewer, Viewer::Organizer);
+        let snapshot = self.call(|r| Command::Snapshot(viewer, r)).await?;
+        if organizer {
+            self.for_organizer(snapshot).await
+        } else {
+            Ok(snapshot)
+        }
+    }
+
+    /// Complete an organizer snapshot with what lives outside the actor: `device_requests`, the pending device
+    /// changes. A socket subscribes before it asks for its snapshot, and every change of the list is published
+    /// after it is stored, so a console that (re)connects has the list at once and misses no later change.
+    async fn for_organizer(&self, mut snapshot: Value) -> AppResult<Value> {
+        snapshot["device_requests"] = seats::device_requests(&self.store, self.contest_id).await?;
+        Ok(snapshot)
     }
 
     pub async fn joined(&self, participant_id: i64, session_id: String) {
         let _ = self
             .tx
             .send(Command::Joined {
+                participant_id,
+                session_id,
+            })
+            .await;
+    }
+
+    /// The seat moved to another phone: end the current phone's session now (see [`Command::SeatMoved`]).
+    pub async fn seat_moved(&self, participant_id: i64, session_id: String) {
+        let _ = self
+            .tx
+            .send(Command::SeatMoved {
                 participant_id,
                 session_id,
             })
@@ -301,9 +338,23 @@ impl Engine {
             .ok_or_else(|| AppError::not_found("contest"))?;
         let (tx, rx) = mpsc::channel(1024);
         tokio::spawn(actor.run(rx));
-        let handle = ContestHandle { tx, hub };
+        let handle = ContestHandle {
+            tx,
+            hub,
+            contest_id,
+            store: self.store.clone(),
+        };
         contests.insert(contest_id, handle.clone());
         Ok(handle)
+    }
+
+    /// The hub (the open sockets) of every contest loaded in this process; no contest is loaded by this.
+    pub async fn hubs(&self) -> Vec<(i64, Arc<ContestHub>)> {
+        let contests = self.contests.lock().await;
+        contests
+            .iter()
+            .map(|(id, handle)| (*id, handle.hub.clone()))
+            .collect()
     }
 
     /// A bank was re-imported: the running actors of these contests reload their questions and rescore, in

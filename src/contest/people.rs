@@ -9,7 +9,7 @@ use super::ParticipantRef;
 use super::actor::{Actor, Participant};
 use super::model::*;
 use crate::error::{AppError, AppResult};
-use crate::realtime::encode;
+use crate::realtime::Closing;
 use crate::store::now_ms;
 
 /// A burst of tab switches within this time counts once (a phone flapping between apps, or a client that
@@ -51,12 +51,21 @@ impl Actor {
             self.count_first_join(&unit);
         }
         crate::metrics::METRICS.joins.inc();
-        let notice = encode(&json!({
-            "type": "session_replaced",
-            "message": "this participant logged in on another device",
-        }));
-        self.hub.replace_sessions(participant_id, &session_id, notice);
+        self.hub
+            .replace_sessions(participant_id, &session_id, Closing::session_replaced());
         self.mark_lobby();
+        self.mark_participant(participant_id);
+    }
+
+    /// The organizer moved the seat to another phone: the old phone's session ends now, its sockets are told
+    /// why (`session_replaced` with `reason: "seat_moved"`), and the new phone's join starts the next session.
+    pub(super) fn on_seat_moved(&mut self, participant_id: i64, session_id: String) {
+        let Some(p) = self.participants.get_mut(&participant_id) else {
+            return;
+        };
+        p.session_id = Some(session_id.clone());
+        self.hub
+            .replace_sessions(participant_id, &session_id, Closing::seat_moved());
         self.mark_participant(participant_id);
     }
 

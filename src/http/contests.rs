@@ -9,8 +9,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::extract::{Json, Organizer};
-use super::login::TokenResponse;
-use crate::auth::{Claims, Role, random_join_code, random_seed};
+use crate::auth::{Claims, random_join_code, random_seed};
 use crate::contest::{ContestState, JoinMode, RoundConfig, RoundKind};
 use crate::error::{AppError, AppResult};
 use crate::paper::{PoolQuestion, available_per_quota, check_blueprint};
@@ -27,7 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_round))
         .routes(routes!(check_round))
         .routes(routes!(list_participants))
-        .routes(routes!(display_token))
 }
 
 pub fn upload_router() -> OpenApiRouter<AppState> {
@@ -36,13 +34,6 @@ pub fn upload_router() -> OpenApiRouter<AppState> {
 
 pub(super) fn sign(state: &AppState, claims: &Claims) -> AppResult<String> {
     state.keys.sign(claims).map_err(AppError::from)
-}
-
-fn token_response(state: &AppState, claims: &Claims) -> AppResult<axum::Json<TokenResponse>> {
-    Ok(axum::Json(TokenResponse {
-        token: sign(state, claims)?,
-        expires_at: claims.exp,
-    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -131,7 +122,7 @@ fn validate_round(spec: &RoundSpec, pool: &[PoolQuestion], number: usize) -> App
     Ok(())
 }
 
-async fn contest_row(state: &AppState, id: i64) -> AppResult<ContestRow> {
+pub(super) async fn contest_row(state: &AppState, id: i64) -> AppResult<ContestRow> {
     state
         .store
         .contest(id)
@@ -376,20 +367,4 @@ async fn list_participants(
         .snapshot(crate::contest::Viewer::Organizer)
         .await?;
     Ok(axum::Json(json!({"participants": snapshot["participants"]})))
-}
-
-/// A read-only token for the big screen of one contest.
-#[utoipa::path(post, path = "/api/contests/{id}/display-token", tag = "contests", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = TokenResponse)))]
-async fn display_token(
-    State(state): State<AppState>,
-    _: Organizer,
-    Path(id): Path<i64>,
-) -> AppResult<axum::Json<TokenResponse>> {
-    contest_row(&state, id).await?;
-    let claims = Claims {
-        contest_id: Some(id),
-        ..Claims::new(Role::Display, "display", state.settings.display_token_ttl)
-    };
-    token_response(&state, &claims)
 }

@@ -62,8 +62,8 @@ fn token_of(parts: &Parts) -> Option<String> {
 }
 
 /// Any valid token that is still current: an organizer token whose account version was not bumped (logout,
-/// password change), a participant token of the participant's current session. Display tokens only need a
-/// valid signature.
+/// password change), a participant token of the participant's current session, a display token of a big-screen
+/// link the organizer has not revoked.
 pub struct Authenticated(pub Claims);
 
 impl FromRequestParts<AppState> for Authenticated {
@@ -89,7 +89,7 @@ impl FromRequestParts<AppState> for Authenticated {
                         .await?;
                 }
             }
-            Role::Display => {}
+            Role::Display => check_display_version(state, &claims).await?,
         }
         Ok(Authenticated(claims))
     }
@@ -108,6 +108,21 @@ async fn check_token_version(state: &AppState, claims: &Claims) -> Result<(), Ap
             "this login has ended (logged out or password changed); log in again",
         )),
         Some(_) => Ok(()),
+    }
+}
+
+/// One indexed read per big-screen request or socket: a revoked big-screen link (the contest's display-link
+/// version was bumped) is refused with `401 token_revoked`.
+async fn check_display_version(state: &AppState, claims: &Claims) -> Result<(), AppError> {
+    let Some(contest_id) = claims.contest_id else {
+        return Ok(()); // refused by the handler: a display token must name its contest
+    };
+    match state.store.display_version(contest_id).await? {
+        Some(version) if version != claims.ver.unwrap_or(0) => Err(AppError::unauthorized(
+            "token_revoked",
+            "this big-screen link was revoked; open a new link from the console",
+        )),
+        _ => Ok(()),
     }
 }
 

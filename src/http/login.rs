@@ -165,12 +165,16 @@ fn bad_credentials() -> Response {
     AppError::unauthorized("bad_credentials", "wrong user name or password").into_response()
 }
 
-/// Log out: every token of this organizer account stops working (all devices), including this one.
+/// Log out: every token of this organizer account stops working (all devices), including this one, and the
+/// account's open console sockets are closed with `token_revoked`.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "logged out"),
               (status = 401, description = "`missing_token`, `invalid_token`, `token_expired`, `token_revoked`", body = ErrorBody),
               (status = 403, body = ErrorBody)))]
 async fn logout(State(state): State<AppState>, Organizer(claims): Organizer) -> Result<StatusCode, AppError> {
-    state.store.bump_token_version(&claims.sub).await?;
+    let version = state.store.bump_token_version(&claims.sub).await?;
+    // The account's open console sockets end too (`token_revoked`), in every contest.
+    let closed = super::revoke::close_organizer_sockets(&state.engine, &claims.sub, version).await;
+    tracing::info!(account = claims.sub, closed, "organizer logged out");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,11 +5,13 @@ mod assets;
 mod banks;
 mod contests;
 mod control;
+mod display;
 pub mod extract;
 pub mod limits;
 mod login;
 mod meta;
 mod participant;
+pub mod revoke;
 mod seats;
 pub mod serve;
 mod ws;
@@ -211,6 +213,7 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .merge(banks::router())
         .merge(login::router())
         .merge(contests::router())
+        .merge(display::router())
         .merge(control::router())
         .merge(participant::router())
         .merge(seats::router())

@@ -215,7 +215,11 @@ async fn claim_seat(state: &AppState, participant_id: i64, device: Option<&str>)
         _ => {}
     }
     let mine = device.unwrap_or_else(|| random_token(32));
-    if seat.refused_device.as_deref() == Some(mine.as_str()) {
+    // A refusal is told once: the play app then stops asking, and the phone's next join (the officer pressing
+    // "enter" again) is a new request for the organizer.
+    if seat.refused_device.as_deref() == Some(mine.as_str())
+        && state.store.forget_refusal(participant_id, &mine).await?
+    {
         return Err(AppError::new(
             axum::http::StatusCode::FORBIDDEN,
             "device_refused",

@@ -11,9 +11,11 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::extract::{Json, Organizer};
+use crate::auth::random_token;
 use crate::error::{AppError, AppResult};
 use crate::realtime::encode;
 use crate::store::SeatRow;
+use crate::store::now_ms;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -22,23 +24,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(release_seat))
 }
 
-fn request_json(row: &SeatRow) -> Value {
-    json!({
-        "participant_id": row.id,
-        "name": row.name,
-        "badge": row.badge,
-        "unit": row.unit,
-        "requested_at": row.pending_since,
-    })
-}
-
 async fn requests_json(state: &AppState, contest_id: i64) -> AppResult<Value> {
-    let rows = state.store.seat_requests(contest_id).await?;
-    Ok(Value::Array(rows.iter().map(request_json).collect()))
+    crate::contest::seats::device_requests(&state.store, contest_id).await
 }
 
 /// Tell the contest's organizer sockets the current list of pending device changes
-/// (`{"type":"device_requests","requests":[...]}`). Best effort: the list is also at `GET .../device-requests`.
+/// (`{"type":"device_requests","requests":[...]}`). Best effort: the list is also in every organizer
+/// snapshot (`device_requests`) and at `GET .../device-requests`.
 pub async fn notify(state: &AppState, contest_id: i64) {
     let requests = match requests_json(state, contest_id).await {
         Ok(r) => r,
@@ -80,8 +72,9 @@ pub struct DeviceChange {
     pub approve: bool,
 }
 
-/// Approve or refuse a participant's pending device change. On approval the waiting phone's next
-/// `POST /api/join` (with its `device` secret) succeeds and replaces the old phone's sessions.
+/// Approve or refuse a participant's pending device change. On approval the old phone's session ends at once
+/// (`session_replaced` with `reason: "seat_moved"`), and the waiting phone's next `POST /api/join` (with its
+/// `device` secret) succeeds.
 #[utoipa::path(post, path = "/api/contests/{id}/participants/{pid}/device-change", tag = "control",
     security(("bearer" = [])), params(("id" = i64, Path), ("pid" = i64, Path)), request_body = DeviceChange,
     responses((status = 200, description = "`{approved, requests}`", body = Object),
@@ -99,6 +92,16 @@ async fn device_change(
             "no_device_request",
             "this participant has no pending device change",
         ));
+    }
+    if change.approve {
+        // The seat is the new phone's from now on: the old phone's session ends at once (its sockets are told
+        // the seat moved), not only when the new phone's next poll joins. The new session is held by nobody.
+        let session_id = random_token(16);
+        state
+            .sessions
+            .record(&state.store, pid, &session_id, now_ms())
+            .await?;
+        state.engine.contest(id).await?.seat_moved(pid, session_id).await;
     }
     notify(&state, id).await;
     Ok(axum::Json(json!({

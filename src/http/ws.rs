@@ -7,7 +7,7 @@
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -23,7 +23,7 @@ use crate::auth::Role;
 use crate::contest::{AnswerInput, ContestHandle, ParticipantRef, Viewer};
 use crate::error::AppError;
 use crate::metrics::METRICS;
-use crate::realtime::{ConnOwner, Personal, encode};
+use crate::realtime::{ConnOwner, Credential, Personal, encode};
 use crate::store::now_ms;
 
 /// Connections one login may hold at once; a newer one closes the oldest. A phone needs one (two while a
@@ -44,12 +44,14 @@ const DEAD_AFTER: Duration = Duration::from_secs(90);
 
 pub async fn upgrade(State(state): State<AppState>, mut parts: Parts, ws: WebSocketUpgrade) -> Response {
     match authorize(&state, &mut parts).await {
-        Ok((handle, viewer, expires_at, owner)) => {
+        Ok((handle, viewer, expires_at, owner, credential)) => {
             let shutdown = state.shutdown.clone();
             ws.read_buffer_size(4 * 1024)
                 .write_buffer_size(16 * 1024)
                 .max_message_size(16 * 1024)
-                .on_upgrade(move |socket| run(socket, handle, viewer, owner, shutdown, expires_at))
+                .on_upgrade(move |socket| {
+                    run(socket, handle, viewer, (owner, credential), shutdown, expires_at)
+                })
         }
         Err(e) => e.into_response(),
     }
@@ -58,8 +60,9 @@ pub async fn upgrade(State(state): State<AppState>, mut parts: Parts, ws: WebSoc
 async fn authorize(
     state: &AppState,
     parts: &mut Parts,
-) -> Result<(ContestHandle, Viewer, i64, ConnOwner), AppError> {
+) -> Result<(ContestHandle, Viewer, i64, ConnOwner, Credential), AppError> {
     let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
+    let credential = super::revoke::credential_of(&claims);
     let expires_at = claims.exp;
     let contest_param = parts.uri.query().and_then(|q| {
         q.split('&')
@@ -103,7 +106,7 @@ async fn authorize(
     if let Viewer::Participant(who) = &viewer {
         handle.check_session(who.clone()).await?;
     }
-    Ok((handle, viewer, expires_at, owner))
+    Ok((handle, viewer, expires_at, owner, credential))
 }
 
 async fn snapshot_bytes(handle: &ContestHandle, viewer: &Viewer) -> Option<Bytes> {
@@ -165,7 +168,7 @@ async fn run(
     socket: WebSocket,
     handle: ContestHandle,
     viewer: Viewer,
-    owner: ConnOwner,
+    (owner, credential): (ConnOwner, Credential),
     mut shutdown: tokio::sync::watch::Receiver<bool>,
     expires_at: i64,
 ) {
@@ -180,12 +183,12 @@ async fn run(
         Viewer::Display => handle.hub.subscribe_screen(),
         Viewer::Participant(_) => handle.hub.subscribe_public(),
     };
-    let (session_id, cap) = match &viewer {
-        Viewer::Participant(who) => (who.session_id.as_str(), PARTICIPANT_SOCKETS),
-        Viewer::Display => ("", DISPLAY_SOCKETS),
-        Viewer::Organizer => ("", ORGANIZER_SOCKETS),
+    let cap = match &viewer {
+        Viewer::Participant(_) => PARTICIPANT_SOCKETS,
+        Viewer::Display => DISPLAY_SOCKETS,
+        Viewer::Organizer => ORGANIZER_SOCKETS,
     };
-    let (conn_id, mut personal) = handle.hub.connect(owner, session_id, cap);
+    let (conn_id, mut personal) = handle.hub.connect(owner, credential, cap);
     if let ConnOwner::Participant(pid) = owner {
         handle.presence_changed(pid).await;
     }
@@ -239,9 +242,10 @@ async fn run(
                     let next = forward(&mut sink, bytes, &mut broadcast, &mut personal).await;
                     alive = after_batch(next, &mut sink, &mut broadcast, &handle, &viewer).await;
                 }
-                Some(Personal::Close(bytes)) => {
-                    let _ = send(&mut sink, bytes).await;
-                    let _ = sink.send(Message::Close(None)).await;
+                Some(Personal::Close(closing)) => {
+                    let _ = send(&mut sink, closing.notice).await;
+                    let frame = CloseFrame { code: closing.code, reason: closing.reason.into() };
+                    let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
                     break;
                 }
                 None => break,

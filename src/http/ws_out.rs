@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use futures_util::SinkExt;
 use tokio::sync::broadcast;
@@ -86,11 +86,15 @@ pub(super) async fn forward(
                     }
                     written += 1;
                 }
-                Ok(Personal::Close(bytes)) => {
-                    if let Some(message) = text(bytes) {
+                Ok(Personal::Close(closing)) => {
+                    if let Some(message) = text(closing.notice) {
                         sink.feed(message).await?;
                     }
-                    sink.feed(Message::Close(None)).await?;
+                    let frame = CloseFrame {
+                        code: closing.code,
+                        reason: closing.reason.into(),
+                    };
+                    sink.feed(Message::Close(Some(frame))).await?;
                     next = Forwarded::Closed;
                     break;
                 }

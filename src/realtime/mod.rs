@@ -18,6 +18,9 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::metrics::METRICS;
 
+mod closing;
+pub use closing::*;
+
 const BROADCAST_CAPACITY: usize = 256;
 /// Per-connection queue for personal messages; a full queue means the client is too slow and gets resynced.
 pub const PERSONAL_CAPACITY: usize = 64;
@@ -26,9 +29,9 @@ pub const PERSONAL_CAPACITY: usize = 64;
 #[derive(Debug, Clone)]
 pub enum Personal {
     Message(Bytes),
-    /// Send this notice and close: a newer login took over the participant, or the same token opened more
-    /// connections than it may hold.
-    Close(Bytes),
+    /// Send this notice and close: a newer login took over the participant, the same token opened more
+    /// connections than it may hold, or the token was revoked.
+    Close(Closing),
 }
 
 /// Who a connection belongs to, for the per-owner connection cap.
@@ -42,7 +45,7 @@ pub enum ConnOwner {
 
 struct Conn {
     conn_id: u64,
-    session_id: String,
+    credential: Credential,
     tx: mpsc::Sender<Personal>,
     /// Set when a message had to be dropped because the queue was full: the connection resynchronizes.
     overflowed: Arc<AtomicBool>,
@@ -79,14 +82,6 @@ impl Default for ContestHub {
 /// Serialize an event once. Serialization of our own types cannot fail; an empty payload is never sent.
 pub fn encode<T: Serialize>(event: &T) -> Bytes {
     serde_json::to_vec(event).map(Bytes::from).unwrap_or_default()
-}
-
-fn too_many_notice() -> Bytes {
-    encode(&serde_json::json!({
-        "type": "error",
-        "code": "too_many_connections",
-        "message": "this login opened a newer connection; this one is closed",
-    }))
 }
 
 impl ContestHub {
@@ -140,7 +135,7 @@ impl ContestHub {
 
     /// Register a connection of `owner`. When the owner already holds `cap` connections, the oldest is told
     /// and closed: one login cannot pile up sockets, and a phone that reconnects never locks itself out.
-    pub fn connect(&self, owner: ConnOwner, session_id: &str, cap: usize) -> (u64, PersonalReceiver) {
+    pub fn connect(&self, owner: ConnOwner, credential: Credential, cap: usize) -> (u64, PersonalReceiver) {
         let (tx, rx) = mpsc::channel(PERSONAL_CAPACITY);
         let overflowed = Arc::new(AtomicBool::new(false));
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
@@ -148,12 +143,14 @@ impl ContestHub {
         let conns = map.entry(owner).or_default();
         while conns.len() >= cap.max(1) {
             let oldest = conns.remove(0);
-            let _ = oldest.tx.try_send(Personal::Close(too_many_notice()));
+            let _ = oldest
+                .tx
+                .try_send(Personal::Close(Closing::too_many_connections()));
             METRICS.sockets_closed_for_limit.inc();
         }
         conns.push(Conn {
             conn_id,
-            session_id: session_id.to_string(),
+            credential,
             tx,
             overflowed: overflowed.clone(),
         });
@@ -222,22 +219,81 @@ impl ContestHub {
         }
     }
 
-    /// A new login replaced `current_session`: every connection of an older session is told and closed.
-    pub fn replace_sessions(&self, participant_id: i64, current_session: &str, notice: Bytes) {
+    /// A new login (or a seat moved by the organizer) replaced `current_session`: every connection of an older
+    /// session is told and closed.
+    pub fn replace_sessions(&self, participant_id: i64, current_session: &str, closing: Closing) {
+        let owner = ConnOwner::Participant(participant_id);
         let mut map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(conns) = map.get_mut(&ConnOwner::Participant(participant_id)) {
+        if let Some(conns) = map.get_mut(&owner) {
             conns.retain(|conn| {
-                if conn.session_id == current_session {
+                if matches!(&conn.credential, Credential::Participant { session_id } if session_id == current_session)
+                {
                     true
                 } else {
-                    let _ = conn.tx.try_send(Personal::Close(notice.clone()));
+                    let _ = conn.tx.try_send(Personal::Close(closing.clone()));
                     false
                 }
             });
             if conns.is_empty() {
-                map.remove(&ConnOwner::Participant(participant_id));
+                map.remove(&owner);
             }
         }
+    }
+
+    /// Tell and close every connection whose owner and credential match; they are forgotten at once (their
+    /// tasks end after sending the notice). Returns how many were closed.
+    pub fn close_where(&self, matches: impl Fn(&ConnOwner, &Credential) -> bool, closing: &Closing) -> usize {
+        let mut closed = 0;
+        let mut map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|owner, conns| {
+            conns.retain(|conn| {
+                if matches(owner, &conn.credential) {
+                    let _ = conn.tx.try_send(Personal::Close(closing.clone()));
+                    closed += 1;
+                    false
+                } else {
+                    true
+                }
+            });
+            !conns.is_empty()
+        });
+        closed
+    }
+
+    /// Close the organizer connections of `account` signed with another token version than `current` (`None`:
+    /// the account is gone, close them all).
+    pub fn revoke_organizer(&self, account: &str, current: Option<i64>) -> usize {
+        self.close_where(
+            |_, credential| {
+                matches!(credential, Credential::Organizer { account: a, version }
+                    if a.as_ref() == account && Some(*version) != current)
+            },
+            &Closing::organizer_revoked(),
+        )
+    }
+
+    /// Close the big-screen connections signed with another display-link version than `current`.
+    pub fn revoke_displays(&self, current: i64) -> usize {
+        self.close_where(
+            |_, credential| matches!(credential, Credential::Display { version } if *version != current),
+            &Closing::display_revoked(),
+        )
+    }
+
+    /// The organizer accounts with an open connection here.
+    pub fn organizer_accounts(&self) -> Vec<Arc<str>> {
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        let mut accounts: Vec<Arc<str>> = map
+            .values()
+            .flatten()
+            .filter_map(|conn| match &conn.credential {
+                Credential::Organizer { account, .. } => Some(account.clone()),
+                _ => None,
+            })
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        accounts
     }
 }
 
@@ -245,11 +301,17 @@ impl ContestHub {
 mod tests {
     use super::*;
 
+    fn session(id: &str) -> Credential {
+        Credential::Participant {
+            session_id: id.to_string(),
+        }
+    }
+
     #[tokio::test]
     async fn a_full_personal_queue_never_blocks_the_sender() {
         let hub = ContestHub::new();
-        let (_conn, mut slow) = hub.connect(ConnOwner::Participant(1), "s1", 4);
-        let (_conn2, mut fast) = hub.connect(ConnOwner::Participant(2), "s2", 4);
+        let (_conn, mut slow) = hub.connect(ConnOwner::Participant(1), session("s1"), 4);
+        let (_conn2, mut fast) = hub.connect(ConnOwner::Participant(2), session("s2"), 4);
         // Nobody reads the slow queue; sending far more than it holds returns at once.
         for i in 0..(PERSONAL_CAPACITY * 10) {
             hub.send_personal(1, Bytes::from(format!("m{i}")));
@@ -277,9 +339,9 @@ mod tests {
     #[tokio::test]
     async fn replacing_a_session_notifies_and_drops_only_old_connections() {
         let hub = ContestHub::new();
-        let (_old, mut old_rx) = hub.connect(ConnOwner::Participant(7), "old", 4);
-        let (_new, mut new_rx) = hub.connect(ConnOwner::Participant(7), "new", 4);
-        hub.replace_sessions(7, "new", Bytes::from_static(b"bye"));
+        let (_old, mut old_rx) = hub.connect(ConnOwner::Participant(7), session("old"), 4);
+        let (_new, mut new_rx) = hub.connect(ConnOwner::Participant(7), session("new"), 4);
+        hub.replace_sessions(7, "new", Closing::session_replaced());
         assert!(matches!(old_rx.rx.try_recv(), Ok(Personal::Close(_))));
         assert!(new_rx.rx.try_recv().is_err());
         hub.send_personal(7, Bytes::from_static(b"hello"));
@@ -291,9 +353,9 @@ mod tests {
     async fn a_new_connection_beyond_the_cap_closes_the_oldest() {
         let hub = ContestHub::new();
         let owner = ConnOwner::Participant(3);
-        let (_a, mut a) = hub.connect(owner, "s", 2);
-        let (_b, mut b) = hub.connect(owner, "s", 2);
-        let (_c, mut c) = hub.connect(owner, "s", 2);
+        let (_a, mut a) = hub.connect(owner, session("s"), 2);
+        let (_b, mut b) = hub.connect(owner, session("s"), 2);
+        let (_c, mut c) = hub.connect(owner, session("s"), 2);
         assert!(
             matches!(a.rx.try_recv(), Ok(Personal::Close(_))),
             "the oldest is closed"
@@ -304,10 +366,46 @@ mod tests {
         assert!(a.rx.try_recv().is_err(), "the closed one gets nothing more");
         // Display tokens are capped the same way, and never receive personal messages.
         let screen = ConnOwner::Token(99);
-        let (_d, mut d) = hub.connect(screen, "", 1);
-        let (_e, _e_rx) = hub.connect(screen, "", 1);
+        let (_d, mut d) = hub.connect(screen, Credential::Display { version: 0 }, 1);
+        let (_e, _e_rx) = hub.connect(screen, Credential::Display { version: 0 }, 1);
         assert!(matches!(d.rx.try_recv(), Ok(Personal::Close(_))));
         assert_eq!(hub.connected_participants(), vec![3]);
+    }
+
+    #[tokio::test]
+    async fn revoking_closes_only_stale_organizer_and_display_connections() {
+        let hub = ContestHub::new();
+        let organizer = |account: &str, version| Credential::Organizer {
+            account: Arc::from(account),
+            version,
+        };
+        let (_old, mut old) = hub.connect(ConnOwner::Token(1), organizer("admin", 0), 8);
+        let (_new, mut new) = hub.connect(ConnOwner::Token(2), organizer("admin", 1), 8);
+        let (_other, mut other) = hub.connect(ConnOwner::Token(3), organizer("judge", 0), 8);
+        let (_screen, mut screen) = hub.connect(ConnOwner::Token(4), Credential::Display { version: 0 }, 4);
+        let (_phone, mut phone) = hub.connect(ConnOwner::Participant(5), session("s"), 3);
+        assert_eq!(hub.organizer_accounts().len(), 2);
+        assert_eq!(hub.revoke_organizer("admin", Some(1)), 1);
+        match old.rx.try_recv() {
+            Ok(Personal::Close(closing)) => {
+                assert_eq!(closing.code, CLOSE_TOKEN_REVOKED);
+                assert_eq!(closing.reason, "token_revoked");
+            }
+            other => panic!("the stale organizer connection was not closed: {other:?}"),
+        }
+        assert!(new.rx.try_recv().is_err() && other.rx.try_recv().is_err());
+        assert_eq!(
+            hub.revoke_organizer("judge", None),
+            1,
+            "a deleted account loses every socket"
+        );
+        assert!(matches!(other.rx.try_recv(), Ok(Personal::Close(_))));
+        assert_eq!(hub.revoke_displays(0), 0, "the current display version stays");
+        assert_eq!(hub.revoke_displays(1), 1);
+        assert!(matches!(screen.rx.try_recv(), Ok(Personal::Close(_))));
+        assert!(phone.rx.try_recv().is_err(), "participants are never touched");
+        assert_eq!(hub.connected_participants(), vec![5]);
+        assert_eq!(hub.organizer_accounts().len(), 1);
     }
 
     #[tokio::test]

@@ -473,6 +473,17 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Forget the refusal of `device` (it was told to the phone). Returns false when it was not refused.
+    pub async fn forget_refusal(&self, participant_id: i64, device: &str) -> sqlx::Result<bool> {
+        let done =
+            sqlx::query("UPDATE participants SET refused_device = NULL WHERE id = ? AND refused_device = ?")
+                .bind(participant_id)
+                .bind(device)
+                .execute(self.writer_pool())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Free a seat: the next device that joins binds it.
     pub async fn release_seat(&self, participant_id: i64) -> sqlx::Result<()> {
         sqlx::query(

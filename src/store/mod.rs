@@ -16,6 +16,7 @@ mod banks;
 mod contests;
 mod rejections;
 pub mod rows;
+mod tokens;
 mod users;
 pub mod writer;
 
