@@ -22,7 +22,7 @@
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::limits::{KeyedLimiter, Limited, Rate};
 use crate::config::Settings;
@@ -55,24 +55,34 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-fn address_limited(limited: Limited) -> Response {
-    limited.into_response_with(
-        "join_limited",
-        format!(
-            "too many failed join attempts from this address; try again in {} s",
-            limited.retry_after_secs()
-        ),
-    )
+/// A join refused because a failure budget is spent: `429` with `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinLimited {
+    /// This client address (`join_limited`).
+    Address(Limited),
+    /// This contest, from all addresses together (`contest_join_limited`).
+    Contest(Limited),
 }
 
-fn contest_limited(limited: Limited) -> Response {
-    limited.into_response_with(
-        "contest_join_limited",
-        format!(
-            "too many failed join attempts for this contest; try again in {} s",
-            limited.retry_after_secs()
-        ),
-    )
+impl IntoResponse for JoinLimited {
+    fn into_response(self) -> Response {
+        match self {
+            JoinLimited::Address(limited) => limited.into_response_with(
+                "join_limited",
+                format!(
+                    "too many failed join attempts from this address; try again in {} s",
+                    limited.retry_after_secs()
+                ),
+            ),
+            JoinLimited::Contest(limited) => limited.into_response_with(
+                "contest_join_limited",
+                format!(
+                    "too many failed join attempts for this contest; try again in {} s",
+                    limited.retry_after_secs()
+                ),
+            ),
+        }
+    }
 }
 
 impl JoinGuard {
@@ -86,29 +96,29 @@ impl JoinGuard {
     }
 
     /// Whether this address may still be told anything (its failure budget is not spent). Takes nothing.
-    pub fn admit_address(&self, ip: IpAddr) -> Result<(), Response> {
+    pub fn admit_address(&self, ip: IpAddr) -> Result<(), JoinLimited> {
         match &self.by_address {
-            Some(limiter) => limiter.would_allow(&client_key(ip)).map_err(address_limited),
+            Some(limiter) => limiter.would_allow(&client_key(ip)).map_err(JoinLimited::Address),
             None => Ok(()),
         }
     }
 
     /// Whether a successful join of this contest may be answered (its failure budget is not spent).
-    pub fn admit_contest(&self, contest_id: i64) -> Result<(), Response> {
+    pub fn admit_contest(&self, contest_id: i64) -> Result<(), JoinLimited> {
         match &self.by_contest {
-            Some(limiter) => limiter.would_allow(&contest_id).map_err(contest_limited),
+            Some(limiter) => limiter.would_allow(&contest_id).map_err(JoinLimited::Contest),
             None => Ok(()),
         }
     }
 
     /// Count a failure against the address and (for a badge or secret) the contest. `Ok`: the failure may be
     /// answered as such; `Err`: a budget is spent, answer `429` instead (nothing was taken from it then).
-    pub fn failed(&self, ip: IpAddr, contest_id: Option<i64>) -> Result<(), Response> {
+    pub fn failed(&self, ip: IpAddr, contest_id: Option<i64>) -> Result<(), JoinLimited> {
         if let Some(limiter) = &self.by_address {
-            limiter.check(&client_key(ip)).map_err(address_limited)?;
+            limiter.check(&client_key(ip)).map_err(JoinLimited::Address)?;
         }
         if let (Some(limiter), Some(contest_id)) = (&self.by_contest, contest_id) {
-            limiter.check(&contest_id).map_err(contest_limited)?;
+            limiter.check(&contest_id).map_err(JoinLimited::Contest)?;
         }
         Ok(())
     }
@@ -126,7 +136,8 @@ mod tests {
         JoinGuard::new(&settings)
     }
 
-    fn code(response: Response) -> (StatusCode, bool) {
+    fn code(refused: JoinLimited) -> (StatusCode, bool) {
+        let response = refused.into_response();
         (
             response.status(),
             response.headers().contains_key(axum::http::header::RETRY_AFTER),

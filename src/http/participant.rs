@@ -43,11 +43,17 @@ async fn contest_for_code(state: &AppState, ip: IpAddr, code: &str) -> Result<Co
         .map_err(|e| AppError::from(e).into_response())?;
     match found {
         Some(contest) => {
-            state.joins.admit_address(ip)?;
+            state
+                .joins
+                .admit_address(ip)
+                .map_err(IntoResponse::into_response)?;
             Ok(contest)
         }
         None => {
-            state.joins.failed(ip, None)?;
+            state
+                .joins
+                .failed(ip, None)
+                .map_err(IntoResponse::into_response)?;
             Err(AppError::new(
                 StatusCode::NOT_FOUND,
                 "unknown_contest",
@@ -250,7 +256,7 @@ async fn roster_join(
             (Some(bound), Some(mine)) if bound == mine
         );
         if !holds_seat {
-            return Err(limited);
+            return Err(limited.into_response());
         }
     }
     let device = claim_seat(state, login.id, request.device.as_deref())
@@ -273,7 +279,7 @@ async fn failed_join(
         Ok(0) => {}
         Ok(_) => {
             if let Err(limited) = state.joins.failed(ip, Some(contest.id)) {
-                return limited;
+                return limited.into_response();
             }
         }
         Err(e) => return AppError::from(e).into_response(),

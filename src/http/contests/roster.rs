@@ -95,8 +95,8 @@ pub struct Roster {
     pub entries: Vec<RosterEntry>,
 }
 
-/// The secret column, if the header has one; an error if it has several.
-fn secret_column(headers: &csv::StringRecord) -> Result<Option<(usize, SecretKind)>, RosterError> {
+/// The secret column, if the header has one; an error (for row 1) if it has several.
+fn secret_column(headers: &csv::StringRecord) -> Result<Option<(usize, SecretKind)>, Vec<RosterError>> {
     let found: Vec<(usize, SecretKind)> = headers
         .iter()
         .enumerate()
@@ -105,11 +105,11 @@ fn secret_column(headers: &csv::StringRecord) -> Result<Option<(usize, SecretKin
     match found.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(*one)),
-        _ => Err(RosterError::new(
+        _ => Err(vec![RosterError::new(
             1,
             "secret_columns",
             "the header has more than one secret column (PIN, 手机号后四位, 身份证后四位): keep one",
-        )),
+        )]),
     }
 }
 
@@ -142,7 +142,7 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Roster, Vec<RosterError>> {
             "the header row needs the columns 姓名, 警号, 单位 (or name, badge, unit)",
         )]);
     };
-    let secret = secret_column(&headers).map_err(|e| vec![e])?;
+    let secret = secret_column(&headers)?;
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     let mut first_row_of_badge = std::collections::HashMap::new();
