@@ -316,6 +316,34 @@ async fn a_failure_flood_from_one_address_is_refused_while_others_join() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_learn_no_more_than_the_budget() {
+    // The budget is checked after the outcome is known, so guesses sent all at once cannot slip past it: of 60
+    // parallel wrong guesses from one address, exactly the 5 of the budget are answered as such. (One token
+    // comes back every 12 s; the burst is over long before.)
+    let server = TestServer::start_with(|s| {
+        s.join_failures_per_ip = 5;
+        s.join_failures_per_contest = 1000;
+    })
+    .await;
+    let code = "PIN005";
+    pin_contest(&server, code).await;
+    let attacker = client_from(7);
+    let guesses = (0..60).map(|n| {
+        let attacker = attacker.clone();
+        let url = server.url("/api/join");
+        async move {
+            let body = json!({"code": code, "badge": "A1", "secret": format!("{:04}", 2000 + n)});
+            let (status, _, _) = raw(&attacker, Method::POST, &url, Some(body)).await;
+            status
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let answered = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((answered, refused), (5, 55), "{statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_code_scanning_is_throttled_per_address() {
     let server = TestServer::start_with(|s| s.join_failures_per_ip = 5).await;
     let code = "SCAN01";
