@@ -34,6 +34,12 @@ pub struct Settings {
     /// Most connections in total. `None` derives it from the open-file limit, keeping a reserve of file
     /// descriptors for the database and logs.
     pub max_connections: Option<usize>,
+    /// Failed joins (unknown join code, unknown badge, wrong secret) one client address may make per minute:
+    /// this many at once, then refilled evenly. Also counts unknown codes looked up. 0: no limit.
+    pub join_failures_per_ip: u32,
+    /// Failed joins (unknown badge, wrong secret) per contest and minute from all addresses together: caps a
+    /// scan spread over many addresses. 0: no limit.
+    pub join_failures_per_contest: u32,
 }
 
 impl Settings {
@@ -53,6 +59,8 @@ impl Settings {
             ws_handshake_timeout: Duration::from_secs(10),
             max_connections_per_ip: 2000,
             max_connections: None,
+            join_failures_per_ip: 30,
+            join_failures_per_contest: 120,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod contest;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod identity;
 pub mod metrics;
 pub mod paper;
 pub mod realtime;

@@ -87,6 +87,12 @@ struct ServeArgs {
     /// Most connections in total; 0 derives it from the open-file limit, keeping a reserve for the database.
     #[arg(long, env = "JINGSAI_MAX_CONNECTIONS", default_value_t = 0)]
     max_connections: usize,
+    /// Failed joins (unknown code or badge, wrong PIN) one client address may make per minute; 0: no limit.
+    #[arg(long, env = "JINGSAI_JOIN_FAILURES_PER_IP", default_value_t = 30)]
+    join_failures_per_ip: u32,
+    /// Failed joins (unknown badge, wrong PIN) per contest and minute, all addresses together; 0: no limit.
+    #[arg(long, env = "JINGSAI_JOIN_FAILURES_PER_CONTEST", default_value_t = 120)]
+    join_failures_per_contest: u32,
 }
 
 #[derive(Subcommand)]
@@ -201,6 +207,8 @@ async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
     settings.ws_handshake_timeout = Duration::from_secs(args.ws_handshake_timeout.max(1));
     settings.max_connections_per_ip = args.max_connections_per_ip.max(1);
     settings.max_connections = (args.max_connections > 0).then_some(args.max_connections);
+    settings.join_failures_per_ip = args.join_failures_per_ip;
+    settings.join_failures_per_contest = args.join_failures_per_contest;
     let file_limit = jingsai::http::serve::raise_file_limit();
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -10,6 +10,7 @@ import * as contests from './contests.js';
 import * as newContest from './new-contest.js';
 import * as contestPage from './contest.js';
 import * as banks from './banks.js';
+import * as slips from './slips.js';
 
 addStrings(STRINGS);
 
@@ -18,6 +19,7 @@ const routes = [
   [/^#\/?$/, contests, 'contests'],
   [/^#\/new$/, newContest, 'contests'],
   [/^#\/banks$/, banks, 'banks'],
+  [/^#\/c\/(\d+)\/slips$/, slips, 'contests'],
   [/^#\/c\/(\d+)(?:\/(setup|run|results))?$/, contestPage, 'contests'],
 ];
 

@@ -1,5 +1,6 @@
-// Roster import (CSV pasted or chosen as a file; all rows or none, every error with its row) and the
-// participants table with joined / connected / tab-switch state, kept current by `participants` events.
+// Roster import (CSV pasted or chosen as a file; all rows or none, every error with its row; an optional
+// per-person secret column), the link to the printable join slips, and the participants table with joined /
+// connected / tab-switch state, kept current by `participants` events. Secrets are not shown here.
 
 import { t } from '/shared/i18n.js';
 import { h, mount } from '/shared/ui.js';
@@ -9,6 +10,7 @@ import { api, errorBox, readBytes, toast, actionButton, nextId } from './common.
 export function rosterCard(ctx) {
   const el = h('section.card', { 'aria-labelledby': 'roster-h' });
   const state = { text: '', file: null, error: null, result: null };
+  const slipsEl = h('div.slips-row-host');
 
   function render() {
     const finished = ctx.snap.contest.state === 'finished';
@@ -40,8 +42,27 @@ export function rosterCard(ctx) {
         fileName,
         h('div.spacer'),
         actionButton('button.btn.primary', { dataset: { testid: 'roster-import' } }, t('console.roster.import'), doImport)),
-      state.result ? h('div.alert.ok', { role: 'status', dataset: { testid: 'roster-result' } }, t('console.roster.imported', { n: state.result.imported })) : null,
-      errorBox(state.error, 'roster-error'));
+      h('p.hint', { dataset: { testid: 'roster-secret-hint' } }, t('console.roster.secret_hint')),
+      state.result ? h('div.alert.ok', { role: 'status', dataset: { testid: 'roster-result' } },
+        t('console.roster.imported', { n: state.result.imported }),
+        state.result.secret_kind ? ` · ${t('console.roster.with_secret', { label: t(`console.secret.${state.result.secret_kind}`) })}` : null) : null,
+      errorBox(state.error, 'roster-error'),
+      slipsEl);
+    updateSlips();
+  }
+
+  /** Printable join slips, once there are roster officers (opens in a new tab, ready to print). */
+  function updateSlips() {
+    const officers = (ctx.snap.participants || []).filter((p) => p.badge).length;
+    if (ctx.snap.contest.join_mode === 'open' && !officers) { mount(slipsEl); return; }
+    mount(slipsEl, h('div.row.slips-row',
+      h('span.muted.small', t('console.slips.lead_short')),
+      h('div.spacer'),
+      officers
+        ? h('a.btn.small', {
+          href: `#/c/${ctx.id}/slips`, target: '_blank', rel: 'noopener', dataset: { testid: 'slips-open' },
+        }, t('console.slips.open'))
+        : h('button.btn.small', { type: 'button', disabled: true, dataset: { testid: 'slips-open' } }, t('console.slips.open'))));
   }
 
   async function doImport() {
@@ -68,7 +89,7 @@ export function rosterCard(ctx) {
   }
 
   render();
-  return { el, refresh: render };
+  return { el, refresh: render, update: updateSlips };
 }
 
 /** The participants table. */

@@ -155,11 +155,12 @@ export function open(container, ctx) {
 
   return {
     update(kind) {
-      if (kind === 'participants' || kind === 'participants_delta' || kind === 'lobby') { people.update(); return; }
+      if (kind === 'participants' || kind === 'participants_delta' || kind === 'lobby') { people.update(); roster.update(); return; }
       if (kind === 'snapshot') {
         // Keep the round editor (and what is typed into it) while the snapshot refreshes the rest.
         renderRounds(roundsEl.querySelector('.add-round'));
         people.update();
+        roster.update();
         renderInfo();
       }
     },

@@ -24,6 +24,23 @@ function joinBase() {
 
 export const joinLink = (code) => `${joinBase()}/?c=${encodeURIComponent(code)}`;
 
+/** The QR code image (SVG, drawn by the server) of a link. */
+export const qrSrc = (link) => `/api/qr.svg?text=${encodeURIComponent(link)}`;
+
+/** True when the join link can only say "localhost": the server reported no LAN address. */
+export const joinLinkIsLocal = () => isLoopback() && !(serverInfo && serverInfo.lan_urls && serverInfo.lan_urls.length);
+
+let serverInfoLoad = null;
+/** Fetch the server's LAN addresses once (join links must not say "localhost"); resolves when known. */
+export function loadServerInfo() {
+  if (!serverInfoLoad) {
+    serverInfoLoad = api.get('/api/server-info')
+      .then((info) => { serverInfo = info; })
+      .catch(() => { serverInfoLoad = null; });
+  }
+  return serverInfoLoad;
+}
+
 /** The join card: QR code, link with copy, code. Returns {el, refresh}. */
 export function joinCard(ctx) {
   const el = h('section.card.share', { 'aria-labelledby': 'join-h' });
@@ -35,7 +52,7 @@ export function joinCard(ctx) {
       h('h2#join-h', t('console.share.join')),
       h('div.share-body',
         h('a.qr', { href: link, target: '_blank', rel: 'noopener', 'aria-label': t('console.share.qr_alt') },
-          h('img', { src: `/api/qr.svg?text=${encodeURIComponent(link)}`, alt: t('console.share.qr_alt'), width: 140, height: 140, dataset: { testid: 'join-qr' } })),
+          h('img', { src: qrSrc(link), alt: t('console.share.qr_alt'), width: 140, height: 140, dataset: { testid: 'join-qr' } })),
         h('div.share-text',
           h('div.muted', t('console.contest.join_code')),
           h('div.join-code', { dataset: { testid: 'join-code' } }, c.join_code),
@@ -51,12 +68,9 @@ export function joinCard(ctx) {
         h('label', { for: 'join-base' }, t('console.share.address')),
         select(choices.map((u) => [u, u]), joinBase(), (v) => { store.set(BASE_KEY, v); render(); },
           { id: 'join-base', dataset: { testid: 'join-base' } })) : null,
-      isLoopback() && !(serverInfo && serverInfo.lan_urls && serverInfo.lan_urls.length)
-        ? h('div.hint.warn', t('console.share.no_lan')) : null);
+      joinLinkIsLocal() ? h('div.hint.warn', t('console.share.no_lan')) : null);
   }
-  if (!serverInfo) {
-    api.get('/api/server-info').then((info) => { serverInfo = info; if (el.isConnected) render(); }).catch(() => {});
-  }
+  if (!serverInfo) loadServerInfo().then(() => { if (el.isConnected) render(); });
   render();
   return { el, refresh: render };
 }

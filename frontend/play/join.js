@@ -1,13 +1,19 @@
 // Joining: the contest code (pre-filled from /?c=CODE, which the QR codes carry), then the badge number (roster
-// mode) or name and unit (open mode), as GET /api/join/{code} says.
+// mode) or name and unit (open mode), as GET /api/join/{code} says. When the roster has a personal secret
+// (`secret_kind`: a PIN, or the last digits of a phone or ID card number) it is asked with its own label; it is
+// kept in memory only, never stored on the phone.
 
 import { h, mount } from '/shared/ui.js';
 import { t, errorText } from '/shared/i18n.js';
 
 /** What the participant typed, kept across re-renders (language switch) and sign-outs. */
 const form = {
-  code: '', badge: '', name: '', unit: '', info: null, error: null, busy: false, looked: null, waiting: false,
+  code: '', badge: '', secret: '', name: '', unit: '', info: null, error: null, busy: false, looked: null,
+  waiting: false,
 };
+
+const SECRET_KINDS = ['pin', 'phone_last4', 'id_last4'];
+const secretKind = (info) => (info && SECRET_KINDS.includes(info.secret_kind) ? info.secret_kind : null);
 
 /** Where this phone keeps the device secret of a seat: the server binds a badge to the first phone. */
 const deviceKey = (code, badge) => `jingsai.device.${code}.${badge}`;
@@ -55,10 +61,17 @@ export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
       body.badge = form.badge.trim();
       const device = readDevice(body.code, body.badge);
       if (device) body.device = device;
+      if (secretKind(form.info)) body.secret = form.secret.trim();
     }
     if (form.info.join_mode === 'open' ? !body.name || !body.unit : !body.badge) {
       form.error = { code: form.info.join_mode === 'open' ? 'name_required' : 'badge_required' };
       render();
+      return;
+    }
+    if (secretKind(form.info) && !body.secret) {
+      form.error = { code: 'secret_required' };
+      render();
+      el.querySelector('[data-testid="join-secret"]')?.focus();
       return;
     }
     clearTimeout(pollTimer);
@@ -82,6 +95,7 @@ export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
       form.waiting = false;
       form.error = err;
       if (err.code === 'unknown_contest') form.info = null;
+      if (err.code === 'wrong_badge_or_secret') form.secret = '';
       render();
       const field = el.querySelector('[data-testid="join-badge"], [data-testid="join-name"]');
       if (field) field.focus();
@@ -105,7 +119,31 @@ export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
         t('play.seat_waiting'));
     }
     if (!form.error) return null;
-    return h('div.alert#join-error', { role: 'alert', 'data-testid': 'join-error' }, errorText(form.error));
+    return h('div.alert#join-error', { role: 'alert', 'data-testid': 'join-error' }, joinErrorText(form.error));
+  }
+
+  /** Error text, worded with the contest's secret label where it helps. */
+  function joinErrorText(err) {
+    const kind = secretKind(form.info);
+    const label = kind ? t(`play.secret.${kind}`) : '';
+    if (kind && err.code === 'secret_required') return t('play.secret_required', { label });
+    if (kind && err.code === 'wrong_badge_or_secret') return t('play.wrong_badge_or_secret', { label });
+    const wait = err.details && err.details.retry_after_seconds;
+    if ((err.code === 'join_limited' || err.code === 'contest_join_limited') && wait) {
+      return t('play.join_limited', { s: wait });
+    }
+    return errorText(err);
+  }
+
+  function secretField(kind) {
+    return [
+      field('join-secret', 'secret', t(`play.secret.${kind}`), {
+        type: 'password', maxlength: '8', autocomplete: 'off', enterkeyhint: 'go',
+        inputmode: kind === 'id_last4' ? 'text' : 'numeric', autocapitalize: 'characters',
+        placeholder: t(`play.secret_placeholder.${kind}`), 'data-kind': kind,
+      }),
+      h('p.hint.join-secret-hint', t('play.secret_hint')),
+    ];
   }
 
   function render() {
@@ -125,7 +163,10 @@ export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
       info.join_mode === 'open'
         ? [field('join-name', 'name', t('play.your_name'), { maxlength: '64', autocomplete: 'name' }),
           field('join-unit', 'unit', t('play.your_unit'), { maxlength: '64', autocomplete: 'organization' })]
-        : field('join-badge', 'badge', t('play.badge'), { maxlength: '32', placeholder: t('play.badge_placeholder'), enterkeyhint: 'go' }),
+        : [field('join-badge', 'badge', t('play.badge'), {
+          maxlength: '32', placeholder: t('play.badge_placeholder'), enterkeyhint: secretKind(info) ? 'next' : 'go',
+        }),
+        secretKind(info) ? secretField(secretKind(info)) : null],
       errorBox(),
       h('button.btn.primary.block.big', { type: 'submit', 'data-testid': 'join-submit', disabled: form.busy || null },
         form.busy ? h('span.spinner.light', { 'aria-hidden': 'true' }) : null, t('play.enter')))

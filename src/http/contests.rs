@@ -81,6 +81,7 @@ pub(super) fn contest_json(row: &ContestRow) -> Value {
         "state": row.state,
         "created_at": row.created_at,
         "finished_at": row.finished_at,
+        "secret_kind": row.secret_kind,
     })
 }
 
@@ -351,20 +352,34 @@ async fn check_round(
     })))
 }
 
-/// The roster with join state, connection and tab-switch counts.
+/// The roster with join state, connection and tab-switch counts, and each officer's `secret` when the roster
+/// has a secret column (`secret_kind`): this listing and the join slips are the only places it is shown.
 #[utoipa::path(get, path = "/api/contests/{id}/participants", tag = "contests", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = Object)))]
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "`{participants, secret_kind}`", body = Object)))]
 async fn list_participants(
     State(state): State<AppState>,
     _: Organizer,
     Path(id): Path<i64>,
 ) -> AppResult<axum::Json<Value>> {
-    contest_row(&state, id).await?;
-    let snapshot = state
+    let row = contest_row(&state, id).await?;
+    let mut snapshot = state
         .engine
         .contest(id)
         .await?
         .snapshot(crate::contest::Viewer::Organizer)
         .await?;
-    Ok(axum::Json(json!({"participants": snapshot["participants"]})))
+    let secrets: std::collections::HashMap<i64, String> =
+        state.store.roster_secrets(id).await?.into_iter().collect();
+    let mut participants = snapshot["participants"].take();
+    if let Some(list) = participants.as_array_mut() {
+        for p in list {
+            let secret = p["id"].as_i64().and_then(|pid| secrets.get(&pid));
+            p["secret"] = json!(secret);
+        }
+    }
+    Ok(axum::Json(json!({
+        "participants": participants,
+        "secret_kind": row.secret_kind,
+    })))
 }

@@ -131,6 +131,7 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         let now = Instant::now();
         let mut buckets = self.lock();
         if let Some(bucket) = buckets.get_mut(key) {
+            let now = now.max(bucket.updated);
             let tokens = self.refilled(bucket, now);
             *bucket = Bucket {
                 tokens: (tokens + 1.0).min(f64::from(self.rate.burst)),
@@ -158,6 +159,9 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
             tokens: f64::from(self.rate.burst),
             updated: now,
         });
+        // `now` was read before the lock: a caller that waited for it may carry an older instant than the
+        // bucket's. Never move `updated` back, or the time between would be refilled twice.
+        let now = now.max(bucket.updated);
         let tokens = self.refilled(bucket, now);
         self.wait_for(tokens, needed)?;
         *bucket = Bucket {
@@ -232,6 +236,24 @@ mod tests {
         assert!(l.check_n_at(&key, 1, t0 + Duration::from_millis(1000)).is_ok());
         // Other keys are independent.
         assert!(l.check_n_at(&"b".to_string(), 3, t0).is_ok());
+    }
+
+    #[test]
+    fn an_instant_read_before_a_later_one_mints_no_tokens() {
+        // Concurrent callers read the clock before taking the lock, so they may arrive out of order.
+        let l = limiter(2, 1000, 10);
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_millis(1000);
+        let key = "k".to_string();
+        l.check_n_at(&key, 1, t1).expect("first of the burst");
+        l.check_n_at(&key, 1, t0)
+            .expect("second of the burst, with an older instant");
+        // Had the bucket moved back to t0, the second from t0 to t1 would refill a token now.
+        assert!(
+            l.check_n_at(&key, 1, t1).is_err(),
+            "the same second is not refilled twice"
+        );
+        assert!(l.check_n_at(&key, 1, t1 + Duration::from_millis(1000)).is_ok());
     }
 
     #[test]

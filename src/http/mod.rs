@@ -7,6 +7,7 @@ mod contests;
 mod control;
 mod display;
 pub mod extract;
+pub mod join_guard;
 pub mod limits;
 mod login;
 mod meta;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub local_port: u16,
     /// Organizer login rate limits and lockout.
     pub login: Arc<login::LoginGuard>,
+    /// Failed-join limits per client address and per contest.
+    pub joins: Arc<join_guard::JoinGuard>,
     /// Current participant sessions, for the session check on every participant request.
     pub sessions: Arc<extract::SessionCache>,
 }
@@ -61,6 +64,7 @@ impl AppState {
             store,
             engine,
             keys,
+            joins: Arc::new(join_guard::JoinGuard::new(&settings)),
             settings: Arc::new(settings),
             shutdown,
             local_port: 0,

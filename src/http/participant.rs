@@ -1,6 +1,10 @@
 //! Participant endpoints: join, state, answers, exam papers, tab switches.
 
-use axum::extract::State;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -12,8 +16,9 @@ use super::contests::sign;
 use super::extract::{Json, Participant};
 use crate::auth::{Claims, Role, random_token};
 use crate::contest::{AnswerAck, AnswerInput, JoinMode, Viewer};
-use crate::error::{AppError, AppResult};
-use crate::store::now_ms;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::identity::{SecretKind, secret_matches};
+use crate::store::{ContestRow, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,15 +31,37 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tab_switch))
 }
 
-async fn contest_for_code(state: &AppState, code: &str) -> AppResult<crate::store::ContestRow> {
+/// The contest with this join code. A code that names none counts as a failed join of the client address
+/// (`unknown_contest`, or `429` once its budget is spent); a known code is told only to an address whose
+/// budget is not spent (see `join_guard`).
+async fn contest_for_code(state: &AppState, ip: IpAddr, code: &str) -> Result<ContestRow, Response> {
     let code = code.trim();
-    state.store.contest_by_code(code).await?.ok_or_else(|| {
-        AppError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "unknown_contest",
-            format!("no contest has the code {code}"),
-        )
-    })
+    let found = state
+        .store
+        .contest_by_code(code)
+        .await
+        .map_err(|e| AppError::from(e).into_response())?;
+    match found {
+        Some(contest) => {
+            state
+                .joins
+                .admit_address(ip)
+                .map_err(IntoResponse::into_response)?;
+            Ok(contest)
+        }
+        None => {
+            state
+                .joins
+                .failed(ip, None)
+                .map_err(IntoResponse::into_response)?;
+            Err(AppError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_contest",
+                format!("no contest has the code {code}"),
+            )
+            .into_response())
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -55,6 +82,11 @@ pub struct JoinRequest {
     #[serde(default)]
     #[schema(max_length = 128)]
     pub device: Option<String>,
+    /// Roster mode, when the roster has a secret column (`secret_kind` of `GET /api/join/{code}`): the
+    /// officer's PIN, or the last digits of their phone or ID card number.
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub secret: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -71,86 +103,206 @@ pub struct JoinResponse {
     pub device: Option<String>,
 }
 
-/// Public facts about a contest, by join code: what the join form must ask for.
+/// The contest's kind of per-person secret, as the join form must ask for it (roster mode only).
+fn secret_kind(contest: &ContestRow) -> Option<SecretKind> {
+    (JoinMode::parse(&contest.join_mode) != Some(JoinMode::Open))
+        .then(|| contest.secret_kind.as_deref().and_then(SecretKind::parse))
+        .flatten()
+}
+
+/// Public facts about a contest, by join code: what the join form must ask for. `secret_kind` is `pin`,
+/// `phone_last4` or `id_last4` when each officer must also give that secret, else null. Unknown codes count
+/// as failed joins of the address (see `POST /api/join`).
 #[utoipa::path(get, path = "/api/join/{code}", tag = "participant",
     params(("code" = String, Path, description = "join code")),
-    responses((status = 200, description = "`{title, join_mode, state}`", body = Object),
-              (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "`{title, join_mode, state, secret_kind}`", body = Object),
+              (status = 404, description = "`unknown_contest`", body = ErrorBody),
+              (status = 429, description = "`join_limited`: too many failed joins from this address",
+               body = ErrorBody, headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn contest_by_code(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     axum::extract::Path(code): axum::extract::Path<String>,
-) -> AppResult<axum::Json<Value>> {
-    let contest = contest_for_code(&state, &code).await?;
+) -> Result<axum::Json<Value>, Response> {
+    let contest = contest_for_code(&state, peer.ip(), &code).await?;
     Ok(axum::Json(json!({
         "title": contest.title,
         "join_mode": contest.join_mode,
         "state": contest.state,
+        "secret_kind": secret_kind(&contest).map(SecretKind::as_str),
     })))
 }
 
 /// Join a contest. In roster mode the first device binds the seat: a rejoin with the same `device` secret
 /// replaces the previous session (its sockets are closed); another device gets `409 seat_taken` and waits for
-/// the organizer (see docs/api.md, "Seats").
+/// the organizer (see docs/api.md, "Seats"). When the roster has secrets, `secret` is required, and an unknown
+/// badge and a wrong secret get the same answer. Failed joins are limited per address and per contest.
 #[utoipa::path(post, path = "/api/join", tag = "participant", request_body = JoinRequest,
     responses((status = 200, body = JoinResponse),
-              (status = 404, description = "unknown code (`unknown_contest`) or badge (`unknown_badge`)", body = crate::error::ErrorBody),
-              (status = 403, description = "`device_refused`: the organizer refused this device", body = crate::error::ErrorBody),
-              (status = 409, description = "`contest_finished`, or `seat_taken` (`details.device`: the secret to poll with)", body = crate::error::ErrorBody),
-              (status = 422, description = "`badge_required`, `name_required`, `too_long` (name and unit: 64 characters)", body = crate::error::ErrorBody)))]
+              (status = 401, description = "`wrong_badge_or_secret`: the roster has secrets and the badge is unknown or the secret wrong (one answer for both)", body = ErrorBody),
+              (status = 404, description = "unknown code (`unknown_contest`) or, in a roster without secrets, badge (`unknown_badge`)", body = ErrorBody),
+              (status = 403, description = "`device_refused`: the organizer refused this device", body = ErrorBody),
+              (status = 409, description = "`contest_finished`, or `seat_taken` (`details.device`: the secret to poll with)", body = ErrorBody),
+              (status = 422, description = "`badge_required`, `secret_required`, `name_required`, `too_long` (name and unit: 64 characters)", body = ErrorBody),
+              (status = 429, description = "`join_limited` (this address) or `contest_join_limited` (this contest): too many failed joins",
+               body = ErrorBody, headers(("Retry-After" = u64, description = "seconds to wait")))))]
 async fn join(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(request): Json<JoinRequest>,
-) -> AppResult<axum::Json<JoinResponse>> {
-    let contest = contest_for_code(&state, &request.code).await?;
+) -> Result<axum::Json<JoinResponse>, Response> {
+    let contest = contest_for_code(&state, peer.ip(), &request.code).await?;
     if contest.state == "finished" {
-        return Err(AppError::conflict(
-            "contest_finished",
-            "this contest has finished",
-        ));
+        return Err(AppError::conflict("contest_finished", "this contest has finished").into_response());
     }
     let mode = JoinMode::parse(&contest.join_mode).unwrap_or(JoinMode::Roster);
     let (participant_id, name, unit, device) = match mode {
         JoinMode::Roster => {
-            let badge = request
-                .badge
-                .as_deref()
-                .map(str::trim)
-                .filter(|b| !b.is_empty())
-                .ok_or_else(|| AppError::unprocessable("badge_required", "enter your badge number (警号)"))?;
-            let p = state
-                .store
-                .participant_by_badge(contest.id, badge)
-                .await?
-                .ok_or_else(|| {
-                    AppError::new(
-                        axum::http::StatusCode::NOT_FOUND,
-                        "unknown_badge",
-                        format!("badge number {badge} is not on this contest's roster"),
-                    )
-                })?;
-            let device = claim_seat(&state, p.id, request.device.as_deref()).await?;
+            let (p, device) = roster_join(&state, peer.ip(), &contest, &request).await?;
             (p.id, p.name, p.unit, Some(device))
         }
         JoinMode::Open => {
-            let name = request.name.as_deref().map(str::trim).unwrap_or("");
-            let unit = request.unit.as_deref().map(str::trim).unwrap_or("");
-            if name.is_empty() || unit.is_empty() {
-                return Err(AppError::unprocessable(
-                    "name_required",
-                    "enter your name and unit",
-                ));
-            }
-            if name.chars().count() > 64 || unit.chars().count() > 64 {
-                return Err(AppError::unprocessable(
-                    "too_long",
-                    "name and unit are at most 64 characters",
-                ));
-            }
-            let id = state.store.add_open_participant(contest.id, name, unit).await?;
+            let (id, name, unit) = open_join(&state, &contest, &request)
+                .await
+                .map_err(IntoResponse::into_response)?;
             // Every open-mode join makes a new participant, so there is no seat to take over.
-            (id, name.to_string(), unit.to_string(), None)
+            (id, name, unit, None)
         }
     };
+    let response = start_session(&state, contest.id, participant_id)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok(axum::Json(JoinResponse {
+        name,
+        unit,
+        device,
+        ..response
+    }))
+}
+
+/// Open mode: a new participant by name and unit. Returns (id, name, unit).
+async fn open_join(
+    state: &AppState,
+    contest: &ContestRow,
+    request: &JoinRequest,
+) -> AppResult<(i64, String, String)> {
+    let name = request.name.as_deref().map(str::trim).unwrap_or("");
+    let unit = request.unit.as_deref().map(str::trim).unwrap_or("");
+    if name.is_empty() || unit.is_empty() {
+        return Err(AppError::unprocessable(
+            "name_required",
+            "enter your name and unit",
+        ));
+    }
+    if name.chars().count() > 64 || unit.chars().count() > 64 {
+        return Err(AppError::unprocessable(
+            "too_long",
+            "name and unit are at most 64 characters",
+        ));
+    }
+    let id = state.store.add_open_participant(contest.id, name, unit).await?;
+    Ok((id, name.to_string(), unit.to_string()))
+}
+
+/// Stands in for a stored secret when the badge is unknown, so that both failures do the same work.
+const ABSENT_SECRET: &str = "\u{0}absent";
+
+/// Roster mode: the badge (and secret) identify the officer, within the failure limits; then the seat.
+/// Returns the participant and the joining phone's device secret.
+async fn roster_join(
+    state: &AppState,
+    ip: IpAddr,
+    contest: &ContestRow,
+    request: &JoinRequest,
+) -> Result<(crate::store::RosterLogin, String), Response> {
+    let badge = request
+        .badge
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| {
+            AppError::unprocessable("badge_required", "enter your badge number (警号)").into_response()
+        })?;
+    let kind = secret_kind(contest);
+    let typed = request.secret.as_deref().map(str::trim).unwrap_or("");
+    if kind.is_some() && typed.is_empty() {
+        return Err(AppError::unprocessable(
+            "secret_required",
+            "enter your personal code as well as your badge number",
+        )
+        .into_response());
+    }
+    let login = state
+        .store
+        .roster_login(contest.id, badge)
+        .await
+        .map_err(|e| AppError::from(e).into_response())?;
+    // Compare in constant time, and compare even when the badge is unknown.
+    let stored = login.as_ref().and_then(|l| l.secret.as_deref());
+    let secret_ok = secret_matches(stored.unwrap_or(ABSENT_SECRET), typed);
+    let login = match login {
+        Some(l) if l.secret.is_none() || secret_ok => l,
+        _ => return Err(failed_join(state, ip, contest, kind, badge).await),
+    };
+    if let Err(limited) = state.joins.admit_contest(contest.id) {
+        // A scan has spent the contest's failure budget: only a phone that already holds its seat gets in.
+        let seat = state
+            .store
+            .seat(login.id)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
+        let holds_seat = matches!(
+            (seat.and_then(|s| s.device), request.device.as_deref().map(str::trim)),
+            (Some(bound), Some(mine)) if bound == mine
+        );
+        if !holds_seat {
+            return Err(limited.into_response());
+        }
+    }
+    let device = claim_seat(state, login.id, request.device.as_deref())
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok((login, device))
+}
+
+/// The answer to an unknown badge or a wrong secret, after counting the failure. With secrets both get the
+/// same `401 wrong_badge_or_secret`, so badges cannot be enumerated. A contest without a roster yet has nothing
+/// to guess, so its `unknown_badge` costs nothing (phones may come before the roster).
+async fn failed_join(
+    state: &AppState,
+    ip: IpAddr,
+    contest: &ContestRow,
+    kind: Option<SecretKind>,
+    badge: &str,
+) -> Response {
+    match state.store.roster_size(contest.id).await {
+        Ok(0) => {}
+        Ok(_) => {
+            if let Err(limited) = state.joins.failed(ip, Some(contest.id)) {
+                return limited.into_response();
+            }
+        }
+        Err(e) => return AppError::from(e).into_response(),
+    }
+    if kind.is_some() {
+        tracing::info!(%ip, contest_id = contest.id, "join refused: unknown badge or wrong secret");
+        return AppError::unauthorized(
+            "wrong_badge_or_secret",
+            "the badge number or the personal code is wrong",
+        )
+        .into_response();
+    }
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_badge",
+        format!("badge number {badge} is not on this contest's roster"),
+    )
+    .into_response()
+}
+
+/// A new session for a participant who passed the join checks: the token (name, unit and device are filled
+/// in by the caller).
+async fn start_session(state: &AppState, contest_id: i64, participant_id: i64) -> AppResult<JoinResponse> {
     let session_id = random_token(16);
     // Through the session cache, so that every request with the replaced session is refused from now on.
     state
@@ -158,7 +310,7 @@ async fn join(
         .record(&state.store, participant_id, &session_id, now_ms())
         .await?;
     let claims = Claims {
-        contest_id: Some(contest.id),
+        contest_id: Some(contest_id),
         participant_id: Some(participant_id),
         sid: Some(session_id.clone()),
         ..Claims::new(
@@ -167,23 +319,22 @@ async fn join(
             state.settings.participant_token_ttl,
         )
     };
-    let token = sign(&state, &claims)?;
-    let exp = claims.exp;
+    let token = sign(state, &claims)?;
     state
         .engine
-        .contest(contest.id)
+        .contest(contest_id)
         .await?
         .joined(participant_id, session_id)
         .await;
-    Ok(axum::Json(JoinResponse {
+    Ok(JoinResponse {
         token,
-        expires_at: exp,
-        contest_id: contest.id,
+        expires_at: claims.exp,
+        contest_id,
         participant_id,
-        name,
-        unit,
-        device,
-    }))
+        name: String::new(),
+        unit: String::new(),
+        device: None,
+    })
 }
 
 /// The longest device secret accepted back from a phone (the server makes 43-character ones).

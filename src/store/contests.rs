@@ -24,12 +24,14 @@ pub struct RosterEntry {
     pub name: String,
     pub badge: String,
     pub unit: String,
+    /// The person's secret (normalized), when the roster has a secret column.
+    pub secret: Option<String>,
     /// The spreadsheet row it came from (header = row 1), for error messages.
     pub row: usize,
 }
 
-const CONTEST_COLUMNS: &str =
-    "id, title, join_code, seed, bank_ids, join_mode, unit_scoring, state, created_at, finished_at";
+const CONTEST_COLUMNS: &str = "id, title, join_code, seed, bank_ids, join_mode, unit_scoring, state, created_at, \
+                               finished_at, secret_kind";
 const ROUND_COLUMNS: &str =
     "id, contest_id, position, title, kind, config, state, started_at, ends_at, finished_at";
 const PARTICIPANT_COLUMNS: &str = "id, contest_id, name, badge, unit, session_id, joined_at, tab_switches";
@@ -255,18 +257,32 @@ impl Store {
     }
 
     /// Replace nobody: a roster import adds entries; a badge that already exists is an error for the caller
-    /// to report. All rows or none.
-    pub async fn import_roster(&self, contest_id: i64, entries: &[RosterEntry]) -> anyhow::Result<usize> {
+    /// to report. All rows or none. `secret_kind` becomes the contest's (the caller checked that it matches
+    /// the roster already there).
+    pub async fn import_roster(
+        &self,
+        contest_id: i64,
+        secret_kind: Option<&str>,
+        entries: &[RosterEntry],
+    ) -> anyhow::Result<usize> {
         let mut tx = self.begin_write().await?;
         for e in entries {
-            sqlx::query("INSERT INTO participants (contest_id, name, badge, unit) VALUES (?, ?, ?, ?)")
-                .bind(contest_id)
-                .bind(&e.name)
-                .bind(&e.badge)
-                .bind(&e.unit)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO participants (contest_id, name, badge, unit, secret) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(contest_id)
+            .bind(&e.name)
+            .bind(&e.badge)
+            .bind(&e.unit)
+            .bind(&e.secret)
+            .execute(&mut *tx)
+            .await?;
         }
+        sqlx::query("UPDATE contests SET secret_kind = ? WHERE id = ?")
+            .bind(secret_kind)
+            .bind(contest_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(entries.len())
     }

@@ -16,6 +16,7 @@ mod banks;
 mod contests;
 mod rejections;
 pub mod rows;
+mod secrets;
 mod tokens;
 mod users;
 pub mod writer;
@@ -35,6 +36,7 @@ pub use banks::{CategoryCount, QuestionFilter};
 pub use contests::{NewContest, NewRound, RosterEntry, SeatRow};
 pub use rejections::{MAX_REJECTIONS_PAGE, REJECTIONS_KEPT_PER_MINUTE};
 pub use rows::*;
+pub use secrets::RosterLogin;
 
 /// Migrations embedded in the binary, one directory per dialect.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -49,6 +49,8 @@ pub struct ContestRow {
     pub state: String,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// The kind of per-person secret the roster carries (`crate::identity::SecretKind`), if any.
+    pub secret_kind: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow)]

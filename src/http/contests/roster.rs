@@ -1,5 +1,6 @@
-//! Roster import from CSV: name, badge number (警号), unit, with Chinese or English headers. Excel on a
-//! Chinese Windows saves CSV as GBK, so input that is not UTF-8 is decoded as GB18030.
+//! Roster import from CSV: name, badge number (警号), unit, with Chinese or English headers, and optionally one
+//! per-person secret column (`PIN`, `手机号后四位` or `身份证后四位`; see `crate::identity`). Excel on a Chinese
+//! Windows saves CSV as GBK, so input that is not UTF-8 is decoded as GB18030.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,6 +11,7 @@ use utoipa::ToSchema;
 use super::super::AppState;
 use super::super::extract::Organizer;
 use crate::error::{AppError, AppResult};
+use crate::identity::SecretKind;
 use crate::store::RosterEntry;
 
 /// One problem in a roster, with a stable `code` (so the console can word it in the user's language) and the
@@ -18,7 +20,8 @@ use crate::store::RosterEntry;
 pub struct RosterError {
     /// Line in the file: the header is row 1 (blank lines count).
     pub row: usize,
-    /// header_missing, unreadable, missing_fields, too_long, duplicate_badge, badge_exists or empty.
+    /// header_missing, secret_columns, unreadable, missing_fields, too_long, duplicate_badge, secret_invalid,
+    /// badge_exists, secret_kind_mismatch or empty.
     pub code: &'static str,
     /// The same in English.
     pub message: String,
@@ -27,9 +30,16 @@ pub struct RosterError {
     /// For duplicate_badge: the row where the badge first appears.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_row: Option<usize>,
-    /// For missing_fields: which of name, badge, unit are empty.
+    /// For missing_fields: which of name, badge, unit, secret are empty.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<&'static str>>,
+    /// For secret_invalid and secret_kind_mismatch: the roster's secret kind (`pin`, `phone_last4`,
+    /// `id_last4`, or null for none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_kind: Option<&'static str>,
+    /// For secret_kind_mismatch: the kind of the roster already in the contest (null: no secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_kind: Option<Option<&'static str>>,
 }
 
 impl RosterError {
@@ -41,6 +51,8 @@ impl RosterError {
             badge: None,
             first_row: None,
             fields: None,
+            secret_kind: None,
+            existing_kind: None,
         }
     }
 }
@@ -76,8 +88,33 @@ fn find_column(headers: &csv::StringRecord, names: &[&str]) -> Option<usize> {
         .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
 }
 
+/// A parsed roster: its secret kind (None: no secret column) and its rows.
+#[derive(Debug)]
+pub struct Roster {
+    pub secret_kind: Option<SecretKind>,
+    pub entries: Vec<RosterEntry>,
+}
+
+/// The secret column, if the header has one; an error (for row 1) if it has several.
+fn secret_column(headers: &csv::StringRecord) -> Result<Option<(usize, SecretKind)>, Vec<RosterError>> {
+    let found: Vec<(usize, SecretKind)> = headers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| SecretKind::from_header(h).map(|k| (i, k)))
+        .collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        _ => Err(vec![RosterError::new(
+            1,
+            "secret_columns",
+            "the header has more than one secret column (PIN, 手机号后四位, 身份证后四位): keep one",
+        )]),
+    }
+}
+
 /// Parse a roster. All rows valid, or every error with its row.
-pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> {
+pub fn parse_roster(bytes: &[u8]) -> Result<Roster, Vec<RosterError>> {
     let text = decode(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -105,6 +142,7 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
             "the header row needs the columns 姓名, 警号, 单位 (or name, badge, unit)",
         )]);
     };
+    let secret = secret_column(&headers)?;
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     let mut first_row_of_badge = std::collections::HashMap::new();
@@ -128,11 +166,15 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
         }
         let field = |c: usize| record.get(c).unwrap_or("").trim().to_string();
         let (name, badge, unit) = (field(name_col), field(badge_col), field(unit_col));
-        let missing: Vec<&'static str> = [("name", &name), ("badge", &badge), ("unit", &unit)]
+        let secret_value = secret.map(|(col, _)| field(col));
+        let mut missing: Vec<&'static str> = [("name", &name), ("badge", &badge), ("unit", &unit)]
             .into_iter()
             .filter(|(_, value)| value.is_empty())
             .map(|(label, _)| label)
             .collect();
+        if secret_value.as_deref() == Some("") {
+            missing.push("secret");
+        }
         if !missing.is_empty() {
             let mut error =
                 RosterError::new(row, "missing_fields", format!("missing {}", missing.join(", ")));
@@ -159,10 +201,28 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
             errors.push(error);
             continue;
         }
+        let secret = match (secret, secret_value) {
+            (Some((_, kind)), Some(value)) => match kind.normalize(&value) {
+                Ok(normalized) => Some(normalized),
+                Err(why) => {
+                    let mut error = RosterError::new(
+                        row,
+                        "secret_invalid",
+                        format!("the {} of badge {badge} {why}", kind_label(kind)),
+                    );
+                    error.badge = Some(badge);
+                    error.secret_kind = Some(kind.as_str());
+                    errors.push(error);
+                    continue;
+                }
+            },
+            _ => None,
+        };
         entries.push(RosterEntry {
             name,
             badge,
             unit,
+            secret,
             row,
         });
     }
@@ -170,18 +230,31 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterEntry>, Vec<RosterError>> 
         errors.push(RosterError::new(2, "empty", "the roster has no rows"));
     }
     if errors.is_empty() {
-        Ok(entries)
+        Ok(Roster {
+            secret_kind: secret.map(|(_, kind)| kind),
+            entries,
+        })
     } else {
         Err(errors)
     }
 }
 
-/// Import a roster CSV (columns 姓名, 警号, 单位 or name, badge, unit; UTF-8 or GBK). All rows or none;
-/// errors name the row. Badges already in the contest are errors too.
+/// A kind's name in English messages.
+fn kind_label(kind: SecretKind) -> &'static str {
+    match kind {
+        SecretKind::Pin => "PIN (4 to 8 digits)",
+        SecretKind::PhoneLast4 => "last digits of the phone number (4 to 8 digits)",
+        SecretKind::IdLast4 => "last digits of the ID card number (4 to 8 digits, the last may be X)",
+    }
+}
+
+/// Import a roster CSV (columns 姓名, 警号, 单位 or name, badge, unit; UTF-8 or GBK; optionally one secret
+/// column `PIN`, `手机号后四位` or `身份证后四位`). All rows or none; errors name the row. Badges already in the
+/// contest are errors too, and so is a secret column unlike the one of the roster already imported.
 #[utoipa::path(post, path = "/api/contests/{id}/roster", tag = "contests", security(("bearer" = [])),
     params(("id" = i64, Path)),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, description = "`{imported}`", body = Object),
+    responses((status = 200, description = "`{imported, secret_kind}`", body = Object),
               (status = 409, description = "the contest has started: the roster is fixed", body = crate::error::ErrorBody),
               (status = 422, description = "`details` lists every row error (`RosterError` objects)", body = crate::error::ErrorBody)))]
 pub async fn import_roster(
@@ -198,7 +271,7 @@ pub async fn import_roster(
     if contest.state == "finished" {
         return Err(AppError::conflict("contest_finished", "the contest has finished"));
     }
-    let entries = parse_roster(&body).map_err(|errors| {
+    let roster = parse_roster(&body).map_err(|errors| {
         AppError::unprocessable(
             "roster_invalid",
             format!("the roster has {} error(s); nothing was imported", errors.len()),
@@ -206,6 +279,27 @@ pub async fn import_roster(
         .with_details(errors)
     })?;
     let existing = state.store.participants(id).await?;
+    let kind = roster.secret_kind.map(SecretKind::as_str);
+    // Every officer of a contest has a secret of the same kind, or none has: the phone asks one question.
+    let existing_kind = contest.secret_kind.as_deref().and_then(SecretKind::parse);
+    if existing.iter().any(|p| p.badge.is_some()) && existing_kind != roster.secret_kind {
+        let mut error = RosterError::new(
+            1,
+            "secret_kind_mismatch",
+            format!(
+                "this contest's roster has {}; the new rows must have the same column",
+                existing_kind.map_or("no secret column", |k| k.as_str())
+            ),
+        );
+        error.secret_kind = kind;
+        error.existing_kind = Some(existing_kind.map(SecretKind::as_str));
+        return Err(AppError::unprocessable(
+            "roster_invalid",
+            "the roster has 1 error(s); nothing was imported",
+        )
+        .with_details(vec![error]));
+    }
+    let entries = roster.entries;
     let clashes: Vec<RosterError> = entries
         .iter()
         .filter(|e| {
@@ -230,9 +324,9 @@ pub async fn import_roster(
         )
         .with_details(clashes));
     }
-    let imported = state.store.import_roster(id, &entries).await?;
+    let imported = state.store.import_roster(id, kind, &entries).await?;
     state.engine.contest(id).await?.reload().await?;
-    Ok(axum::Json(json!({"imported": imported})))
+    Ok(axum::Json(json!({"imported": imported, "secret_kind": kind})))
 }
 
 #[cfg(test)]
@@ -242,11 +336,11 @@ mod tests {
     #[test]
     fn chinese_and_english_headers() {
         let zh = "姓名,警号,单位\n张三,010001,刑侦大队\n李四,010002,治安大队\n";
-        let entries = parse_roster(zh.as_bytes()).expect("valid");
+        let entries = parse_roster(zh.as_bytes()).expect("valid").entries;
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[1].badge, "010002");
         let en = "\u{feff}Unit,Name,Badge\nPatrol,Ann,7\n";
-        let entries = parse_roster(en.as_bytes()).expect("valid");
+        let entries = parse_roster(en.as_bytes()).expect("valid").entries;
         assert_eq!(
             (entries[0].name.as_str(), entries[0].unit.as_str()),
             ("Ann", "Patrol")
@@ -263,7 +357,7 @@ mod tests {
             "rows count like the file's lines"
         );
         let pasted = "姓名\t警号\t单位\n张三\t0001\t一大队\n李四\t0002\t二大队\n";
-        let entries = parse_roster(pasted.as_bytes()).expect("tab separated");
+        let entries = parse_roster(pasted.as_bytes()).expect("tab separated").entries;
         assert_eq!(
             (entries[1].name.as_str(), entries[1].badge.as_str()),
             ("李四", "0002")
@@ -273,7 +367,7 @@ mod tests {
     #[test]
     fn gbk_is_decoded() {
         let (bytes, _, _) = encoding_rs::GBK.encode("姓名,警号,单位\n王五,1,交警大队\n");
-        let entries = parse_roster(&bytes).expect("valid");
+        let entries = parse_roster(&bytes).expect("valid").entries;
         assert_eq!(entries[0].name, "王五");
     }
 
@@ -292,5 +386,36 @@ mod tests {
         );
         let bad_header = parse_roster("a,b,c\n1,2,3\n".as_bytes()).expect_err("no headers");
         assert_eq!(bad_header[0].row, 1);
+    }
+
+    #[test]
+    fn secret_columns() {
+        let csv = "姓名,警号,单位,PIN码\n张三,1,A,0420\n李四,2,B, 12345678 \n";
+        let roster = parse_roster(csv.as_bytes()).expect("valid");
+        assert_eq!(roster.secret_kind, Some(SecretKind::Pin));
+        assert_eq!(roster.entries[0].secret.as_deref(), Some("0420"));
+        assert_eq!(roster.entries[1].secret.as_deref(), Some("12345678"));
+        let id = "name,badge,unit,ID last 4\nAnn,7,Patrol,123x\n";
+        let roster = parse_roster(id.as_bytes()).expect("valid");
+        assert_eq!(roster.secret_kind, Some(SecretKind::IdLast4));
+        assert_eq!(roster.entries[0].secret.as_deref(), Some("123X"));
+        let none = parse_roster("姓名,警号,单位\n张三,1,A\n".as_bytes()).expect("valid");
+        assert_eq!((none.secret_kind, none.entries[0].secret.clone()), (None, None));
+    }
+
+    #[test]
+    fn secret_errors_name_rows() {
+        let csv = "姓名,警号,单位,手机号后四位\n张三,1,A,123\n李四,2,B,12a4\n王五,3,C,\n赵六,4,D,5678\n";
+        let errors = parse_roster(csv.as_bytes()).expect_err("invalid");
+        assert_eq!(errors.len(), 3);
+        assert_eq!((errors[0].row, errors[0].code), (2, "secret_invalid"));
+        assert_eq!(errors[0].badge.as_deref(), Some("1"));
+        assert_eq!(errors[0].secret_kind, Some("phone_last4"));
+        assert_eq!((errors[1].row, errors[1].code), (3, "secret_invalid"));
+        assert_eq!((errors[2].row, errors[2].code), (4, "missing_fields"));
+        assert_eq!(errors[2].fields, Some(vec!["secret"]));
+        let two = parse_roster("姓名,警号,单位,PIN,身份证后四位\n张三,1,A,1234,5678\n".as_bytes())
+            .expect_err("two secret columns");
+        assert_eq!((two[0].row, two[0].code), (1, "secret_columns"));
     }
 }

@@ -1,0 +1,44 @@
+//! Per-person roster secrets (see `crate::identity`). Kept out of `ParticipantRow` on purpose: nothing that
+//! builds participant, big-screen or live views can reach them; only the join check and the organizer's
+//! roster listing read them, through these queries.
+
+use super::Store;
+
+impl Store {
+    /// The roster participant with this badge and their secret, in one query whether or not the badge exists
+    /// (the join check must take the same time for an unknown badge and a wrong secret).
+    pub async fn roster_login(&self, contest_id: i64, badge: &str) -> sqlx::Result<Option<RosterLogin>> {
+        sqlx::query_as("SELECT id, name, unit, secret FROM participants WHERE contest_id = ? AND badge = ?")
+            .bind(contest_id)
+            .bind(badge)
+            .fetch_optional(self.reader())
+            .await
+    }
+
+    /// Every roster participant's secret in a contest, by participant id (organizer only).
+    pub async fn roster_secrets(&self, contest_id: i64) -> sqlx::Result<Vec<(i64, String)>> {
+        sqlx::query_as(
+            "SELECT id, secret FROM participants WHERE contest_id = ? AND secret IS NOT NULL ORDER BY id",
+        )
+        .bind(contest_id)
+        .fetch_all(self.writer_pool())
+        .await
+    }
+
+    /// How many roster participants (with a badge) a contest has.
+    pub async fn roster_size(&self, contest_id: i64) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM participants WHERE contest_id = ? AND badge IS NOT NULL")
+            .bind(contest_id)
+            .fetch_one(self.reader())
+            .await
+    }
+}
+
+/// What a roster join checks: who has the badge, and their secret.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RosterLogin {
+    pub id: i64,
+    pub name: String,
+    pub unit: String,
+    pub secret: Option<String>,
+}
