@@ -75,6 +75,7 @@ impl Actor {
                 auto_submitted: false,
             };
             self.store.insert_paper(&row).await?;
+            let grace = i64::from(self.rounds[r].config.grace_ms);
             self.rounds[r].papers.insert(
                 pid,
                 PaperState {
@@ -85,6 +86,7 @@ impl Actor {
                     auto_submitted: false,
                 },
             );
+            self.exam_due.insert((deadline_at + grace, r, pid));
             self.mark_exam_progress(pid);
         }
         Ok(self.exam_view(r, pid))
@@ -210,6 +212,8 @@ impl Actor {
         self.store.submit_paper(round_id, pid, submitted_at, auto).await?;
         paper.submitted_at = Some(submitted_at);
         paper.auto_submitted = auto;
+        let due = paper.deadline_at + i64::from(self.rounds[r].config.grace_ms);
+        self.exam_due.remove(&(due, r, pid));
         self.hub.send_personal(
             pid,
             crate::realtime::encode(&json!({
