@@ -1,6 +1,7 @@
 //! A small load in CI: the real `jingsai` binary, and `jingsai-load` with 500 phones through a whole live round
 //! (3 questions) and an exam round. Correctness only, never timing: every answer acknowledged and counted by the
-//! server, every client ranked, every exam result delivered, no errors, nothing lost.
+//! server, every client ranked, every exam result delivered, no errors, nothing lost. Answers and exam papers go
+//! over each phone's WebSocket, so a phone sends no HTTP request but its join.
 
 mod common;
 
@@ -63,7 +64,7 @@ fn five_hundred_phones_through_a_live_and_an_exam_round() {
         .args(["--questions", &LIVE_QUESTIONS.to_string()])
         .args(["--exam-questions", &EXAM_QUESTIONS.to_string()])
         .args(["--exam-interval-ms", "50", "--answer-window-ms", "1000"])
-        .args(["--answer-via", "ws", "--source-ips", "4"])
+        .args(["--answer-via", "ws", "--exam-via", "ws", "--source-ips", "4"])
         .args(["--server-pid", &pid.to_string()])
         .args(["--slack-ms", "30000", "--timeout-s", "300"])
         .arg("--json")
@@ -111,8 +112,17 @@ fn five_hundred_phones_through_a_live_and_an_exam_round() {
         "{context}"
     );
     assert_eq!(report["exam_rounds"], 1, "{context}");
+    assert_eq!(report["exam_start_ms"]["count"], PARTICIPANTS, "{context}");
+    assert_eq!(report["exam_submit_ms"]["count"], PARTICIPANTS, "{context}");
     assert_eq!(
         report["end_to_exam_result_ms"]["count"], PARTICIPANTS,
+        "{context}"
+    );
+
+    // One connection per phone: after its join, everything went over its WebSocket.
+    assert_eq!(
+        report["phone_http_requests"],
+        serde_json::json!({"join": PARTICIPANTS}),
         "{context}"
     );
 

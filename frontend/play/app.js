@@ -8,6 +8,7 @@ import { t, toggleLang, onLangChange, getLang } from '/shared/i18n.js';
 import { h, mount, $, store } from '/shared/ui.js';
 import './strings.js';
 import { createOutbox } from './outbox.js';
+import { createCalls } from './calls.js';
 import { reduce, screenFor } from './state.js';
 import { joinScreen } from './join.js';
 import { waitScreen, finalScreen } from './wait.js';
@@ -40,6 +41,12 @@ const app = {
 
 app.api = createApi({
   token: () => (app.session ? app.session.token : null),
+  onUnauthorized: (err) => signOut(err.code),
+});
+/** Answers and the exam paper: over the live socket when it is open, else over HTTP. */
+app.calls = createCalls({
+  api: app.api,
+  live: () => app.live,
   onUnauthorized: (err) => signOut(err.code),
 });
 
@@ -82,7 +89,7 @@ function signOut(code) {
 function connect() {
   const session = app.session;
   app.outbox = createOutbox({
-    api: app.api,
+    send: (body) => app.calls.answer(body),
     storageKey: `jingsai.play.outbox.${session.participant_id}`,
     onChange: () => scheduleRender(),
     onUnauthorized: (err) => signOut(err.code),
@@ -126,7 +133,10 @@ function setBanner(text) {
 
 function apply(msg) {
   if (msg.type === 'session_replaced') return; // onStatus('replaced') follows
-  if (msg.type === 'pong' || msg.type === 'error' || msg.type === 'answer_ack') return;
+  // Replies to this phone's own requests (calls.js) change nothing here; a late one, after its request gave up,
+  // is simply dropped.
+  const replies = ['pong', 'error', 'answer_ack', 'answer_error', 'exam_paper', 'exam_submitted', 'exam_error'];
+  if (replies.includes(msg.type)) return;
   const before = app.state;
   app.state = reduce(app.state, msg.type ? msg : { ...msg, type: 'snapshot' });
   if (app.state && app.state.me && app.state.me.of == null && app.state.leaderboard) {

@@ -1,5 +1,6 @@
 // The exam-round screen: the participant's own paper, answered at their own pace against a personal deadline.
-// Every change is saved at once through the outbox (queued in localStorage while offline). Marks for review
+// Every change is saved at once through the outbox (queued in localStorage while offline). Opening and handing in
+// the paper go over the live socket while it is open, else over HTTP (calls.js). Marks for review
 // and the current question are local and kept in localStorage, so a refresh lands on the same place.
 
 import { h, store, formatClock } from '/shared/ui.js';
@@ -54,7 +55,7 @@ export function examScreen(app) {
 
   async function start() {
     try {
-      const view = await app.api.post('/api/exam/start');
+      const view = await app.calls.examStart();
       loadError = null;
       if (app.state) app.state.exam = view;
       seed(view);
@@ -62,7 +63,7 @@ export function examScreen(app) {
     } catch (err) {
       if (err.status === 401) return;
       loadError = err;
-      if (err.status === 0 || err.status >= 500) setTimeout(start, 2000);
+      if (err.status === 0 || err.status === 429 || err.status >= 500) setTimeout(start, 2000);
     }
     update();
   }
@@ -357,7 +358,7 @@ export function examScreen(app) {
       return;
     }
     try {
-      const view = await app.api.post('/api/exam/submit');
+      const view = await app.calls.examSubmit();
       if (app.state) app.state.exam = view;
     } catch (err) {
       submitError = err;

@@ -4,6 +4,9 @@
 //
 // Answers are sent one at a time, oldest first, so two versions of the same exam answer can never overtake
 // each other. A newer version of an answer replaces the queued one (only the latest matters).
+//
+// `send(body)` delivers one answer and resolves with the server's acknowledgement (see calls.js: over the live
+// socket when it is open, else over HTTP); it rejects with an ApiError-like {status, code} otherwise.
 
 /** Errors after which sending the same answer again may succeed. */
 function retryable(err) {
@@ -16,10 +19,10 @@ export const answerKey = (roundId, index) => `${roundId}:${index}`;
 export const phoneOffline = (app) => navigator.onLine === false || app.conn === 'closed';
 
 /**
- * createOutbox({ api, storageKey, onChange(key), onUnauthorized(err) })
+ * createOutbox({ send(body), storageKey, onChange(key), onUnauthorized(err) })
  * status(key) → { state: 'queued'|'sending'|'retrying'|'saved'|'error', body, error } or null
  */
-export function createOutbox({ api, storageKey, onChange = () => {}, onUnauthorized = () => {} }) {
+export function createOutbox({ send, storageKey, onChange = () => {}, onUnauthorized = () => {} }) {
   /** key → { body, seq } waiting to be sent (persisted). */
   let queue = load();
   /** key → status for the UI (memory only). */
@@ -75,7 +78,7 @@ export function createOutbox({ api, storageKey, onChange = () => {}, onUnauthori
         const [key, entry] = next;
         set(key, { state: status.get(key)?.state === 'retrying' ? 'retrying' : 'sending', body: entry.body });
         try {
-          const ack = await api.post('/api/answers', entry.body);
+          const ack = await send(entry.body);
           failures = 0;
           if (queue[key] && queue[key].seq === entry.seq) {
             delete queue[key];

@@ -51,6 +51,7 @@ addStrings({
     'err.paper_not_started': '试卷尚未打开。',
     'err.question_not_open': '本题尚未开始。',
     'err.round_not_running': '本轮已结束。',
+    'err.rate_limited': '操作太频繁，请稍候再试。',
 
     // Waiting
     'play.lobby_title': '已进入比赛，请等待开始',
@@ -203,6 +204,7 @@ addStrings({
     'err.paper_not_started': 'The paper has not been opened.',
     'err.question_not_open': 'This question has not started yet.',
     'err.round_not_running': 'This round has ended.',
+    'err.rate_limited': 'Too many requests at once; please wait a moment.',
 
     'play.lobby_title': 'You are in. Waiting for the start',
     'play.lobby_hint': 'Questions appear here as soon as the host starts.',

@@ -9,7 +9,13 @@
  * status: 'connecting' | 'open' | 'closed' (will retry) | 'replaced' (another login took over; no retry)
  *         | 'denied' (token refused or revoked; no retry). With 'replaced' comes the server's `session_replaced`
  *         message, when there was one: onStatus('replaced', msg); its `reason` says why ('seat_moved', 'rejoined').
- * Returns { send(obj), close(), serverNow(), isOpen() }.
+ * Returns { send(obj), request(obj, { timeout }), close(), serverNow(), isOpen() }.
+ *
+ * request(obj) sends obj with a fresh `ref` and resolves with the server's reply that echoes that `ref` (which is
+ * then not handed to onMessage). It rejects with { status: 0, code: 'network' } when the socket is not open or
+ * closes before the reply, and with { status: 429, code: 'rate_limited' } when the server says it dropped frames.
+ * A reply that does not come within `timeout` ms means the socket is stuck: it is closed (and reconnects), and the
+ * request is rejected once it has closed, so a frame stuck in it cannot reach the server after a retry.
  */
 /** Close codes after which the token is of no further use (docs/protocol.md, "Close codes"). */
 const FINAL_CLOSE = { 4001: 'replaced', 4002: 'denied' };
@@ -22,6 +28,22 @@ export function connectLive({ token, contest = null, onMessage, onStatus = () =>
   let offset = 0;          // serverNow - Date.now(), from the best (lowest round-trip) sample
   let bestRtt = Infinity;
   let retryTimer = null;
+  /** ref → { resolve, reject, timer, socket }: requests waiting for their reply. */
+  const waiting = new Map();
+  const refPrefix = Math.random().toString(36).slice(2, 10);
+  let refSeq = 0;
+
+  const failure = (status, code, message) => Object.assign(new Error(message), { status, code });
+
+  /** Reject the requests sent on `on` (every request when `on` is null). */
+  function failWaiting(on, err) {
+    for (const [ref, w] of waiting) {
+      if (on && w.socket !== on) continue;
+      waiting.delete(ref);
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+  }
 
   const url = () => {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -57,6 +79,7 @@ export function connectLive({ token, contest = null, onMessage, onStatus = () =>
     if (stopped) return;
     onStatus('connecting');
     socket = new WebSocket(url());
+    const own = socket;
     let opened = false;
     socket.onopen = () => {
       opened = true;
@@ -74,6 +97,18 @@ export function connectLive({ token, contest = null, onMessage, onStatus = () =>
         sample(msg.server_now, msg.client_time);
         return;
       }
+      if (msg.ref != null && waiting.has(msg.ref)) {
+        const w = waiting.get(msg.ref);
+        waiting.delete(msg.ref);
+        clearTimeout(w.timer);
+        if (typeof msg.server_now === 'number') sample(msg.server_now, null);
+        w.resolve(msg);
+        return;
+      }
+      if (msg.type === 'error' && msg.code === 'rate_limited') {
+        // Some frames were dropped unread: whatever waits for a reply may never get one. Retrying is safe.
+        failWaiting(own, failure(429, 'rate_limited', msg.message || 'rate limited'));
+      }
       if (typeof msg.server_now === 'number') sample(msg.server_now, null);
       if (msg.type === 'session_replaced') {
         stopped = true;
@@ -87,6 +122,7 @@ export function connectLive({ token, contest = null, onMessage, onStatus = () =>
     };
     socket.onclose = (event) => {
       clearInterval(pingTimer);
+      failWaiting(own, failure(0, 'network', 'the connection closed before the reply'));
       if (stopped) return;
       if (FINAL_CLOSE[event.code]) {
         stopped = true;
@@ -137,6 +173,32 @@ export function connectLive({ token, contest = null, onMessage, onStatus = () =>
         return true;
       }
       return false;
+    },
+    request(obj, { timeout = 20000 } = {}) {
+      return new Promise((resolve, reject) => {
+        const on = socket;
+        if (!on || on.readyState !== WebSocket.OPEN) {
+          reject(failure(0, 'network', 'not connected'));
+          return;
+        }
+        const ref = `${refPrefix}-${++refSeq}`;
+        const timer = setTimeout(() => {
+          // No reply: the socket is stuck. Close it; onclose rejects the request (or, if the close itself hangs,
+          // this does a little later).
+          on.close();
+          const w = waiting.get(ref);
+          if (w) {
+            w.timer = setTimeout(() => {
+              if (waiting.get(ref) === w) {
+                waiting.delete(ref);
+                reject(failure(0, 'timeout', 'no reply from the server'));
+              }
+            }, 5000);
+          }
+        }, timeout);
+        waiting.set(ref, { resolve, reject, timer, socket: on });
+        on.send(JSON.stringify({ ...obj, ref }));
+      });
     },
     close() {
       stopped = true;

@@ -179,6 +179,16 @@ impl ContestHandle {
 
     /// Submit an answer and wait until it is durable. Only then is it acknowledged.
     pub async fn answer(&self, who: ParticipantRef, input: AnswerInput) -> AppResult<AnswerAck> {
+        self.answer_with_ref(who, input, None).await
+    }
+
+    /// As [`Self::answer`], for an answer frame of a socket: the personal `answer_ack` echoes the frame's `ref`.
+    pub async fn answer_with_ref(
+        &self,
+        who: ParticipantRef,
+        input: AnswerInput,
+        reference: Option<Value>,
+    ) -> AppResult<AnswerAck> {
         let participant_id = who.participant_id;
         let received = std::time::Instant::now();
         let accepted = self.call(|r| Command::Answer(who, input, r)).await?;
@@ -198,7 +208,7 @@ impl ContestHandle {
                 "answer commit failed: {cause}"
             )));
         }
-        let event = views::answer_ack_event(&accepted.ack);
+        let event = views::answer_ack_event(&accepted.ack, reference.as_ref());
         self.hub.send_personal(participant_id, event);
         crate::metrics::METRICS
             .answer_ack_seconds

@@ -13,8 +13,13 @@ use crate::error::AppResult;
 use crate::realtime::encode;
 use crate::store::now_ms;
 
-pub(super) fn answer_ack_event(ack: &AnswerAck) -> Bytes {
-    encode(&json!({"type": "answer_ack", "ack": ack}))
+/// The personal acknowledgement of a committed answer. An answer sent on a socket carries the client's `ref`,
+/// echoed here so the client can tell this acknowledgement from one of an earlier copy of the same answer.
+pub(super) fn answer_ack_event(ack: &AnswerAck, reference: Option<&Value>) -> Bytes {
+    match reference {
+        Some(reference) => encode(&json!({"type": "answer_ack", "ack": ack, "ref": reference})),
+        None => encode(&json!({"type": "answer_ack", "ack": ack})),
+    }
 }
 
 /// A question as shown: options in display order, no key.

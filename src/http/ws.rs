@@ -299,7 +299,8 @@ fn error_frame(code: &str, message: &str) -> Bytes {
     encode(&json!({"type": "error", "code": code, "message": message}))
 }
 
-/// Client messages: `ping` (clock sync), `snapshot` (resync), `tab_switch`, `answer` (participants).
+/// Client messages: `ping` (clock sync), `snapshot` (resync), `tab_switch`, `answer`, `exam_start` and
+/// `exam_submit` (participants).
 async fn on_client_message(
     sink: &mut Sink,
     handle: &ContestHandle,
@@ -351,22 +352,25 @@ async fn on_client_message(
             let Viewer::Participant(who) = viewer else {
                 return send(sink, error_frame("forbidden", "only participants answer")).await;
             };
+            let reference = message.get("ref").cloned();
             match serde_json::from_value::<AnswerInput>(message.clone()) {
                 Ok(input) => {
                     // The commit takes a few milliseconds: wait for it beside the socket, not in it. The
-                    // acknowledgement is the participant's `answer_ack` frame, sent after the commit.
+                    // acknowledgement is the participant's `answer_ack` frame (with this `ref`), sent after the
+                    // commit.
                     let (handle, who, reply_tx) = (handle.clone(), who.clone(), reply_tx.clone());
                     tokio::spawn(async move {
                         let (round_id, index) = (input.round_id, input.index);
-                        if let Err(e) = handle.answer(who, input).await {
+                        if let Err(e) = handle.answer_with_ref(who, input, reference.clone()).await {
                             let _ = reply_tx
                                 .send(encode(&json!({
                                     "type": "answer_error",
                                     "round_id": round_id,
                                     "index": index,
+                                    "status": e.status.as_u16(),
                                     "code": e.code,
                                     "message": e.message,
-                                    "ref": message.get("ref"),
+                                    "ref": reference,
                                 })))
                                 .await;
                         }
@@ -380,15 +384,69 @@ async fn on_client_message(
                             "type": "answer_error",
                             "round_id": message.get("round_id"),
                             "index": message.get("index"),
+                            "status": 422,
                             "code": "invalid_answer",
                             "message": e.to_string(),
-                            "ref": message.get("ref"),
+                            "ref": reference,
                         })),
                     )
                     .await
                 }
             }
         }
+        "exam_start" | "exam_submit" => {
+            let Viewer::Participant(who) = viewer else {
+                return send(sink, error_frame("forbidden", "only participants take exams")).await;
+            };
+            exam_request(
+                handle,
+                who,
+                kind == "exam_start",
+                message.get("ref").cloned(),
+                reply_tx,
+            );
+            true
+        }
         _ => send(sink, error_frame("unknown_message", "unknown message type")).await,
     }
+}
+
+/// `exam_start` and `exam_submit` on a participant's socket: the same engine calls as `POST /api/exam/start` and
+/// `POST /api/exam/submit`, answered on this socket only. Like an answer, the call (a paper row written, or a
+/// submission committed) is awaited beside the socket. The reply is `exam_paper` (the own paper, without keys)
+/// or `exam_submitted` (after the submission is committed; the personal `paper_submitted` and later
+/// `exam_result` follow as for HTTP), or `exam_error` with the HTTP endpoint's error code.
+fn exam_request(
+    handle: &ContestHandle,
+    who: &ParticipantRef,
+    start: bool,
+    reference: Option<serde_json::Value>,
+    reply_tx: &tokio::sync::mpsc::Sender<Bytes>,
+) {
+    let (handle, who, reply_tx) = (handle.clone(), who.clone(), reply_tx.clone());
+    tokio::spawn(async move {
+        let (request, result) = if start {
+            ("exam_start", handle.exam_start(who).await)
+        } else {
+            ("exam_submit", handle.exam_submit(who).await)
+        };
+        let frame = match result {
+            Ok(exam) => json!({
+                "type": if start { "exam_paper" } else { "exam_submitted" },
+                "round_id": exam["round_id"],
+                "exam": exam,
+                "ref": reference,
+            }),
+            Err(e) => json!({
+                "type": "exam_error",
+                "request": request,
+                "status": e.status.as_u16(),
+                "code": e.code,
+                "message": e.message,
+                "details": e.details,
+                "ref": reference,
+            }),
+        };
+        let _ = reply_tx.send(encode(&frame)).await;
+    });
 }

@@ -149,6 +149,12 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
   for (const spec of PHONES) {
     const ctx = await browser.newContext({ viewport: spec.viewport, isMobile: true, hasTouch: true });
     const page = watch(await ctx.newPage(), `phone ${spec.badge}`);
+    // Answers and the exam paper go over the phone's socket while it is open; HTTP is the fallback.
+    const http = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (r.method() === 'POST' && (path === '/api/answers' || path.startsWith('/api/exam/'))) http.push(path);
+    });
     await page.goto(`${server.base}/?c=${code}`);
     // The QR link carries the code: the app moves on to the badge step by itself (or offers "next").
     for (let tries = 0; tries < 100; tries++) {
@@ -159,7 +165,7 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
     await tid(page, 'join-badge').fill(spec.badge);
     await tid(page, 'join-submit').click();
     await tid(page, 'lobby').waitFor();
-    phones.push({ ...spec, ctx, page });
+    phones.push({ ...spec, ctx, page, http });
   }
   await shot(phones[0].page, 'phone-lobby');
   await noHorizontalOverflow(phones[0].page, 'phone lobby');
@@ -277,6 +283,12 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
     await tid(page, 'exam-submitted').waitFor();
   }
   await shot(screen, 'screen-exam');
+  // Every phone opened, answered and handed in its paper over its socket; only the phone that went offline
+  // mid-question may have sent that answer over HTTP.
+  for (const [i, phone] of phones.entries()) {
+    const sent = phone.http.filter((path) => i !== 0 || path !== '/api/answers');
+    assert.deepEqual(sent, [], `phone ${phone.badge}: answers and exam over the socket`);
+  }
   await control(con, 'ctl-end-round');
   await control(con, 'ctl-finish');
 

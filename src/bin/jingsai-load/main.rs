@@ -8,6 +8,7 @@
 //! limit; each writes `--samples FILE` and `merge` builds one report. See docs/benchmarks.md.
 
 mod driver;
+mod exam;
 mod net;
 mod phone;
 mod procstat;
@@ -97,6 +98,9 @@ struct RunArgs {
     exam_interval_ms: u64,
     #[arg(long, value_enum, default_value_t = Via::Ws)]
     answer_via: Via,
+    /// How phones open and hand in exam papers: `ws` (frames on their socket) or `http` (`POST /api/exam/…`).
+    #[arg(long, value_enum, default_value_t = Via::Ws)]
+    exam_via: Via,
     /// Source addresses for the phones' sockets: a range 127.0.0.1-127.0.0.8, a list, or a count.
     #[arg(long, default_value = "127.0.0.1-127.0.0.8")]
     source_ips: String,
@@ -283,6 +287,7 @@ async fn run(args: RunArgs) -> Result<bool, String> {
             server,
             rec: rec.clone(),
             via: args.answer_via,
+            exam_via: args.exam_via,
             window_ms: args.answer_window_ms,
             exam_interval_ms: args.exam_interval_ms,
             stop_at,

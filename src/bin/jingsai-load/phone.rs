@@ -29,6 +29,8 @@ pub struct Ctx {
     pub server: SocketAddr,
     pub rec: Recorder,
     pub via: Via,
+    /// How exam papers are opened and handed in.
+    pub exam_via: Via,
     pub window_ms: u64,
     pub exam_interval_ms: u64,
     /// Nothing waits past this moment.
@@ -60,13 +62,15 @@ pub fn unit_name(n: usize) -> String {
 type AckResult = Result<bool, String>;
 
 /// State of one phone that its helper tasks (answers, exam) share with its socket task.
-struct Phone {
-    token: String,
-    http: reqwest::Client,
-    /// Frames to send on the WebSocket (answers in `--answer-via ws`).
-    out: mpsc::UnboundedSender<String>,
+pub struct Phone {
+    pub token: String,
+    pub http: reqwest::Client,
+    /// Frames to send on the WebSocket (answers in `--answer-via ws`, exam requests in `--exam-via ws`).
+    pub out: mpsc::UnboundedSender<String>,
     /// WebSocket answers waiting for `answer_ack` / `answer_error`, by (round, index).
     pending: Mutex<HashMap<(i64, i64), oneshot::Sender<AckResult>>>,
+    /// WebSocket exam requests waiting for their reply, by `ref` (see exam.rs).
+    pub requests: Mutex<HashMap<String, oneshot::Sender<Result<Value, String>>>>,
     /// Acknowledged answers, checked against `my_result` / `exam_result`.
     acked: Mutex<HashSet<(i64, i64)>>,
 }
@@ -83,6 +87,10 @@ pub async fn join_and_connect(
     let retry_until = Instant::now() + ROSTER_WAIT;
     let (joined, t, started) = loop {
         let (t, started) = (now_us(), Instant::now());
+        ctx.rec.record(Sample {
+            e: "join".into(),
+            ..Sample::new(Kind::Http)
+        });
         match net::request(&http, Method::POST, &url, None, Some(&body)).await {
             Ok(v) => break (v, t, started),
             // Phones of another process than the driver may come before the roster: try again.
@@ -127,6 +135,7 @@ pub async fn join_and_connect(
         http,
         out,
         pending: Mutex::new(HashMap::new()),
+        requests: Mutex::new(HashMap::new()),
         acked: Mutex::new(HashSet::new()),
     });
     Some(tokio::spawn(run(ctx, phone, ws, out_rx)))
@@ -185,8 +194,9 @@ async fn run(ctx: Arc<Ctx>, phone: Arc<Phone>, ws: net::Ws, mut out_rx: mpsc::Un
         }
     }
     let _ = sink.send(Message::Close(None)).await;
-    // Unanswered WebSocket answers fail now instead of waiting for their timeout.
+    // Unanswered WebSocket answers and exam requests fail now instead of waiting for their timeout.
     phone.pending.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    phone.requests.lock().unwrap_or_else(|e| e.into_inner()).clear();
     ctx.rec.record(Sample {
         d: seen.frames,
         e: "participant".into(),
@@ -248,6 +258,7 @@ fn on_frame(ctx: &Arc<Ctx>, phone: &Arc<Phone>, seen: &mut Seen, v: &Value) -> b
                 let _ = tx.send(result);
             }
         }
+        "exam_paper" | "exam_submitted" | "exam_error" => crate::exam::on_reply(phone, v),
         "my_result" => {
             let key = (round_of(v), index_of(v));
             let acked = phone
@@ -316,6 +327,16 @@ fn on_frame(ctx: &Arc<Ctx>, phone: &Arc<Phone>, seen: &mut Seen, v: &Value) -> b
             for tx in waiting {
                 let _ = tx.send(Err(format!("ws:{code}")));
             }
+            let requests: Vec<_> = phone
+                .requests
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain()
+                .map(|(_, tx)| tx)
+                .collect();
+            for tx in requests {
+                let _ = tx.send(Err(format!("ws:{code}")));
+            }
         }
         _ => {}
     }
@@ -359,53 +380,26 @@ fn start_live_answer(ctx: &Arc<Ctx>, phone: &Arc<Phone>, seen: &mut Seen, q: &Va
     });
 }
 
-/// Open the paper, answer every question at the configured pace, submit.
+/// Work through the exam paper of `round`, once per round (see exam.rs).
 fn start_exam(ctx: &Arc<Ctx>, phone: &Arc<Phone>, seen: &mut Seen, round: i64) {
-    if !seen.exams.insert(round) {
-        return;
+    if seen.exams.insert(round) {
+        crate::exam::start(ctx, phone, round);
     }
-    let (ctx, phone) = (ctx.clone(), phone.clone());
-    tokio::spawn(async move {
-        let url = format!("{}/api/exam/start", ctx.base);
-        let (t, started) = (now_us(), Instant::now());
-        let paper = match net::request(&phone.http, Method::POST, &url, Some(&phone.token), None).await {
-            Ok(v) => v,
-            Err(kind) => return ctx.rec.error(format!("exam_start:{kind}"), round, ROUND_LEVEL),
-        };
-        ctx.rec.record(Sample {
-            d: micros(started.elapsed()),
-            ..Sample::at(Kind::ExamStarted, round, ROUND_LEVEL, t)
-        });
-        let questions = paper["questions"].as_array().cloned().unwrap_or_default();
-        for q in &questions {
-            tokio::time::sleep(Duration::from_millis(ctx.exam_interval_ms)).await;
-            let options = q["question"]["options"].as_array().map_or(0, Vec::len);
-            let choice = rand::rng().random_range(0..options.max(1));
-            // After a refused answer (the round ended, the deadline passed) the rest would fail the same way:
-            // hand the paper in as it is.
-            if !answer(&ctx, &phone, round, q["index"].as_i64().unwrap_or(0), choice).await {
-                break;
-            }
-        }
-        let url = format!("{}/api/exam/submit", ctx.base);
-        match net::request(&phone.http, Method::POST, &url, Some(&phone.token), None).await {
-            Ok(_) => ctx
-                .rec
-                .record(Sample::at(Kind::Submitted, round, ROUND_LEVEL, now_us())),
-            Err(kind) => ctx.rec.error(format!("exam_submit:{kind}"), round, ROUND_LEVEL),
-        }
-    });
 }
 
 /// Send one answer and wait for its acknowledgement; records an `Ack` sample or an error for (round, index), and
 /// tells whether it was acknowledged.
-async fn answer(ctx: &Ctx, phone: &Phone, round: i64, index: i64, choice: usize) -> bool {
+pub async fn answer(ctx: &Ctx, phone: &Phone, round: i64, index: i64, choice: usize) -> bool {
     let body = json!({"round_id": round, "index": index, "choice": [choice]});
     let t = now_us();
     let started = Instant::now();
     let result = match ctx.via {
         Via::Http => {
             let url = format!("{}/api/answers", ctx.base);
+            ctx.rec.record(Sample {
+                e: "answer".into(),
+                ..Sample::new(Kind::Http)
+            });
             net::request(&phone.http, Method::POST, &url, Some(&phone.token), Some(&body))
                 .await
                 .map(|v| v["duplicate"].as_bool().unwrap_or(false))

@@ -88,10 +88,15 @@ pub struct Report {
     pub ranked_expected: i64,
     pub close_to_ranked_ms: Dist,
     pub exam_start_ms: Dist,
+    /// Each phone's exam submission → its acknowledgement (the submission is committed).
+    pub exam_submit_ms: Dist,
     pub exam_results_expected: i64,
     pub end_to_exam_result_ms: Dist,
     pub errors: BTreeMap<String, usize>,
     pub error_total: usize,
+    /// HTTP requests the phones sent, by kind (`join`, `answer`, `exam_start`, `exam_submit`): with answers and
+    /// exam papers over the socket, only the joins.
+    pub phone_http_requests: BTreeMap<String, usize>,
     pub frames: BTreeMap<String, i64>,
     pub bytes: BTreeMap<String, i64>,
     pub server: Option<ServerFigures>,
@@ -156,6 +161,7 @@ pub fn build(files: &[(Header, Vec<Sample>)]) -> Report {
     report.close_to_ranked_ms = Dist::of_micros(latencies(&close_sent, Kind::Ranked));
     report.end_to_exam_result_ms = Dist::of_micros(latencies(&end_sent, Kind::ExamResult));
     report.exam_start_ms = Dist::of_micros(of(Kind::ExamStarted).map(|(_, s)| s.d).collect());
+    report.exam_submit_ms = Dist::of_micros(of(Kind::Submitted).map(|(_, s)| s.d).collect());
 
     // Exam rounds: those the driver ended, or in which a phone submitted or got results.
     let exam_rounds: HashSet<(usize, i64)> = of(Kind::EndSent)
@@ -192,6 +198,9 @@ pub fn build(files: &[(Header, Vec<Sample>)]) -> Report {
         *report.errors.entry(s.e.clone()).or_default() += 1;
     }
     report.error_total = report.errors.values().sum();
+    for (_, s) in of(Kind::Http) {
+        *report.phone_http_requests.entry(s.e.clone()).or_default() += 1;
+    }
     for (_, s) in of(Kind::Frames) {
         *report.frames.entry(s.e.clone()).or_default() += s.d;
     }
@@ -292,6 +301,11 @@ fn problems(r: &Report) -> Vec<String> {
                 r.ranked_expected,
             ),
             (
+                "exam papers submitted",
+                r.exam_submit_ms.count as i64,
+                r.exam_results_expected,
+            ),
+            (
                 "exam results received",
                 r.end_to_exam_result_ms.count as i64,
                 r.exam_results_expected,
@@ -329,6 +343,7 @@ pub fn print(r: &Report) {
     );
     println!("close → ranked    {}", r.close_to_ranked_ms.line());
     println!("exam paper start  {}", r.exam_start_ms.line());
+    println!("exam submit ack   {}", r.exam_submit_ms.line());
     println!("end → exam_result {}", r.end_to_exam_result_ms.line());
     println!(
         "answers           {} acknowledged of {} expected ({} duplicates); live {} acked / {} counted; exam {} acked / {} in results; lost {}",
@@ -358,6 +373,12 @@ pub fn print(r: &Report) {
         })
         .collect();
     println!("frames received   {}", frames.join(", "));
+    let http: Vec<String> = r
+        .phone_http_requests
+        .iter()
+        .map(|(kind, n)| format!("{kind} {n}"))
+        .collect();
+    println!("phone HTTP        {}", http.join(", "));
     if let Some(s) = &r.server {
         println!(
             "server memory     {} KiB before joins, {} KiB joined ({:.1} KiB per participant), {} KiB at the end ({:.1} KiB per participant)",

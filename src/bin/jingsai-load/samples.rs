@@ -36,9 +36,10 @@ pub enum Kind {
     Counted,
     /// Phone: first `my_result` with a rank, or `my_rank`, for (`r`, `i`) received at `t`.
     Ranked,
-    /// Phone: `POST /api/exam/start` for round `r` sent at `t`, answered after `d` µs (`i` = ROUND_LEVEL).
+    /// Phone: the exam paper of round `r` requested (`exam_start` frame or `POST /api/exam/start`) at `t`, received
+    /// after `d` µs (`i` = ROUND_LEVEL).
     ExamStarted,
-    /// Phone: exam paper of round `r` submitted at `t` (`i` = ROUND_LEVEL).
+    /// Phone: exam paper of round `r` handed in at `t`, acknowledged after `d` µs (`i` = ROUND_LEVEL).
     Submitted,
     /// Driver: control `end_round` for exam round `r` sent at `t`.
     EndSent,
@@ -54,6 +55,8 @@ pub enum Kind {
     Bytes,
     /// Driver with `--server-pid`: figure `e` (see `report.rs`) with value `d`, for (`r`, `i`) when per question.
     Server,
+    /// Phone: one HTTP request `e` (`join`, `answer`, `exam_start`, `exam_submit`) sent, besides its WebSocket.
+    Http,
 }
 
 fn is_zero(v: &i64) -> bool {
