@@ -141,12 +141,16 @@ async fn many_addresses_lock_the_account_for_a_while() {
     // guesses above were hashed, and those are spent here until the account is firmly locked again.
     let mut firmly = false;
     for last in 100..200u8 {
-        let (status, body, retry_after) = try_login(&client_from(last), &server, &format!("more-{last}")).await;
+        let (status, body, retry_after) =
+            try_login(&client_from(last), &server, &format!("more-{last}")).await;
         if status == 429 && body["error"]["code"] == "account_locked" && retry_after.is_some_and(|s| s >= 2) {
             firmly = true;
             break;
         }
-        assert_eq!(status, 401, "a guess is checked or refused as account_locked: {body}");
+        assert_eq!(
+            status, 401,
+            "a guess is checked or refused as account_locked: {body}"
+        );
     }
     assert!(firmly, "the account never locked");
     let fresh = client_from(40);
