@@ -12,6 +12,7 @@ mod exam;
 mod net;
 mod phone;
 mod procstat;
+mod quizler;
 mod report;
 mod samples;
 
@@ -73,6 +74,9 @@ struct RunArgs {
     /// The running server, e.g. http://127.0.0.1:8080 (loopback only).
     #[arg(long)]
     url: String,
+    /// The server's protocol: jingsai, or Quizler (the side-by-side benchmark; live questions only).
+    #[arg(long, value_enum, default_value_t = quizler::Protocol::Jingsai)]
+    protocol: quizler::Protocol,
     /// Participants in the contest (for `phones`: the total the shards divide).
     #[arg(short = 'n', long, default_value_t = 117)]
     participants: usize,
@@ -225,6 +229,9 @@ fn share(args: &RunArgs) -> Result<std::ops::Range<usize>, String> {
 }
 
 async fn run(args: RunArgs) -> Result<bool, String> {
+    if args.protocol == quizler::Protocol::Quizler {
+        return quizler::run(&args).await;
+    }
     let stop_at = Instant::now() + Duration::from_secs(args.timeout_s);
     match procstat::raise_nofile_limit() {
         Ok(limit) => println!("open-file limit: {limit}"),

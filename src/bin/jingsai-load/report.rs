@@ -16,7 +16,7 @@ pub struct Dist {
 }
 
 impl Dist {
-    fn of_micros(mut values: Vec<i64>) -> Self {
+    pub fn of_micros(mut values: Vec<i64>) -> Self {
         if values.is_empty() {
             return Self::default();
         }
