@@ -14,6 +14,9 @@ mod seats;
 pub mod serve;
 mod ws;
 
+/// The roster CSV parser behind `POST /api/contests/{id}/roster`, public for the fuzz targets (fuzz/).
+pub use contests::roster::{RosterError, parse_roster};
+
 use std::sync::Arc;
 
 use axum::Router;
