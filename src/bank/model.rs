@@ -105,6 +105,10 @@ pub fn category_matches(category: &str, prefix: &str) -> bool {
         || (category.starts_with(prefix) && category[prefix.len()..].starts_with('/'))
 }
 
+/// The longest text a participant may type into one blank (characters). Every accepted alternative of a fill
+/// key fits in it, so a key can always be typed.
+pub const MAX_BLANK_CHARS: usize = 200;
+
 /// The labels of a true/false question's two options, by bank language.
 pub fn true_false_labels(language: &str) -> [&'static str; 2] {
     if language.starts_with("zh") {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::model::{AnswerKey, Bank, Question, QuestionType, true_false_labels};
+use super::model::{AnswerKey, Bank, MAX_BLANK_CHARS, Question, QuestionType, true_false_labels};
 use super::{BankError, count_blanks, option_letter as letter, parse_choice_answer};
 
 /// The languages a bank may declare.
@@ -496,6 +496,13 @@ fn fill_answer(value: &toml::Value) -> Result<Vec<Vec<String>>, Vec<String>> {
             };
             match text.trim() {
                 "" => return Err(vec![format!("answer entry {} has an empty string", i + 1)]),
+                text if text.chars().count() > MAX_BLANK_CHARS => {
+                    return Err(vec![format!(
+                        "answer entry {} is longer than {MAX_BLANK_CHARS} characters, more than a participant \
+                         may type into a blank",
+                        i + 1
+                    )]);
+                }
                 text if accepted.iter().any(|a| a == text) => {}
                 text => accepted.push(text.to_string()),
             }

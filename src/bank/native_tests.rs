@@ -428,6 +428,17 @@ fn fill_answers_and_blanks() {
         )
     };
     assert!(fill("___ and ___", "[\"a\", [\"b\", \"B\"]]").is_ok());
+    // A key must fit in what a participant may type into a blank (a property of the `bank` fuzz target).
+    let longest = format!("[\"{}\"]", "长".repeat(200));
+    assert!(fill("___", &longest).is_ok());
+    let too_long = format!("[\"a\", [\"b\", \"{}\"]]", "长".repeat(201));
+    let errors = fill("___ ___", &too_long).expect_err("too long");
+    assert!(
+        errors[0]
+            .message
+            .contains("entry 2 is longer than 200 characters"),
+        "{errors:?}"
+    );
     for (stem, answer, words) in [
         ("no blank", "[\"a\"]", "this stem has none"),
         ("___", "[[]]", "entry 1 is an empty array"),

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use super::actor::{Actor, AnswerRecord};
 use super::model::*;
 use super::{AcceptedAnswer, AnswerInput, ParticipantRef};
-use crate::bank::{Question, QuestionType, Response};
+use crate::bank::{MAX_BLANK_CHARS, Question, QuestionType, Response};
 use crate::error::{AppError, AppResult};
 use crate::store::{AnswerRow, Rejection, now_ms};
 
@@ -172,12 +172,9 @@ impl Actor {
 }
 
 /// Map a client's answer (display positions) to a canonical response (original option indices), refusing
-/// shapes that do not fit the question.
-pub(super) fn to_response(
-    question: &Question,
-    option_order: &[usize],
-    input: &AnswerInput,
-) -> AppResult<Response> {
+/// shapes that do not fit the question with `invalid_answer`. `option_order[display] = original` is the
+/// participant's presentation order; empty means the bank's order. Pure: public for the fuzz targets (fuzz/).
+pub fn to_response(question: &Question, option_order: &[usize], input: &AnswerInput) -> AppResult<Response> {
     let bad = |m: &str| AppError::unprocessable("invalid_answer", m.to_string());
     match question.qtype {
         QuestionType::Fill => {
@@ -192,8 +189,10 @@ pub(super) fn to_response(
                     blanks.len()
                 )));
             }
-            if blanks.iter().any(|b| b.chars().count() > 200) {
-                return Err(bad("a blank's answer is longer than 200 characters"));
+            if blanks.iter().any(|b| b.chars().count() > MAX_BLANK_CHARS) {
+                return Err(bad(&format!(
+                    "a blank's answer is longer than {MAX_BLANK_CHARS} characters"
+                )));
             }
             Ok(Response::Blanks(blanks.clone()))
         }

@@ -28,6 +28,7 @@ use crate::realtime::ContestHub;
 use crate::store::Store;
 use crate::store::writer::{AnswerWriter, PendingCommit};
 
+pub use answers::to_response;
 pub use model::*;
 
 /// What an organizer can do to a running contest. One command type for every control button.

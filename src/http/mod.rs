@@ -18,6 +18,9 @@ pub mod serve;
 mod ws;
 mod ws_out;
 
+/// The roster CSV parser behind `POST /api/contests/{id}/roster`, public for the fuzz targets (fuzz/).
+pub use contests::roster::{RosterError, parse_roster};
+
 use std::sync::Arc;
 
 use axum::Router;
