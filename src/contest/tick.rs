@@ -199,24 +199,26 @@ impl Actor {
 
     /// The open live question's answer count, as participants and screens see it.
     fn answer_count_frame(&self) -> Option<Bytes> {
-        let (round_id, index, answered) = self.open_live_count()?;
-        Some(encode(&json!({
+        self.open_live_count().map(|count| self.answer_count_bytes(count))
+    }
+
+    fn answer_count_bytes(&self, (round_id, index, answered): (i64, usize, usize)) -> Bytes {
+        encode(&json!({
             "type": "answer_count",
             "round_id": round_id,
             "index": index,
             "answered": answered,
             "joined": self.joined_count(),
-        })))
+        }))
     }
 
     /// The open question's answer count for the screens, and for organizers who answered since the last frame.
     fn publish_answer_count(&self, answered_ids: Vec<i64>) {
-        let (Some((round_id, index, answered)), Some(bytes)) =
-            (self.open_live_count(), self.answer_count_frame())
-        else {
+        let Some(count) = self.open_live_count() else {
             return;
         };
-        self.hub.publish_screen(bytes);
+        let (round_id, index, answered) = count;
+        self.hub.publish_screen(self.answer_count_bytes(count));
         self.hub.publish_organizer(encode(&json!({
             "type": "progress",
             "round_id": round_id,
