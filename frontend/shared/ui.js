@@ -76,10 +76,22 @@ export const $$ = (selector, root = document) => [...root.querySelectorAll(selec
 /** Option labels A, B, C… */
 export const letter = (i) => String.fromCharCode(65 + i);
 
-/** Points as shown: 12.5, 10 (no trailing zeros). */
-export function formatPoints(value) {
+/**
+ * Points as shown. With `decimals` given, always that many (a board or table passes `pointsDecimals(values)` so
+ * that every row has the same number: 83.00 beside 114.01, never 83 beside 114.01). Without it: 2 decimals for a
+ * fractional value, none for a whole one.
+ */
+export function formatPoints(value, decimals) {
   if (value == null) return '–';
-  return (Math.round(value * 100) / 100).toString();
+  const rounded = Math.round(value * 100) / 100;
+  const places = decimals ?? (Number.isInteger(rounded) ? 0 : 2);
+  return rounded.toFixed(places);
+}
+
+/** Decimals for a column of points: 2 if any value has a fraction (to the centi-point), else 0. */
+export function pointsDecimals(values) {
+  for (const v of values) if (v != null && !Number.isInteger(Math.round(v * 100) / 100)) return 2;
+  return 0;
 }
 
 /** m:ss for a countdown. */
