@@ -261,12 +261,15 @@ impl Actor {
         // The last counts of the tick go out before the result, so nobody sees a count after the close.
         self.flush_pending();
         let closed = self.question_closed_view(r, i);
-        let event = encode(&json!({"type": "question_closed", "server_now": now, "result": closed}));
-        self.hub.publish(event.clone());
-        self.hub.publish_organizer(event);
-        // Three frames per participant: the result, the leaderboard, and the own outcome with the new place.
-        self.publish_leaderboard();
-        self.send_personal_results(r, i);
+        let closed = encode(&json!({"type": "question_closed", "server_now": now, "result": closed}));
+        let leaderboard = encode(&json!({"type": "leaderboard", "leaderboard": self.leaderboard_view()}));
+        for frame in [&closed, &leaderboard] {
+            self.hub.publish_screen(frame.clone());
+            self.hub.publish_organizer(frame.clone());
+        }
+        // Three frames per participant: the result, the leaderboard, and the own outcome with the new place,
+        // queued together so that each socket wakes once and writes them in one batch.
+        self.send_personal_results(r, i, [closed, leaderboard]);
         Ok(())
     }
 

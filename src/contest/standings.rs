@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::actor::Actor;
@@ -224,8 +225,9 @@ impl Actor {
             }));
     }
 
-    /// After a live question closes: each connected participant's own outcome and new place, in one frame.
-    pub(super) fn send_personal_results(&self, r: usize, i: usize) {
+    /// After a live question closes: the shared frames (the result and the leaderboard), then each connected
+    /// participant's own outcome and new place, queued per participant in that order.
+    pub(super) fn send_personal_results(&self, r: usize, i: usize, shared: [Bytes; 2]) {
         let round = &self.rounds[r];
         let uid = round.live[i].uid;
         let scores = self.scored.get(&(round.id, uid));
@@ -233,24 +235,27 @@ impl Actor {
         let ranking = self.ranking();
         let of = ranking.ranked.len();
         let connected = self.hub.connected_participants();
-        self.hub.send_personal_many(connected.into_iter().map(|pid| {
-            let scored = scores.and_then(|s| s.get(&pid));
-            let place = ranking.of(pid);
-            let result = MyResult {
-                r#type: "my_result",
-                round_id: round.id,
-                index: i,
-                answered: answers.is_some_and(|m| m.contains_key(&pid)),
-                correct: scored.is_some_and(|s| s.correct),
-                points: centi_to_points(scored.map_or(0, |s| s.points_centi)),
-                bonus: centi_to_points(scored.map_or(0, |s| s.bonus_centi)),
-                rank: place.map(|p| p.rank),
-                of,
-                score: place.map(|p| centi_to_points(p.standing.score_centi)),
-                total_correct: place.map(|p| p.standing.correct),
-            };
-            (pid, encode(&result))
-        }));
+        self.hub.send_personal_bundles(
+            &shared,
+            connected.into_iter().map(|pid| {
+                let scored = scores.and_then(|s| s.get(&pid));
+                let place = ranking.of(pid);
+                let result = MyResult {
+                    r#type: "my_result",
+                    round_id: round.id,
+                    index: i,
+                    answered: answers.is_some_and(|m| m.contains_key(&pid)),
+                    correct: scored.is_some_and(|s| s.correct),
+                    points: centi_to_points(scored.map_or(0, |s| s.points_centi)),
+                    bonus: centi_to_points(scored.map_or(0, |s| s.bonus_centi)),
+                    rank: place.map(|p| p.rank),
+                    of,
+                    score: place.map(|p| centi_to_points(p.standing.score_centi)),
+                    total_correct: place.map(|p| p.standing.correct),
+                };
+                (pid, encode(&result))
+            }),
+        );
     }
 
     /// Full results for the organizer: every place with its tie-break, units, adjustments.

@@ -205,7 +205,10 @@ async fn run(
         None => false,
     };
     while alive {
+        // Biased: of frames ready on both queues, the broadcast ones (published first by the actor, e.g. the
+        // last `answer_count` before a close) are written before the personal ones.
         tokio::select! {
+            biased;
             _ = shutdown.changed() => {
                 // A client that never reads must not keep this task alive.
                 let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(None))).await;

@@ -64,6 +64,8 @@ pub(super) async fn forward(
         }
         let mut next = Forwarded::Sent;
         let mut written = 1;
+        // Broadcast frames first (each `continue` drains one more), then one personal frame, then again: frames
+        // published before a personal one was queued are written before it.
         while written < MAX_BATCH {
             match broadcast.try_recv() {
                 Ok(bytes) => {

@@ -219,6 +219,21 @@ impl ContestHub {
         }
     }
 
+    /// Frames shared by everyone followed by each participant's own, queued per participant under one lock: a
+    /// socket woken by the first finds the rest already queued and writes them in one batch. Used at a close
+    /// instead of a broadcast, which would wake every socket before the personal frames exist.
+    pub fn send_personal_bundles(&self, shared: &[Bytes], messages: impl IntoIterator<Item = (i64, Bytes)>) {
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        for (participant_id, own) in messages {
+            if let Some(conns) = map.get(&ConnOwner::Participant(participant_id)) {
+                for bytes in shared {
+                    Self::queue(conns, bytes);
+                }
+                Self::queue(conns, &own);
+            }
+        }
+    }
+
     /// A new login (or a seat moved by the organizer) replaced `current_session`: every connection of an older
     /// session is told and closed.
     pub fn replace_sessions(&self, participant_id: i64, current_session: &str, closing: Closing) {
