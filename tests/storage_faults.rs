@@ -302,3 +302,102 @@ async fn an_organizer_action_during_a_full_disk_answers_503_and_works_after_spac
     assert_eq!(status, 200, "{}", short(&closed));
     assert_eq!(closed["question"]["result"]["answered"], 3, "{}", short(&closed));
 }
+
+/// Exam papers go through the group-commit writer: a paper that cannot be stored is never handed out
+/// (`503`), the phone's retry writes it again once there is room, and the stored paper is the one the phone
+/// got, with the start time of the first attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exam_paper_that_cannot_be_stored_is_not_handed_out_and_the_retry_stores_it() {
+    let server = Server::start().await;
+    let (status, contest) = server
+        .org(
+            Method::POST,
+            "/api/contests",
+            Some(json!({
+                "title": "full disk exam",
+                "bank_ids": ["party-history"],
+                "seed": "7",
+                // A paper of 150 questions is larger than a page: storing it needs new pages.
+                "rounds": [{"title": "exam", "kind": "exam", "config": {
+                    "blueprint": {"quotas": [{"type": "single", "count": 150}]},
+                    "time_limit_seconds": 600
+                }}],
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{contest}");
+    let id = contest["id"].as_i64().expect("id");
+    let code = contest["join_code"].as_str().expect("code").to_string();
+    let response = server
+        .client
+        .post(format!("{}/api/contests/{id}/roster", server.base))
+        .bearer_auth(&server.organizer)
+        .header("content-type", "text/csv")
+        .body(roster_csv(2, 1))
+        .send()
+        .await
+        .expect("roster");
+    assert_eq!(response.status().as_u16(), 200);
+    let who = server.join(&code, 0).await;
+    let (status, started) = server.control(id, "start_round").await;
+    assert_eq!(status, 200, "{}", short(&started));
+    let round_id = started["round"]["id"].as_i64().expect("round");
+    let start = format!("{}/api/exam/start", server.base);
+
+    server
+        .store
+        .set_write_page_limit(Some(0))
+        .await
+        .expect("page limit");
+    for attempt in 0..2 {
+        let (status, body) = send(&server.client, Method::POST, &start, Some(&who.token), None).await;
+        assert_storage_unavailable(&format!("paper #{attempt} while full"), status, &body);
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM papers WHERE round_id = ?")
+        .bind(round_id)
+        .fetch_one(server.store.reader())
+        .await
+        .expect("count");
+    assert_eq!(stored, 0, "no paper is on disk while the disk is full");
+
+    server
+        .store
+        .set_write_page_limit(None)
+        .await
+        .expect("lift the limit");
+    let (status, paper) = send(&server.client, Method::POST, &start, Some(&who.token), None).await;
+    assert_eq!(status, 200, "{}", short(&paper));
+    let (started_at, items): (i64, String) =
+        sqlx::query_as("SELECT started_at, items FROM papers WHERE round_id = ? AND participant_id = ?")
+            .bind(round_id)
+            .bind(who.participant_id)
+            .fetch_one(server.store.reader())
+            .await
+            .expect("the paper is stored after the retry");
+    assert_eq!(
+        paper["started_at"].as_i64(),
+        Some(started_at),
+        "{}",
+        short(&paper)
+    );
+    let items: Value = serde_json::from_str(&items).expect("items json");
+    let uids = items["items"].as_array().expect("items").len();
+    assert_eq!(paper["questions"].as_array().map(Vec::len), Some(uids));
+    assert_eq!(uids, 150);
+
+    let submit = format!("{}/api/exam/submit", server.base);
+    let (status, body) = send(&server.client, Method::POST, &submit, Some(&who.token), None).await;
+    assert_eq!(status, 200, "{}", short(&body));
+    let submitted: Option<i64> =
+        sqlx::query_scalar("SELECT submitted_at FROM papers WHERE round_id = ? AND participant_id = ?")
+            .bind(round_id)
+            .bind(who.participant_id)
+            .fetch_one(server.store.reader())
+            .await
+            .expect("paper");
+    assert_eq!(
+        submitted,
+        body["submitted_at"].as_i64(),
+        "the hand-in is on disk when it is acknowledged"
+    );
+}

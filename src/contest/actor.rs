@@ -47,6 +47,10 @@ pub(super) struct PaperState {
     pub deadline_at: i64,
     pub submitted_at: Option<i64>,
     pub auto_submitted: bool,
+    /// The paper row is committed.
+    pub start_durable: Arc<AtomicBool>,
+    /// `submitted_at` is committed (meaningless while the paper is open).
+    pub submit_durable: Arc<AtomicBool>,
 }
 
 pub(super) struct Round {
@@ -290,6 +294,8 @@ impl Actor {
                         deadline_at: p.deadline_at,
                         submitted_at: p.submitted_at,
                         auto_submitted: p.auto_submitted,
+                        start_durable: Arc::new(AtomicBool::new(true)),
+                        submit_durable: Arc::new(AtomicBool::new(true)),
                     },
                 );
             }

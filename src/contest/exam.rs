@@ -2,6 +2,9 @@
 //! personal deadline (clipped by the round window), may change answers until submitting, and is
 //! auto-submitted at the deadline. Keys and scores are revealed only when the round ends.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::{Value, json};
 
 use super::actor::{Actor, PaperState};
@@ -11,7 +14,16 @@ use super::{AnswerAck, AnswerInput, ParticipantRef};
 use crate::error::{AppError, AppResult};
 use crate::paper::{Paper, PaperRng, draw_paper};
 use crate::scoring::score_response;
+use crate::store::writer::{PaperWrite, PendingCommit};
 use crate::store::{PaperRow, now_ms};
+
+/// The actor's answer to a paper being opened or handed in: the paper view, and the write the reply must wait
+/// for (the caller awaits it outside the actor), then a frame for the participant's sockets after that commit.
+pub struct ExamReply {
+    pub view: Value,
+    pub commit: Option<PendingCommit>,
+    pub after_commit: Option<bytes::Bytes>,
+}
 
 impl Actor {
     pub(super) async fn start_exam_round(&mut self, r: usize, now: i64) -> AppResult<()> {
@@ -48,8 +60,10 @@ impl Actor {
         }
     }
 
-    /// Open (or reopen) the participant's paper. The first call draws it and starts the personal clock.
-    pub(super) async fn exam_start(&mut self, who: &ParticipantRef) -> AppResult<Value> {
+    /// Open (or reopen) the participant's paper. The first call draws it and starts the personal clock. The
+    /// paper is written through the group-commit writer; the reply waits for that commit (see [`ExamReply`]),
+    /// so the actor never waits for a disk and thousands of papers opened at once share their commits.
+    pub(super) async fn exam_start(&mut self, who: &ParticipantRef) -> AppResult<ExamReply> {
         self.check_session(who)?;
         let r = self.current_exam()?;
         let pid = who.participant_id;
@@ -65,16 +79,6 @@ impl Actor {
             let paper = self.draw_for(r, pid)?;
             let limit = i64::from(round.config.time_limit_seconds) * 1000;
             let deadline_at = round.ends_at.map_or(now + limit, |end| end.min(now + limit));
-            let row = PaperRow {
-                round_id: round.id,
-                participant_id: pid,
-                items: serde_json::to_string(&paper).map_err(AppError::internal)?,
-                started_at: now,
-                deadline_at,
-                submitted_at: None,
-                auto_submitted: false,
-            };
-            self.store.insert_paper(&row).await?;
             let grace = i64::from(self.rounds[r].config.grace_ms);
             self.rounds[r].papers.insert(
                 pid,
@@ -84,12 +88,35 @@ impl Actor {
                     deadline_at,
                     submitted_at: None,
                     auto_submitted: false,
+                    start_durable: Arc::new(AtomicBool::new(false)),
+                    submit_durable: Arc::new(AtomicBool::new(false)),
                 },
             );
             self.exam_due.insert((deadline_at + grace, r, pid));
             self.mark_exam_progress(pid);
         }
-        Ok(self.exam_view(r, pid))
+        // A new paper, or one whose write failed before (this is the retry): write it (again; harmless).
+        let paper = &self.rounds[r].papers[&pid];
+        let commit = if paper.start_durable.load(Ordering::Acquire) {
+            None
+        } else {
+            let row = PaperRow {
+                round_id: self.rounds[r].id,
+                participant_id: pid,
+                items: serde_json::to_string(&paper.paper).map_err(AppError::internal)?,
+                started_at: paper.started_at,
+                deadline_at: paper.deadline_at,
+                submitted_at: None,
+                auto_submitted: false,
+            };
+            let durable = paper.start_durable.clone();
+            Some(self.writer.put_paper(PaperWrite::Start(row), durable).await)
+        };
+        Ok(ExamReply {
+            view: self.exam_view(r, pid),
+            commit,
+            after_commit: None,
+        })
     }
 
     pub(super) fn exam_answer(
@@ -162,7 +189,7 @@ impl Actor {
         Ok((Some(row), ack))
     }
 
-    pub(super) async fn exam_submit(&mut self, who: &ParticipantRef) -> AppResult<Value> {
+    pub(super) async fn exam_submit(&mut self, who: &ParticipantRef) -> AppResult<ExamReply> {
         self.check_session(who)?;
         let r = self.current_exam()?;
         let pid = who.participant_id;
@@ -170,61 +197,77 @@ impl Actor {
             .papers
             .get(&pid)
             .ok_or_else(|| AppError::conflict("paper_not_started", "this paper was never opened"))?;
-        if paper.submitted_at.is_none() {
-            self.submit_paper(r, pid, false).await?;
-        }
-        Ok(self.exam_view(r, pid))
+        let (commit, after_commit) = if paper.submitted_at.is_none() {
+            let commit = self.submit_paper(r, pid, false).await?;
+            (commit, Some(self.paper_submitted_event(r, pid)))
+        } else {
+            // Handed in before; if that write failed, this is the retry.
+            (self.rewrite_submission(r, pid).await, None)
+        };
+        Ok(ExamReply {
+            view: self.exam_view(r, pid),
+            commit,
+            after_commit,
+        })
     }
 
-    /// Mark a paper submitted (by the participant, or automatically at its deadline).
-    pub(super) async fn submit_paper(&mut self, r: usize, pid: i64, auto: bool) -> AppResult<bool> {
-        let round_id = self.rounds[r].id;
-        // Answers already accepted must be durable before the paper is closed. Usually they are (a phone hands in
-        // once every answer is acknowledged): then there is nothing to wait for, and the contest does not stall
-        // for a writer round trip per submission. Looking is O(questions on the paper).
-        let pending = self.rounds[r].papers.get(&pid).is_some_and(|paper| {
-            paper.paper.items.iter().any(|item| {
-                self.answers
-                    .get(&(round_id, item.uid))
-                    .and_then(|m| m.get(&pid))
-                    .is_some_and(|a| !a.is_durable())
-            })
-        });
+    /// Mark a paper submitted (by the participant, or automatically at its deadline) and queue the write. The
+    /// writer commits it with or after the paper's answers, which were queued before it: a hand-in never
+    /// commits ahead of an accepted answer. Returns the pending commit (None if the paper was already in).
+    pub(super) async fn submit_paper(
+        &mut self,
+        r: usize,
+        pid: i64,
+        auto: bool,
+    ) -> AppResult<Option<PendingCommit>> {
+        let grace = i64::from(self.rounds[r].config.grace_ms);
         let Some(paper) = self.rounds[r].papers.get_mut(&pid) else {
-            return Ok(false);
+            return Ok(None);
         };
         if paper.submitted_at.is_some() {
-            return Ok(false);
-        }
-        if pending {
-            let barrier = self.writer.barrier().await;
-            if !barrier.all_committed() {
-                tracing::warn!(
-                    ?barrier,
-                    "answer writes failed before this paper closed; only committed answers count"
-                );
-            }
+            return Ok(None);
         }
         let now = now_ms();
         // An automatic submission counts at the paper's deadline at the latest, even when it happens later
         // (after a restart): the time a server was down is not the participant's answer time.
         let submitted_at = if auto { now.min(paper.deadline_at) } else { now };
-        self.store.submit_paper(round_id, pid, submitted_at, auto).await?;
         paper.submitted_at = Some(submitted_at);
         paper.auto_submitted = auto;
-        let due = paper.deadline_at + i64::from(self.rounds[r].config.grace_ms);
+        let due = paper.deadline_at + grace;
         self.exam_due.remove(&(due, r, pid));
-        self.hub.send_personal(
-            pid,
-            crate::realtime::encode(&json!({
-                "type": "paper_submitted",
-                "round_id": round_id,
-                "auto": auto,
-                "server_now": now,
-            })),
-        );
+        let commit = self.rewrite_submission(r, pid).await;
+        if auto {
+            // Nobody waits for an automatic hand-in's commit; the phone learns of it at once.
+            self.hub.send_personal(pid, self.paper_submitted_event(r, pid));
+        }
         self.mark_exam_progress(pid);
-        Ok(true)
+        Ok(commit)
+    }
+
+    /// Queue the write of a hand-in that is not on disk yet (None when it is, or the paper is still open).
+    async fn rewrite_submission(&self, r: usize, pid: i64) -> Option<PendingCommit> {
+        let paper = self.rounds[r].papers.get(&pid)?;
+        let submitted_at = paper.submitted_at?;
+        if paper.submit_durable.load(Ordering::Acquire) {
+            return None;
+        }
+        let write = PaperWrite::Submit {
+            round_id: self.rounds[r].id,
+            participant_id: pid,
+            submitted_at,
+            auto: paper.auto_submitted,
+        };
+        Some(self.writer.put_paper(write, paper.submit_durable.clone()).await)
+    }
+
+    fn paper_submitted_event(&self, r: usize, pid: i64) -> bytes::Bytes {
+        let paper = &self.rounds[r].papers[&pid];
+        crate::realtime::encode(&json!({
+            "type": "paper_submitted",
+            "round_id": self.rounds[r].id,
+            "auto": paper.auto_submitted,
+            "server_now": now_ms(),
+        }))
     }
 
     pub(super) fn publish_exam_progress(&self, r: usize) {
@@ -256,6 +299,16 @@ impl Actor {
             .collect();
         for pid in open {
             self.submit_paper(r, pid, true).await?;
+        }
+        // Hand-ins whose write failed before are written again, so the disk agrees with the scores.
+        let unwritten: Vec<i64> = self.rounds[r]
+            .papers
+            .iter()
+            .filter(|(_, p)| p.submitted_at.is_some() && !p.submit_durable.load(Ordering::Acquire))
+            .map(|(pid, _)| *pid)
+            .collect();
+        for pid in unwritten {
+            drop(self.rewrite_submission(r, pid).await);
         }
         let barrier = self.writer.barrier().await;
         if !barrier.all_committed() {

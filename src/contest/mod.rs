@@ -114,8 +114,8 @@ pub(crate) enum Command {
         index: usize,
         received_at: i64,
     },
-    ExamStart(ParticipantRef, Reply<Value>),
-    ExamSubmit(ParticipantRef, Reply<Value>),
+    ExamStart(ParticipantRef, Reply<exam::ExamReply>),
+    ExamSubmit(ParticipantRef, Reply<exam::ExamReply>),
     Snapshot(Viewer, Reply<Value>),
     Joined {
         participant_id: i64,
@@ -217,12 +217,39 @@ impl ContestHandle {
         Ok(accepted.ack)
     }
 
+    /// Open the participant's paper; answers once the paper is on disk.
     pub async fn exam_start(&self, who: ParticipantRef) -> AppResult<Value> {
-        self.call(|r| Command::ExamStart(who, r)).await
+        let participant_id = who.participant_id;
+        let reply = self.call(|r| Command::ExamStart(who, r)).await?;
+        self.after_exam_commit(participant_id, reply, "the paper could not be saved")
+            .await
     }
 
+    /// Hand in the participant's paper; answers once the hand-in is on disk.
     pub async fn exam_submit(&self, who: ParticipantRef) -> AppResult<Value> {
-        self.call(|r| Command::ExamSubmit(who, r)).await
+        let participant_id = who.participant_id;
+        let reply = self.call(|r| Command::ExamSubmit(who, r)).await?;
+        self.after_exam_commit(participant_id, reply, "the hand-in could not be saved")
+            .await
+    }
+
+    /// Wait for an exam write's commit outside the actor; a failure is a 503 the phone retries (the retry
+    /// writes again).
+    async fn after_exam_commit(
+        &self,
+        participant_id: i64,
+        reply: exam::ExamReply,
+        failed: &str,
+    ) -> AppResult<Value> {
+        if let Some(commit) = reply.commit
+            && let Err(cause) = commit.committed().await
+        {
+            return Err(AppError::storage_unavailable(format!("{failed}: {cause}")));
+        }
+        if let Some(frame) = reply.after_commit {
+            self.hub.send_personal(participant_id, frame);
+        }
+        Ok(reply.view)
     }
 
     pub async fn snapshot(&self, viewer: Viewer) -> AppResult<Value> {
@@ -333,6 +360,11 @@ impl Engine {
             writer,
             contests: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// The group-commit writer (answers, and the writes of joins).
+    pub fn writer(&self) -> &AnswerWriter {
+        &self.writer
     }
 
     /// The handle of a contest's actor, starting the actor (and loading its state) on first use.

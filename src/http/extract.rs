@@ -14,6 +14,7 @@ use crate::auth::{Claims, Role, TokenError};
 use crate::contest::ParticipantRef;
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
+use crate::store::writer::{AnswerWriter, SessionOutcome, SessionWrite};
 
 /// `axum::Json` with JSON error bodies for malformed, mistyped or oversized input.
 pub struct Json<T>(pub T);
@@ -128,39 +129,47 @@ async fn check_display_version(state: &AppState, claims: &Claims) -> Result<(), 
 
 /// The current session of each participant, for the session check on every participant request without a
 /// call to the contest actor: a map lookup, filled from the store on a miss and written by `join` right after
-/// the store. `record` serializes session changes, and misses fill only empty slots, so a miss that read an old
-/// session from the store can never overwrite a newer one. Memory: one entry per participant that made a
-/// request; past [`SessionCache::MAX_ENTRIES`] the map is emptied and refills from the store (it is a cache).
+/// the commit. Joins commit in batches (see `store::writer`); each entry keeps the commit order (`seq`) of the
+/// session it holds, so a slower reply of an older join never overwrites a newer session, and misses fill only
+/// empty slots, so a miss that read an old session from the store can never overwrite a newer one. Memory: one
+/// entry per participant that made a request; past [`SessionCache::MAX_ENTRIES`] the map is emptied and refills
+/// from the store (it is a cache).
 #[derive(Default)]
 pub struct SessionCache {
-    current: std::sync::Mutex<std::collections::HashMap<i64, Arc<str>>>,
-    record_lock: tokio::sync::Mutex<()>,
+    current: std::sync::Mutex<std::collections::HashMap<i64, (u64, Arc<str>)>>,
 }
 
 impl SessionCache {
     pub const MAX_ENTRIES: usize = 200_000;
 
-    /// Store `session_id` as the participant's only valid session (a new join).
-    pub async fn record(
-        &self,
-        store: &Store,
-        participant_id: i64,
-        session_id: &str,
-        at: i64,
-    ) -> AppResult<()> {
-        let _serial = self.record_lock.lock().await;
-        store.set_session(participant_id, session_id, at).await?;
-        let mut current = self.lock();
-        if current.len() >= Self::MAX_ENTRIES {
-            current.clear();
+    /// Store a join's session (binding the seat first when `write.bind_device` is set) through the group-commit
+    /// writer; once committed it is the participant's only valid session. Returns the outcome: `taken` when
+    /// another device holds the seat (nothing written).
+    pub async fn record(&self, writer: &AnswerWriter, write: SessionWrite) -> AppResult<SessionOutcome> {
+        let participant_id = write.participant_id;
+        let session_id: Arc<str> = Arc::from(write.session_id.as_str());
+        let outcome = writer
+            .put_session(write)
+            .await
+            .map_err(|e| AppError::unavailable(format!("the join could not be saved: {e}")))?;
+        if !outcome.taken {
+            let mut current = self.lock();
+            if current.len() >= Self::MAX_ENTRIES {
+                current.clear();
+            }
+            match current.get(&participant_id) {
+                Some((seq, _)) if *seq > outcome.seq => {}
+                _ => {
+                    current.insert(participant_id, (outcome.seq, session_id));
+                }
+            }
         }
-        current.insert(participant_id, Arc::from(session_id));
-        Ok(())
+        Ok(outcome)
     }
 
     /// Refuse a session that another join replaced (`401 session_replaced`), or a participant that is gone.
     pub async fn check(&self, store: &Store, participant_id: i64, session_id: &str) -> AppResult<()> {
-        let cached = self.lock().get(&participant_id).cloned();
+        let cached = self.lock().get(&participant_id).map(|(_, sid)| sid.clone());
         let current = match cached {
             Some(current) => Some(current),
             None => {
@@ -174,7 +183,8 @@ impl SessionCache {
                         map.clear();
                     }
                     map.entry(participant_id)
-                        .or_insert_with(|| Arc::from(sid))
+                        .or_insert_with(|| (0, Arc::from(sid)))
+                        .1
                         .clone()
                 })
             }
@@ -192,7 +202,7 @@ impl SessionCache {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, Arc<str>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, (u64, Arc<str>)>> {
         self.current
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

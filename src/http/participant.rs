@@ -18,7 +18,8 @@ use crate::auth::{Claims, Role, random_token};
 use crate::contest::{AnswerAck, AnswerInput, JoinMode, Viewer};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::identity::{SecretKind, secret_matches};
-use crate::store::{ContestRow, now_ms};
+use crate::store::writer::SessionWrite;
+use crate::store::{ContestRow, SeatRow, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -156,10 +157,10 @@ async fn join(
         return Err(AppError::conflict("contest_finished", "this contest has finished").into_response());
     }
     let mode = JoinMode::parse(&contest.join_mode).unwrap_or(JoinMode::Roster);
-    let (participant_id, name, unit, device) = match mode {
+    let (participant_id, name, unit, claim) = match mode {
         JoinMode::Roster => {
-            let (p, device) = roster_join(&state, peer.ip(), &contest, &request).await?;
-            (p.id, p.name, p.unit, Some(device))
+            let (p, claim) = roster_join(&state, peer.ip(), &contest, &request).await?;
+            (p.seat.id, p.seat.name, p.seat.unit, Some(claim))
         }
         JoinMode::Open => {
             let (id, name, unit) = open_join(&state, &contest, &request)
@@ -169,9 +170,31 @@ async fn join(
             (id, name, unit, None)
         }
     };
-    let response = start_session(&state, contest.id, participant_id)
-        .await
-        .map_err(IntoResponse::into_response)?;
+    let bind = claim.as_ref().filter(|c| c.bind).map(|c| c.device.clone());
+    let mut device = claim.map(|c| c.device);
+    let response = match start_session(&state, contest.id, participant_id, bind).await {
+        Ok(Some(response)) => response,
+        // Another phone bound the free seat a moment before this one: this is a device change now.
+        Ok(None) => {
+            let seat = state
+                .store
+                .seat(participant_id)
+                .await
+                .map_err(|e| AppError::from(e).into_response())?
+                .ok_or_else(|| AppError::not_found("participant").into_response())?;
+            let again = claim_seat(&state, seat, device.as_deref())
+                .await
+                .map_err(IntoResponse::into_response)?;
+            device = Some(again.device);
+            start_session(&state, contest.id, participant_id, None)
+                .await
+                .map_err(IntoResponse::into_response)?
+                .ok_or_else(|| {
+                    AppError::conflict("seat_taken", "this badge is in use on another phone").into_response()
+                })?
+        }
+        Err(e) => return Err(e.into_response()),
+    };
     Ok(axum::Json(JoinResponse {
         name,
         unit,
@@ -214,7 +237,7 @@ async fn roster_join(
     ip: IpAddr,
     contest: &ContestRow,
     request: &JoinRequest,
-) -> Result<(crate::store::RosterLogin, String), Response> {
+) -> Result<(crate::store::RosterLogin, SeatClaim), Response> {
     let badge = request
         .badge
         .as_deref()
@@ -248,7 +271,7 @@ async fn roster_join(
         // A scan has spent the contest's failure budget: only a phone that already holds its seat gets in.
         let seat = state
             .store
-            .seat(login.id)
+            .seat(login.seat.id)
             .await
             .map_err(|e| AppError::from(e).into_response())?;
         let holds_seat = matches!(
@@ -259,10 +282,10 @@ async fn roster_join(
             return Err(limited.into_response());
         }
     }
-    let device = claim_seat(state, login.id, request.device.as_deref())
+    let claim = claim_seat(state, login.seat.clone(), request.device.as_deref())
         .await
         .map_err(IntoResponse::into_response)?;
-    Ok((login, device))
+    Ok((login, claim))
 }
 
 /// The answer to an unknown badge or a wrong secret, after counting the failure. With secrets both get the
@@ -302,13 +325,32 @@ async fn failed_join(
 
 /// A new session for a participant who passed the join checks: the token (name, unit and device are filled
 /// in by the caller).
-async fn start_session(state: &AppState, contest_id: i64, participant_id: i64) -> AppResult<JoinResponse> {
+/// Start a new session (binding the free seat to `bind`'s device in the same commit). None when another device
+/// bound the seat first.
+async fn start_session(
+    state: &AppState,
+    contest_id: i64,
+    participant_id: i64,
+    bind: Option<String>,
+) -> AppResult<Option<JoinResponse>> {
     let session_id = random_token(16);
-    // Through the session cache, so that every request with the replaced session is refused from now on.
-    state
+    // Through the session cache, so that every request with the replaced session is refused from now on. The
+    // write shares a commit with the other joins and answers of the moment (group commit).
+    let outcome = state
         .sessions
-        .record(&state.store, participant_id, &session_id, now_ms())
+        .record(
+            state.engine.writer(),
+            SessionWrite {
+                participant_id,
+                bind_device: bind,
+                session_id: session_id.clone(),
+                at: now_ms(),
+            },
+        )
         .await?;
+    if outcome.taken {
+        return Ok(None);
+    }
     let claims = Claims {
         contest_id: Some(contest_id),
         participant_id: Some(participant_id),
@@ -326,7 +368,7 @@ async fn start_session(state: &AppState, contest_id: i64, participant_id: i64) -
         .await?
         .joined(participant_id, session_id)
         .await;
-    Ok(JoinResponse {
+    Ok(Some(JoinResponse {
         token,
         expires_at: claims.exp,
         contest_id,
@@ -334,7 +376,7 @@ async fn start_session(state: &AppState, contest_id: i64, participant_id: i64) -
         name: String::new(),
         unit: String::new(),
         device: None,
-    })
+    }))
 }
 
 /// The longest device secret accepted back from a phone (the server makes 43-character ones).
@@ -343,25 +385,31 @@ const MAX_DEVICE_LEN: usize = 128;
 /// The first device binds a roster seat; the same device may rejoin; another device does not take over but
 /// records a device-change request for the organizer and gets `409 seat_taken` with a device secret to poll
 /// with. Returns the device secret of the joining phone.
-async fn claim_seat(state: &AppState, participant_id: i64, device: Option<&str>) -> AppResult<String> {
+/// A phone's claim on its seat: its device secret, and whether the seat is free and the join must bind it.
+struct SeatClaim {
+    device: String,
+    bind: bool,
+}
+
+async fn claim_seat(state: &AppState, seat: SeatRow, device: Option<&str>) -> AppResult<SeatClaim> {
+    let participant_id = seat.id;
     let device = device
         .map(str::trim)
         .filter(|d| !d.is_empty() && d.len() <= MAX_DEVICE_LEN && d.chars().all(|c| c.is_ascii_graphic()))
         .map(str::to_string);
-    let seat = state
-        .store
-        .seat(participant_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("participant"))?;
     match (&seat.device, &device) {
-        (Some(bound), Some(mine)) if bound == mine => return Ok(mine.clone()),
+        (Some(bound), Some(mine)) if bound == mine => {
+            return Ok(SeatClaim {
+                device: mine.clone(),
+                bind: false,
+            });
+        }
+        // A free seat is bound in the join's commit (see `start_session`).
         (None, _) => {
-            let mine = device.unwrap_or_else(|| random_token(32));
-            if state.store.bind_seat(participant_id, &mine).await? {
-                return Ok(mine);
-            }
-            // Another phone bound the seat a moment ago: fall through to a device-change request.
-            return Box::pin(claim_seat(state, participant_id, Some(&mine))).await;
+            return Ok(SeatClaim {
+                device: device.unwrap_or_else(|| random_token(32)),
+                bind: true,
+            });
         }
         _ => {}
     }

@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::realtime::encode;
 use crate::store::SeatRow;
 use crate::store::now_ms;
+use crate::store::writer::SessionWrite;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -99,7 +100,15 @@ async fn device_change(
         let session_id = random_token(16);
         state
             .sessions
-            .record(&state.store, pid, &session_id, now_ms())
+            .record(
+                state.engine.writer(),
+                SessionWrite {
+                    participant_id: pid,
+                    bind_device: None,
+                    session_id: session_id.clone(),
+                    at: now_ms(),
+                },
+            )
             .await?;
         state.engine.contest(id).await?.seat_moved(pid, session_id).await;
     }

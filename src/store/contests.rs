@@ -330,21 +330,36 @@ impl Store {
     }
 
     /// Record a login: the new session replaces any previous one.
-    pub async fn set_session(
-        &self,
-        participant_id: i64,
-        session_id: &str,
-        joined_at: i64,
-    ) -> sqlx::Result<()> {
+    /// A join's writes inside a batch transaction: bind the seat to `bind_device` when asked (it must be free or
+    /// already that device's), then make `session_id` the participant's session. Returns true, writing nothing,
+    /// when another device holds the seat.
+    pub(super) async fn put_session(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        write: &super::writer::SessionWrite,
+    ) -> sqlx::Result<bool> {
+        if let Some(device) = &write.bind_device {
+            let bound = sqlx::query(
+                "UPDATE participants SET device = ?, pending_device = NULL, pending_since = NULL
+                 WHERE id = ? AND (device IS NULL OR device = ?)",
+            )
+            .bind(device)
+            .bind(write.participant_id)
+            .bind(device)
+            .execute(&mut **tx)
+            .await?;
+            if bound.rows_affected() != 1 {
+                return Ok(true);
+            }
+        }
         sqlx::query(
             "UPDATE participants SET session_id = ?, joined_at = COALESCE(joined_at, ?) WHERE id = ?",
         )
-        .bind(session_id)
-        .bind(joined_at)
-        .bind(participant_id)
-        .execute(self.writer_pool())
+        .bind(&write.session_id)
+        .bind(write.at)
+        .bind(write.participant_id)
+        .execute(&mut **tx)
         .await?;
-        Ok(())
+        Ok(false)
     }
 
     pub async fn add_tab_switch(&self, participant_id: i64) -> sqlx::Result<()> {
@@ -355,37 +370,44 @@ impl Store {
         Ok(())
     }
 
-    pub async fn insert_paper(&self, row: &PaperRow) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO papers (round_id, participant_id, items, started_at, deadline_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(row.round_id)
-        .bind(row.participant_id)
-        .bind(&row.items)
-        .bind(row.started_at)
-        .bind(row.deadline_at)
-        .execute(self.writer_pool())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn submit_paper(
-        &self,
-        round_id: i64,
-        participant_id: i64,
-        at: i64,
-        auto: bool,
+    /// A paper write inside a batch transaction (see [`super::writer::PaperWrite`]).
+    pub(super) async fn put_paper(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        write: &super::writer::PaperWrite,
     ) -> sqlx::Result<()> {
-        sqlx::query(
-            "UPDATE papers SET submitted_at = ?, auto_submitted = ?
-             WHERE round_id = ? AND participant_id = ? AND submitted_at IS NULL",
-        )
-        .bind(at)
-        .bind(auto)
-        .bind(round_id)
-        .bind(participant_id)
-        .execute(self.writer_pool())
-        .await?;
+        use super::writer::PaperWrite;
+        match write {
+            PaperWrite::Start(row) => {
+                sqlx::query(
+                    "INSERT INTO papers (round_id, participant_id, items, started_at, deadline_at)
+                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (round_id, participant_id) DO NOTHING",
+                )
+                .bind(row.round_id)
+                .bind(row.participant_id)
+                .bind(&row.items)
+                .bind(row.started_at)
+                .bind(row.deadline_at)
+                .execute(&mut **tx)
+                .await?;
+            }
+            PaperWrite::Submit {
+                round_id,
+                participant_id,
+                submitted_at,
+                auto,
+            } => {
+                sqlx::query(
+                    "UPDATE papers SET submitted_at = ?, auto_submitted = ?
+                     WHERE round_id = ? AND participant_id = ? AND submitted_at IS NULL",
+                )
+                .bind(submitted_at)
+                .bind(auto)
+                .bind(round_id)
+                .bind(participant_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
         Ok(())
     }
 
@@ -441,20 +463,6 @@ impl Store {
         .bind(participant_id)
         .fetch_optional(self.writer_pool())
         .await
-    }
-
-    /// Bind a free seat to a device. Returns false when another device bound it first (a race of two phones).
-    pub async fn bind_seat(&self, participant_id: i64, device: &str) -> sqlx::Result<bool> {
-        let done = sqlx::query(
-            "UPDATE participants SET device = ?, pending_device = NULL, pending_since = NULL
-             WHERE id = ? AND (device IS NULL OR device = ?)",
-        )
-        .bind(device)
-        .bind(participant_id)
-        .bind(device)
-        .execute(self.writer_pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// Record that another device asks for this seat (the latest request wins).

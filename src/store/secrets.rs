@@ -8,7 +8,10 @@ impl Store {
     /// The roster participant with this badge and their secret, in one query whether or not the badge exists
     /// (the join check must take the same time for an unknown badge and a wrong secret).
     pub async fn roster_login(&self, contest_id: i64, badge: &str) -> sqlx::Result<Option<RosterLogin>> {
-        sqlx::query_as("SELECT id, name, unit, secret FROM participants WHERE contest_id = ? AND badge = ?")
+        sqlx::query_as(
+            "SELECT id, contest_id, name, badge, unit, device, pending_device, pending_since, refused_device, secret
+             FROM participants WHERE contest_id = ? AND badge = ?",
+        )
             .bind(contest_id)
             .bind(badge)
             .fetch_optional(self.reader())
@@ -34,11 +37,10 @@ impl Store {
     }
 }
 
-/// What a roster join checks: who has the badge, and their secret.
+/// What a roster join checks: who has the badge, their seat, and their secret (one read per join).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RosterLogin {
-    pub id: i64,
-    pub name: String,
-    pub unit: String,
+    #[sqlx(flatten)]
+    pub seat: super::SeatRow,
     pub secret: Option<String>,
 }
