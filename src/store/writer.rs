@@ -27,6 +27,8 @@ const LINGER: Duration = Duration::from_millis(3);
 
 /// Told once the answer's batch committed (or why it did not).
 type CommitReply = oneshot::Sender<Result<(), String>>;
+/// Told a join's outcome once its batch committed (or why it did not).
+type SessionReply = oneshot::Sender<Result<SessionOutcome, String>>;
 
 enum Job {
     /// The flag is set once the row is committed, so the engine can tell durable answers from pending ones.
@@ -35,7 +37,7 @@ enum Job {
     /// An exam paper handed out or handed in. The flag is set once it is committed.
     Paper(PaperWrite, Arc<AtomicBool>, CommitReply),
     /// A join: bind the seat (when asked) and make the session the participant's only valid one.
-    Session(SessionWrite, oneshot::Sender<Result<SessionOutcome, String>>),
+    Session(SessionWrite, SessionReply),
     /// Resolves once every job queued before it is committed or failed.
     Barrier(oneshot::Sender<BarrierOutcome>),
 }
@@ -172,7 +174,7 @@ struct Batch {
     answers: Vec<(AnswerRow, Arc<AtomicBool>, CommitReply)>,
     rejections: Vec<Rejection>,
     papers: Vec<(PaperWrite, Arc<AtomicBool>, CommitReply)>,
-    sessions: Vec<(SessionWrite, u64, oneshot::Sender<Result<SessionOutcome, String>>)>,
+    sessions: Vec<(SessionWrite, u64, SessionReply)>,
     /// Each barrier with the number of answer/rejection jobs queued before it in this batch.
     barriers: Vec<(oneshot::Sender<BarrierOutcome>, usize)>,
     /// Answer and rejection jobs in this batch (summary rows of the rejection cap not counted).
