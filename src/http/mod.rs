@@ -320,8 +320,8 @@ async fn json_errors(response: axum::response::Response) -> axum::response::Resp
     AppError::new(status, code, message).into_response()
 }
 
-/// `GET /metrics`: the Prometheus text format, for organizers (a scraper sends an organizer bearer token), or
-/// without a token on the separate `--metrics-listen` address (docs/operations.md).
+/// `GET /metrics`: the Prometheus text format, for organizers only (a scraper sends an organizer bearer token;
+/// docs/operations.md).
 async fn metrics(_organizer: extract::Organizer) -> impl axum::response::IntoResponse {
     metrics_text()
 }
