@@ -5,14 +5,12 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::process::Process;
 use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -213,63 +211,6 @@ async fn request_on_an_idle_connection_during_shutdown_gets_a_clear_refusal() {
     assert!(text.contains("shutting_down"), "{text}");
 }
 
-struct Process {
-    child: Child,
-    base: String,
-}
-
-/// Start the real binary on `data_dir`; `file_limit` lowers its open-file limit (soft and hard).
-fn spawn(data_dir: &std::path::Path, file_limit: Option<u64>, extra: &[&str]) -> Process {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_jingsai"));
-    command
-        .args(["--data-dir"])
-        .arg(data_dir)
-        .args(["--listen", "127.0.0.1:0", "--banks-dir"])
-        .arg(repo_path("question_banks"))
-        .args(extra)
-        .env("JINGSAI_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("JINGSAI_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if let Some(limit) = file_limit {
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            command.pre_exec(move || {
-                let wanted = libc::rlimit {
-                    rlim_cur: limit,
-                    rlim_max: limit,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) == 0 {
-                    Ok(())
-                } else {
-                    Err(std::io::Error::last_os_error())
-                }
-            });
-        }
-    }
-    let mut child = command.spawn().expect("spawn jingsai");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    reader.read_line(&mut first).expect("first line");
-    std::thread::spawn(move || for _ in reader.lines() {});
-    let addr = first
-        .trim()
-        .strip_prefix("jingsai listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_string();
-    Process {
-        child,
-        base: format!("http://{addr}"),
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn created(client: &reqwest::Client, base: &str, org: &str, body: Value) -> (i64, String) {
     let (status, contest) = send(
         client,
@@ -333,7 +274,7 @@ async fn honest_clients_are_served_while_a_thousand_connections_are_held() {
     jingsai::http::serve::raise_file_limit();
     let data_dir = tempfile::tempdir().expect("tempdir");
     // A long header timeout: the caps, not the timeout, must keep the server usable.
-    let process = spawn(data_dir.path(), Some(1024), &["--header-timeout", "300"]);
+    let process = Process::spawn_with(data_dir.path(), Some(1024), &["--header-timeout", "300"]);
     let base = process.base.clone();
     let client = reqwest::Client::new();
     let org = login(&client, &base).await;
@@ -420,7 +361,7 @@ enum Ended {
 async fn sigterm_during_a_burst_answers_or_refuses_every_request() {
     const PEOPLE: usize = 40;
     let data_dir = tempfile::tempdir().expect("tempdir");
-    let mut process = spawn(data_dir.path(), None, &[]);
+    let mut process = Process::spawn_with(data_dir.path(), None, &[]);
     let base = process.base.clone();
     let client = reqwest::Client::new();
     let org = login(&client, &base).await;
@@ -610,7 +551,7 @@ async fn sigterm_during_a_burst_answers_or_refuses_every_request() {
         PEOPLE - refused,
     );
 
-    let second = spawn(data_dir.path(), None, &[]);
+    let second = Process::spawn_with(data_dir.path(), None, &[]);
     for (i, token) in tokens.iter().enumerate() {
         let (status, paper) = send(
             &client,

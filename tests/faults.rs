@@ -7,10 +7,9 @@ mod common;
 mod sockets;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::process::Process;
 use common::*;
 use futures_util::StreamExt;
 use reqwest::Method;
@@ -47,46 +46,6 @@ impl Rng {
 }
 
 /// The real binary on a data dir, listening on a free port.
-struct Process {
-    child: Child,
-    base: String,
-}
-
-impl Process {
-    fn spawn(data_dir: &std::path::Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jingsai"))
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0", "--banks-dir"])
-            .arg(repo_path("question_banks"))
-            .env("JINGSAI_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("JINGSAI_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn jingsai");
-        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut first = String::new();
-        reader.read_line(&mut first).expect("first line");
-        std::thread::spawn(move || for _ in reader.lines() {});
-        let addr = first
-            .trim()
-            .strip_prefix("jingsai listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-            .to_string();
-        Self {
-            child,
-            base: format!("http://{addr}"),
-        }
-    }
-
-    /// SIGKILL: no graceful shutdown, no flush.
-    fn kill(&mut self) {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("wait");
-    }
-}
-
 /// A response, or `None` when the server died before answering.
 type Reply = Option<(u16, Value)>;
 

@@ -5,58 +5,21 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use common::{ADMIN_PASSWORD, repo_path};
+use common::ADMIN_PASSWORD;
+use common::process::Process;
 use serde_json::Value;
 
 const PARTICIPANTS: i64 = 500;
 const LIVE_QUESTIONS: i64 = 3;
 const EXAM_QUESTIONS: i64 = 5;
 
-/// The server process, killed when the test ends (also when it fails).
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_server(data_dir: &std::path::Path) -> (Server, String, u32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jingsai"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["--listen", "127.0.0.1:0", "--banks-dir"])
-        .arg(repo_path("question_banks"))
-        .env("JINGSAI_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("JINGSAI_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn jingsai");
-    let pid = child.id();
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let mut reader = BufReader::new(stdout);
-    let mut first = String::new();
-    reader.read_line(&mut first).expect("first line");
-    // Keep draining stdout so the server never writes into a closed pipe.
-    std::thread::spawn(move || for _ in reader.lines() {});
-    let addr = first
-        .trim()
-        .strip_prefix("jingsai listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_string();
-    (server, format!("http://{addr}"), pid)
-}
-
 #[test]
 fn five_hundred_phones_through_a_live_and_an_exam_round() {
     let data_dir = tempfile::tempdir().expect("tempdir");
-    let (_server, url, pid) = start_server(data_dir.path());
+    let server = Process::spawn(data_dir.path());
+    let (url, pid) = (server.base.clone(), server.pid());
     let report_path = data_dir.path().join("report.json");
     let output = Command::new(env!("CARGO_BIN_EXE_jingsai-load"))
         .args(["--url", &url, "--admin-password", ADMIN_PASSWORD])

@@ -3,47 +3,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::process::Process;
 use common::*;
 use reqwest::Method;
 use serde_json::json;
-
-struct Process {
-    child: Child,
-    base: String,
-}
-
-fn spawn(data_dir: &std::path::Path) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jingsai"))
-        .args(["--data-dir"])
-        .arg(data_dir)
-        .args(["--listen", "127.0.0.1:0", "--banks-dir"])
-        .arg(repo_path("question_banks"))
-        .env("JINGSAI_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("JINGSAI_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn jingsai");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut first = String::new();
-    reader.read_line(&mut first).expect("first line");
-    // Keep draining stdout so the server never writes into a closed pipe.
-    std::thread::spawn(move || for _ in reader.lines() {});
-    let addr = first
-        .trim()
-        .strip_prefix("jingsai listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_string();
-    Process {
-        child,
-        base: format!("http://{addr}"),
-    }
-}
 
 async fn get(client: &reqwest::Client, base: &str, token: &str, path: &str) -> serde_json::Value {
     let (status, body) = send(client, Method::GET, &format!("{base}{path}"), Some(token), None).await;
@@ -55,7 +20,7 @@ async fn get(client: &reqwest::Client, base: &str, token: &str, path: &str) -> s
 async fn killed_mid_question_resumes_with_answers_and_deadline() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let client = reqwest::Client::new();
-    let mut first = spawn(data_dir.path());
+    let mut first = Process::spawn(data_dir.path());
     let base = first.base.clone();
     let org = login(&client, &base).await;
 
@@ -151,10 +116,9 @@ async fn killed_mid_question_resumes_with_answers_and_deadline() {
     }
 
     // SIGKILL: no graceful shutdown, no flush.
-    first.child.kill().expect("kill");
-    first.child.wait().expect("wait");
+    first.kill();
 
-    let mut second = spawn(data_dir.path());
+    let mut second = Process::spawn(data_dir.path());
     let base = second.base.clone();
     // Tokens survive: the signing secret is kept in the data dir.
     let state = get(&client, &base, &org, &format!("/api/contests/{contest_id}")).await;
@@ -233,6 +197,5 @@ async fn killed_mid_question_resumes_with_answers_and_deadline() {
         "six acknowledged before the kill, one after"
     );
 
-    second.child.kill().expect("kill");
-    second.child.wait().expect("wait");
+    second.kill();
 }

@@ -1,0 +1,86 @@
+//! The real `jingsai` binary as a child process on 127.0.0.1:0, for tests that kill it, restart it on the same
+//! data directory, limit its open files or run the load generator against it.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use super::{ADMIN_PASSWORD, repo_path};
+
+/// A running server process. Dropping it kills it (SIGKILL) and reaps it.
+pub struct Process {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`, from the line the server prints when it listens.
+    pub base: String,
+}
+
+impl Process {
+    /// Start the server on `data_dir` with the shipped banks and the test organizer password.
+    pub fn spawn(data_dir: &Path) -> Self {
+        Self::spawn_with(data_dir, None, &[])
+    }
+
+    /// As [`Process::spawn`], with extra arguments; `file_limit` lowers the open-file limit (soft and hard).
+    pub fn spawn_with(data_dir: &Path, file_limit: Option<u64>, extra: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jingsai"));
+        command
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0", "--banks-dir"])
+            .arg(repo_path("question_banks"))
+            .args(extra)
+            .env("JINGSAI_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("JINGSAI_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(limit) = file_limit {
+            // SAFETY: only async-signal-safe calls between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    let wanted = libc::rlimit {
+                        rlim_cur: limit,
+                        rlim_max: limit,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let mut child = command.spawn().expect("spawn jingsai");
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut first = String::new();
+        reader.read_line(&mut first).expect("first line");
+        // Keep draining stdout so the server never writes into a closed pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        let addr = first
+            .trim()
+            .strip_prefix("jingsai listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_string();
+        Self {
+            child,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no graceful shutdown, no flush.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
