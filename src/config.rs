@@ -40,6 +40,10 @@ pub struct Settings {
     /// Failed joins (unknown badge, wrong secret) per contest and minute from all addresses together: caps a
     /// scan spread over many addresses. 0: no limit.
     pub join_failures_per_contest: u32,
+    /// The base URL phones use to reach this server when it is not one of the addresses it listens on (a
+    /// reverse proxy, a DNS name): offered first for join links and QR codes. Normalized by
+    /// [`parse_base_url`] (no trailing slash).
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -61,10 +65,88 @@ impl Settings {
             max_connections: None,
             join_failures_per_ip: 30,
             join_failures_per_contest: 120,
+            public_url: None,
         }
     }
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("jingsai.db")
+    }
+}
+
+/// Longest join base URL: the join link adds `/?c=` and a code of up to 32 characters, and the QR code endpoint
+/// takes at most 256 characters.
+pub const MAX_BASE_URL_CHARS: usize = 200;
+
+/// A base URL for join links (`--public-url`, a contest's chosen join address): `http` or `https`, a host, an
+/// optional port, nothing else (no path, query, fragment or user info: the web apps live at the root of their
+/// origin). Returned as `scheme://host[:port]`, without a trailing slash.
+pub fn parse_base_url(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_BASE_URL_CHARS {
+        return Err(format!(
+            "the address must have 1 to {MAX_BASE_URL_CHARS} characters"
+        ));
+    }
+    let url = reqwest::Url::parse(text).map_err(|e| format!("not a URL ({e}): {text}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("the address must start with http:// or https://: {text}"));
+    }
+    let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+        return Err(format!("the address has no host: {text}"));
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "the address must not contain a user name or password: {text}"
+        ));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "the address must be just scheme, host and port (the apps live at the root): {text}"
+        ));
+    }
+    Ok(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_base_url;
+
+    #[test]
+    fn base_urls_are_normalized_or_refused() {
+        assert_eq!(
+            parse_base_url("http://192.168.1.20:8080/").as_deref(),
+            Ok("http://192.168.1.20:8080")
+        );
+        assert_eq!(
+            parse_base_url(" https://Quiz.Example.org ").as_deref(),
+            Ok("https://quiz.example.org")
+        );
+        assert_eq!(
+            parse_base_url("https://quiz.example.org:443").as_deref(),
+            Ok("https://quiz.example.org")
+        );
+        assert_eq!(
+            parse_base_url("http://[fd00::5]:8080").as_deref(),
+            Ok("http://[fd00::5]:8080")
+        );
+        for bad in [
+            "",
+            "quiz.example.org",
+            "ftp://quiz.example.org",
+            "javascript:alert(1)",
+            "http://user:pw@quiz.example.org",
+            "http://quiz.example.org/sub/",
+            "http://quiz.example.org/?c=1",
+            "http://quiz.example.org/#x",
+            "http://",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad:?} must be refused");
+        }
+        let long = format!("http://{}.org", "a".repeat(200));
+        assert!(parse_base_url(&long).is_err());
     }
 }

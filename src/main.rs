@@ -93,6 +93,10 @@ struct ServeArgs {
     /// Failed joins (unknown badge, wrong PIN) per contest and minute, all addresses together; 0: no limit.
     #[arg(long, env = "JINGSAI_JOIN_FAILURES_PER_CONTEST", default_value_t = 120)]
     join_failures_per_contest: u32,
+    /// The address phones use to reach this server, e.g. https://quiz.example.org behind a reverse proxy:
+    /// offered first for join links and QR codes (otherwise only the addresses the server listens on are).
+    #[arg(long, env = "JINGSAI_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -209,6 +213,12 @@ async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
     settings.max_connections = (args.max_connections > 0).then_some(args.max_connections);
     settings.join_failures_per_ip = args.join_failures_per_ip;
     settings.join_failures_per_contest = args.join_failures_per_contest;
+    settings.public_url = match args.public_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) => {
+            Some(jingsai::config::parse_base_url(url).map_err(|e| anyhow::anyhow!("--public-url: {e}"))?)
+        }
+    };
     let file_limit = jingsai::http::serve::raise_file_limit();
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -247,6 +257,9 @@ fn print_welcome(addr: SocketAddr, settings: &Settings, startup: &jingsai::serve
         println!("  大屏 Big screen     http://{host}:{port}/screen");
     }
     println!("  API                http://{}:{port}/api/openapi.json", hosts[0]);
+    if let Some(public) = &settings.public_url {
+        println!("  public address     {public}/ (offered first for join links)");
+    }
     println!();
     println!("  data dir: {}", settings.data_dir.display());
     println!(

@@ -346,9 +346,22 @@ pub enum UnitScoring {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct UnitStanding {
     pub unit: String,
+    /// Everyone of the unit on the roster, absentees included: the divisor of the mean.
     pub members: u32,
+    /// Members who joined the contest.
+    pub joined: u32,
     pub score_centi: i64,
     pub rank: u32,
+}
+
+/// One roster member as the unit standings count them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitMember<'a> {
+    pub unit: &'a str,
+    /// The member's total; for an absentee (never joined) only what the organizer adjusted, normally 0.
+    pub score_centi: i64,
+    /// Joined the contest at least once.
+    pub joined: bool,
 }
 
 /// `sum / count` rounded half away from zero (count > 0).
@@ -357,18 +370,38 @@ fn mean_half_away(sum: i128, count: i128) -> i128 {
     if sum < 0 { -magnitude } else { magnitude }
 }
 
-/// members: (unit, member score). Mean = sum / members rounded half away from zero to an integer centi.
-/// Units ranked by score desc (equal scores share a rank), listed by score desc then unit name asc.
+/// members: (unit, member score), every member counted as joined. See [`unit_standings_of`].
 pub fn unit_standings(members: &[(String, i64)], mode: UnitScoring) -> Vec<UnitStanding> {
-    let mut units: BTreeMap<&str, (u32, i128)> = BTreeMap::new();
-    for (unit, score) in members {
-        let entry = units.entry(unit.as_str()).or_insert((0, 0));
+    let members: Vec<UnitMember<'_>> = members
+        .iter()
+        .map(|(unit, score)| UnitMember {
+            unit,
+            score_centi: *score,
+            joined: true,
+        })
+        .collect();
+    unit_standings_of(&members, mode)
+}
+
+/// Unit standings over every roster member. Absentees (members who never joined) count under both rules with
+/// their score, which is 0 unless the organizer adjusted it: Sum adds every member's score (an absentee adds
+/// nothing); Mean = sum / all members, absentees included, rounded half away from zero to an integer centi (so
+/// a unit cannot raise its mean by keeping members away). Units ranked by score desc (equal scores share a
+/// rank), listed by score desc then unit name asc.
+pub fn unit_standings_of(members: &[UnitMember<'_>], mode: UnitScoring) -> Vec<UnitStanding> {
+    // unit -> (members, joined, sum)
+    let mut units: BTreeMap<&str, (u32, u32, i128)> = BTreeMap::new();
+    for m in members {
+        let entry = units.entry(m.unit).or_insert((0, 0, 0));
         entry.0 = entry.0.saturating_add(1);
-        entry.1 += i128::from(*score);
+        if m.joined {
+            entry.1 = entry.1.saturating_add(1);
+        }
+        entry.2 += i128::from(m.score_centi);
     }
     let mut standings: Vec<UnitStanding> = units
         .into_iter()
-        .map(|(unit, (count, sum))| {
+        .map(|(unit, (count, joined, sum))| {
             let score = match mode {
                 UnitScoring::Sum => sum,
                 UnitScoring::Mean => mean_half_away(sum, i128::from(count)),
@@ -376,6 +409,7 @@ pub fn unit_standings(members: &[(String, i64)], mode: UnitScoring) -> Vec<UnitS
             UnitStanding {
                 unit: unit.to_owned(),
                 members: count,
+                joined,
                 score_centi: i64::try_from(score).unwrap_or(if score < 0 { i64::MIN } else { i64::MAX }),
                 rank: 0,
             }
@@ -394,6 +428,72 @@ pub fn unit_standings(members: &[(String, i64)], mode: UnitScoring) -> Vec<UnitS
         };
     }
     standings
+}
+
+#[cfg(test)]
+mod absentee_tests {
+    use super::*;
+
+    fn member(unit: &str, score_centi: i64, joined: bool) -> UnitMember<'_> {
+        UnitMember {
+            unit,
+            score_centi,
+            joined,
+        }
+    }
+
+    /// (unit, members, joined, score, rank)
+    fn rows(list: &[UnitStanding]) -> Vec<(&str, u32, u32, i64, u32)> {
+        list.iter()
+            .map(|u| (u.unit.as_str(), u.members, u.joined, u.score_centi, u.rank))
+            .collect()
+    }
+
+    #[test]
+    fn absentees_count_as_members_with_their_adjusted_score() {
+        // 刑侦: two joined (9.00, 7.00) and two absentees; 治安: three joined (6.00 each), nobody away;
+        // 交警: one joined (15.00) and one absentee the organizer credited 1.00.
+        let m = [
+            member("刑侦大队", 900, true),
+            member("刑侦大队", 0, false),
+            member("治安大队", 600, true),
+            member("刑侦大队", 700, true),
+            member("治安大队", 600, true),
+            member("交警大队", 1500, true),
+            member("刑侦大队", 0, false),
+            member("治安大队", 600, true),
+            member("交警大队", 100, false),
+        ];
+        // Sum: absentees add only their adjustment.
+        assert_eq!(
+            rows(&unit_standings_of(&m, UnitScoring::Sum)),
+            vec![
+                ("治安大队", 3, 3, 1800, 1),
+                ("交警大队", 2, 1, 1600, 2),
+                ("刑侦大队", 4, 2, 1600, 2),
+            ]
+        );
+        // Mean: over every member, absentees included: 刑侦 1600 / 4 = 400 (not 800 over the two who came),
+        // 交警 1600 / 2 = 800, 治安 1800 / 3 = 600.
+        assert_eq!(
+            rows(&unit_standings_of(&m, UnitScoring::Mean)),
+            vec![
+                ("交警大队", 2, 1, 800, 1),
+                ("治安大队", 3, 3, 600, 2),
+                ("刑侦大队", 4, 2, 400, 3),
+            ]
+        );
+        // A unit nobody of which joined is still listed, with 0.
+        let away = [
+            member("a", 500, true),
+            member("b", 0, false),
+            member("b", 0, false),
+        ];
+        assert_eq!(
+            rows(&unit_standings_of(&away, UnitScoring::Mean)),
+            vec![("a", 1, 1, 500, 1), ("b", 2, 0, 0, 2)]
+        );
+    }
 }
 
 #[cfg(test)]

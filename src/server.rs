@@ -75,7 +75,9 @@ impl Prepared {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let mut state = self.state.clone();
-        state.local_port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        state.local_port = local.port();
+        state.local_ip = local.ip();
         let engine = state.engine.clone();
         // Sockets of logins revoked elsewhere (a password change by another process) close within a few seconds.
         crate::http::revoke::spawn_sweeper(state.store.clone(), engine.clone(), state.shutdown.clone());

@@ -1,9 +1,9 @@
-// The results tab: individual ranking with the tie-break that decided each place, unit standings, CSV export,
-// the per-question breakdown of one participant (with a score adjustment that requires a reason) and the audit
-// trail of adjustments.
+// The results tab: individual ranking with the tie-break that decided each place (absentees last, marked 未参赛),
+// unit standings, CSV export, the per-question breakdown of one participant (with a score adjustment that requires
+// a reason) and the audit trail of adjustments.
 
 import { t } from '/shared/i18n.js';
-import { h, mount, formatPoints } from '/shared/ui.js';
+import { h, mount, formatPoints, pointsDecimals } from '/shared/ui.js';
 import { api, errorBox, formatSeconds, formatDateTime, debounce, toast } from './common.js';
 import { openBreakdown } from './breakdown.js';
 import { toCsv } from './csv.js';
@@ -38,8 +38,11 @@ export function open(container, ctx) {
     const rows = [[t('common.rank'), t('common.name'), t('console.people.badge'), t('common.unit'), t('common.score'),
       t('common.correct'), t('console.results.answer_time'), t('console.results.decided_by')]];
     for (const e of state.results.ranking) {
-      rows.push([e.rank, e.name, e.badge || '', e.unit, formatPoints(e.score), e.correct,
-        (e.answer_time_ms / 1000).toFixed(1), t(`console.tiebreak.${e.decided_by}`)]);
+      rows.push(e.absent
+        ? ['', e.name, e.badge || '', e.unit, formatPoints(e.score), '', '', t('console.results.absent')]
+        : [e.rank ?? '', e.name, e.badge || '', e.unit, formatPoints(e.score), e.correct,
+          e.answer_time_ms == null ? '' : (e.answer_time_ms / 1000).toFixed(1),
+          e.decided_by ? t(`console.tiebreak.${e.decided_by}`) : '']);
     }
     const csv = toCsv(rows);
     const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
@@ -50,12 +53,37 @@ export function open(container, ctx) {
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
+  /** One ranking row; an absentee (never joined) has no place, answer time or tie-break: marked 未参赛. */
+  function row(e, decimals) {
+    const ranked = !e.absent && e.rank != null;
+    return h('tr.clickable' + (ranked && e.rank <= 3 ? '.podium' : '') + (e.absent ? '.absent' : ''), {
+      dataset: { testid: 'result-row', pid: e.participant_id, absent: e.absent ? 'true' : 'false' },
+      onclick: (ev) => { if (!ev.target.closest('button')) show(e.participant_id); },
+    },
+    h('td.num.rank', ranked ? h('span.rank-badge.r' + Math.min(e.rank, 4), e.rank) : '–'),
+    h('td', h('button.linkish', {
+      type: 'button', onclick: () => show(e.participant_id),
+      'aria-label': t('console.results.open_breakdown', { name: e.name }),
+    }, e.name)),
+    h('td.mono', e.badge || '–'),
+    h('td', e.unit),
+    h('td.num.strong', formatPoints(e.score, decimals)),
+    h('td.num', e.absent ? '–' : e.correct),
+    h('td.num', formatSeconds(e.answer_time_ms)),
+    h('td', e.absent
+      ? h('span.tiebreak.absent', { dataset: { testid: 'result-absent' } }, t('console.results.absent'))
+      : e.decided_by ? h('span.tiebreak.' + e.decided_by, t(`console.tiebreak.${e.decided_by}`)) : '–'));
+  }
+
   function ranking() {
     const list = state.results.ranking;
+    const absent = list.filter((e) => e.absent).length;
+    const decimals = pointsDecimals(list.map((e) => e.score));
     return h('section.card.flush', { 'aria-labelledby': 'rank-h' },
       h('div.card-head',
         h('h2#rank-h', t('console.results.ranking')),
-        h('span.muted', t('console.results.count', { n: list.length })),
+        h('span.muted', t('console.results.count', { n: list.length - absent })),
+        absent ? h('span.muted', { dataset: { testid: 'results-absent-count' } }, t('console.results.absent_count', { n: absent })) : null,
         h('div.spacer'),
         h('span.muted.small', t('console.results.click_hint')),
         h('button.btn.small', { type: 'button', onclick: exportCsv, disabled: !list.length, dataset: { testid: 'results-export' } },
@@ -71,25 +99,12 @@ export function open(container, ctx) {
             h('th.num', { scope: 'col' }, t('common.correct')),
             h('th.num', { scope: 'col' }, t('console.results.answer_time')),
             h('th', { scope: 'col' }, t('console.results.decided_by')))),
-          h('tbody', list.map((e) => h('tr.clickable' + (e.rank <= 3 ? '.podium' : ''), {
-            dataset: { testid: 'result-row', pid: e.participant_id },
-            onclick: (ev) => { if (!ev.target.closest('button')) show(e.participant_id); },
-          },
-          h('td.num.rank', h('span.rank-badge.r' + Math.min(e.rank, 4), e.rank)),
-          h('td', h('button.linkish', {
-            type: 'button', onclick: () => show(e.participant_id),
-            'aria-label': t('console.results.open_breakdown', { name: e.name }),
-          }, e.name)),
-          h('td.mono', e.badge || '–'),
-          h('td', e.unit),
-          h('td.num.strong', formatPoints(e.score)),
-          h('td.num', e.correct),
-          h('td.num', formatSeconds(e.answer_time_ms)),
-          h('td', h('span.tiebreak.' + e.decided_by, t(`console.tiebreak.${e.decided_by}`)))))))));
+          h('tbody', list.map((e) => row(e, decimals))))));
   }
 
   function units() {
     const list = state.results.units;
+    const decimals = pointsDecimals(list.map((u) => u.score));
     return h('section.card.flush', { 'aria-labelledby': 'units-h' },
       h('div.card-head', h('h2#units-h', t('console.results.units')),
         h('span.pill', t(`console.unit_scoring.${state.results.unit_scoring}`))),
@@ -101,7 +116,12 @@ export function open(container, ctx) {
             h('th.num', { scope: 'col' }, t('console.results.members')),
             h('th.num', { scope: 'col' }, t('common.score')))),
           h('tbody', list.map((u) => h('tr', { dataset: { testid: 'unit-row' } },
-            h('td.num.rank', u.rank), h('td', u.unit), h('td.num', u.members), h('td.num.strong', formatPoints(u.score)))))));
+            h('td.num.rank', u.rank), h('td', u.unit),
+            // Members who joined / the unit's roster (absentees count in the unit's score: docs/scoring.md).
+            h('td.num', u.joined != null && u.joined < u.members
+              ? h('span', { title: t('console.results.members_joined', { joined: u.joined, members: u.members }) }, `${u.joined} / ${u.members}`)
+              : u.members),
+            h('td.num.strong', formatPoints(u.score, decimals)))))));
   }
 
   function audit() {

@@ -1,53 +1,126 @@
-// Join link with QR code, and the big-screen link (a display token). Phones cannot reach "localhost", so when the
-// console itself runs on a loopback address the join link uses the server's first LAN address.
+// Join link with QR code, and the big-screen link (a display token). The join address (the base of the join link)
+// is chosen per contest and stored on the server, so the big screen's QR code and the printed slips use the same
+// one: the server offers the addresses it listens on (and --public-url first); the organizer picks one here or
+// types another. Without a choice: the public URL, else this page's own address, or the first LAN address the
+// server offers when the console runs on a loopback address (phones cannot reach "localhost"). The big screen
+// applies the same default (screen/app.js, defaultJoinBase).
 
 import { t, errorText } from '/shared/i18n.js';
-import { h, mount, store } from '/shared/ui.js';
+import { h, mount } from '/shared/ui.js';
 import { api, copyText, toast, actionButton, select, confirmDialog } from './common.js';
 
-const BASE_KEY = 'jingsai.console.joinBase';
-let serverInfo = null;
+const CUSTOM = '__custom__';
+/** contest id (as a string: routes give strings, snapshots numbers) → its server-info ({lan_urls, public_url,
+ * join_base_url, …}) */
+const infoMap = new Map();
+const infos = {
+  get: (id) => infoMap.get(String(id)),
+  set: (id, info) => infoMap.set(String(id), info),
+  has: (id) => infoMap.has(String(id)),
+};
+/** contest id → the pending load */
+const loads = new Map();
 
-const isLoopback = () => ['localhost', '127.0.0.1', '[::1]', '::1'].includes(location.hostname);
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+const isLoopbackUrl = (url) => { try { return LOOPBACK_HOST.test(new URL(url).hostname); } catch { return false; } };
+const isLoopback = () => isLoopbackUrl(location.origin);
 
-function baseChoices() {
-  const urls = serverInfo && Array.isArray(serverInfo.lan_urls) ? serverInfo.lan_urls : [];
-  const list = isLoopback() ? [...urls, location.origin] : [location.origin, ...urls];
+/** The default join base when the organizer chose none (the big screen uses the same rule). */
+function defaultBase(info) {
+  if (info && info.public_url) return info.public_url;
+  if (!isLoopback()) return location.origin;
+  const urls = (info && info.lan_urls) || [];
+  return urls.find((u) => !isLoopbackUrl(u)) || urls[0] || location.origin;
+}
+
+/** The addresses offered in the picker: the chosen one, the server's, and this page's own. */
+function baseChoices(contestId) {
+  const info = infos.get(contestId);
+  const urls = info && Array.isArray(info.lan_urls) ? info.lan_urls : [];
+  const list = [defaultBase(info), ...urls, location.origin];
+  if (info && info.join_base_url) list.unshift(info.join_base_url);
   return [...new Set(list)];
 }
 
-function joinBase() {
-  const choices = baseChoices();
-  const saved = store.get(BASE_KEY);
-  return choices.includes(saved) ? saved : choices[0];
+/** The contest's join base: the organizer's choice, else the default. */
+export function joinBase(contestId) {
+  const info = infos.get(contestId);
+  return (info && info.join_base_url) || defaultBase(info);
 }
 
-export const joinLink = (code) => `${joinBase()}/?c=${encodeURIComponent(code)}`;
+export const joinLink = (code, contestId) => `${joinBase(contestId)}/?c=${encodeURIComponent(code)}`;
 
 /** The QR code image (SVG, drawn by the server) of a link. */
 export const qrSrc = (link) => `/api/qr.svg?text=${encodeURIComponent(link)}`;
 
-/** True when the join link can only say "localhost": the server reported no LAN address. */
-export const joinLinkIsLocal = () => isLoopback() && !(serverInfo && serverInfo.lan_urls && serverInfo.lan_urls.length);
+/** True when the join link points at this computer only (loopback): phones cannot reach it. */
+export const joinLinkIsLocal = (contestId) => isLoopbackUrl(joinBase(contestId));
 
-let serverInfoLoad = null;
-/** Fetch the server's LAN addresses once (join links must not say "localhost"); resolves when known. */
-export function loadServerInfo() {
-  if (!serverInfoLoad) {
-    serverInfoLoad = api.get('/api/server-info')
-      .then((info) => { serverInfo = info; })
-      .catch(() => { serverInfoLoad = null; });
+/** Fetch the offered addresses and the contest's chosen join address once; resolves when known. */
+export function loadServerInfo(contestId) {
+  const key = String(contestId);
+  if (!loads.has(key)) {
+    loads.set(key, api.get(`/api/server-info?contest=${encodeURIComponent(key)}`)
+      .then((info) => { infos.set(key, info); })
+      .catch(() => { loads.delete(key); }));
   }
-  return serverInfoLoad;
+  return loads.get(key);
 }
 
-/** The join card: QR code, link with copy, code. Returns {el, refresh}. */
+/** Store the contest's join address on the server (null: back to the default). */
+async function saveJoinBase(contestId, url) {
+  const res = await api.put(`/api/contests/${contestId}/join-base`, { join_base_url: url });
+  const info = infos.get(contestId) || { lan_urls: [] };
+  infos.set(contestId, { ...info, join_base_url: res.join_base_url });
+  return res.join_base_url;
+}
+
+/** The join card: QR code, link with copy, code, and the join address picker. Returns {el, refresh}. */
 export function joinCard(ctx) {
   const el = h('section.card.share', { 'aria-labelledby': 'join-h' });
+  let custom = false;       // the "other address" field is open
+  let error = null;
+  let draft = '';
+
+  async function choose(url) {
+    try {
+      await saveJoinBase(ctx.id, url);
+      error = null;
+      custom = false;
+      toast(t('console.share.address_saved'), 'info');
+    } catch (err) { error = err; }
+    render();
+  }
+
+  function picker() {
+    const choices = baseChoices(ctx.id);
+    const current = joinBase(ctx.id);
+    const options = choices.map((u) => [u, isLoopbackUrl(u) ? `${u} ${t('console.share.address_local')}` : u]);
+    options.push([CUSTOM, t('console.share.address_other')]);
+    const input = h('input', {
+      type: 'url', value: draft, placeholder: 'http://192.168.1.20:8080',
+      'aria-label': t('console.share.address_other'), dataset: { testid: 'join-base-custom' },
+      oninput: (e) => { draft = e.target.value; },
+      onkeydown: (e) => { if (e.key === 'Enter') { e.preventDefault(); choose(draft.trim()); } },
+    });
+    return h('div.field.compact',
+      h('label', { for: 'join-base' }, t('console.share.address')),
+      select(options, custom ? CUSTOM : current, (v) => {
+        if (v === CUSTOM) { custom = true; draft = draft || current; render(); return; }
+        choose(v);
+      }, { id: 'join-base', dataset: { testid: 'join-base' } }),
+      custom ? h('div.row.join-base-custom',
+        input,
+        actionButton('button.btn.small.primary', { dataset: { testid: 'join-base-save' } }, t('console.share.address_save'),
+          () => choose(draft.trim())),
+        h('button.btn.small', { type: 'button', onclick: () => { custom = false; error = null; render(); } }, t('console.cancel'))) : null,
+      error ? h('div.hint.warn', { role: 'alert', dataset: { testid: 'join-base-error' } }, errorText(error)) : null,
+      h('div.muted.small', t('console.share.address_hint')));
+  }
+
   function render() {
     const c = ctx.snap.contest;
-    const link = joinLink(c.join_code);
-    const choices = baseChoices();
+    const link = joinLink(c.join_code, ctx.id);
     mount(el,
       h('h2#join-h', t('console.share.join')),
       h('div.share-body',
@@ -64,13 +137,10 @@ export function joinCard(ctx) {
           type: 'button', dataset: { testid: 'join-link-copy' },
           onclick: async () => toast(await copyText(link) ? t('console.copied') : t('console.copy_failed'), 'info'),
         }, t('console.copy'))),
-      choices.length > 1 ? h('div.field.compact',
-        h('label', { for: 'join-base' }, t('console.share.address')),
-        select(choices.map((u) => [u, u]), joinBase(), (v) => { store.set(BASE_KEY, v); render(); },
-          { id: 'join-base', dataset: { testid: 'join-base' } })) : null,
-      joinLinkIsLocal() ? h('div.hint.warn', t('console.share.no_lan')) : null);
+      picker(),
+      joinLinkIsLocal(ctx.id) ? h('div.hint.warn', { dataset: { testid: 'join-base-local' } }, t('console.share.no_lan')) : null);
   }
-  if (!serverInfo) loadServerInfo().then(() => { if (el.isConnected) render(); });
+  if (!infos.has(ctx.id)) loadServerInfo(ctx.id).then(() => { if (el.isConnected) render(); });
   render();
   return { el, refresh: render };
 }

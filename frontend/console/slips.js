@@ -1,5 +1,5 @@
 // Printable join slips (#/c/ID/slips): one per roster officer with the contest title, name, badge, unit, the
-// join code, the join link and its QR code, and the officer's PIN (or phone/ID digits) when the roster has one.
+// join code, the join link (the contest's join address, share.js) and its QR code, and the officer's PIN (or phone/ID digits) when the roster has one.
 // A4 sheets of ten slips (two columns, five rows) with dashed cut lines; slips.css holds the print layout.
 // The secrets come from the organizer-only roster listing and are shown nowhere else in the console.
 
@@ -49,7 +49,7 @@ export function open(container, [id]) {
       const [details, listing] = await Promise.all([
         api.get(`/api/contests/${id}`),
         api.get(`/api/contests/${id}/participants`),
-        loadServerInfo(),
+        loadServerInfo(id),
       ]);
       state.contest = details.contest;
       state.kind = listing.secret_kind || null;
@@ -65,13 +65,13 @@ export function open(container, [id]) {
   function render() {
     document.title = t('console.slips.title');
     const c = state.contest;
-    const link = c ? joinLink(c.join_code) : '';
+    const link = c ? joinLink(c.join_code, id) : '';
     const toolbar = h('div.slips-toolbar.card',
       h('div.slips-toolbar-text',
         h('h1', t('console.slips.title')),
         h('p.muted', c ? t('console.slips.lead', { title: c.title, n: state.people.length }) : t('console.loading')),
         c && state.kind ? h('p.muted.small', t('console.slips.with_secret', { label: t(`console.secret.${state.kind}`) })) : null,
-        c && joinLinkIsLocal() ? h('p.hint.warn', t('console.share.no_lan')) : null),
+        c && joinLinkIsLocal(id) ? h('p.hint.warn', t('console.share.no_lan')) : null),
       h('div.spacer'),
       h('a.btn', { href: `#/c/${id}/setup`, dataset: { testid: 'slips-back' } }, t('console.slips.back')),
       h('button.btn.primary', {

@@ -394,4 +394,14 @@ export const en = {
   'err.rate_limited': 'Too many requests. Please wait a moment and try again.',
   'err.internal': 'Server error. Please try again.',
   'err.unavailable': 'The server is busy. Please try again shortly.',
+  // Join address, absentees (web apps, second pass: big screen)
+  'console.share.address_other': 'Other address…',
+  'console.share.address_save': 'Save address',
+  'console.share.address_saved': 'Join address saved; the big screen’s QR code and the join slips use it',
+  'console.share.address_local': '(this computer only)',
+  'console.share.address_hint': 'The big screen’s QR code and join link and the printed join slips use this address.',
+  'console.results.absent': 'Absent',
+  'console.results.absent_count': 'and {n} absent',
+  'console.results.members_joined': '{joined} of {members} members took part; absentees count as 0 in the unit score',
+  'err.invalid_url': 'Invalid address: use http:// or https://, a host and an optional port only (e.g. http://192.168.1.20:8080).',
 };

@@ -394,4 +394,14 @@ export const zh = {
   'err.rate_limited': '操作过于频繁，请稍后再试。',
   'err.internal': '服务器内部错误，请重试。',
   'err.unavailable': '服务器暂时不可用，请稍后重试。',
+  // Join address, absentees (web apps, second pass: big screen)
+  'console.share.address_other': '其他地址…',
+  'console.share.address_save': '保存地址',
+  'console.share.address_saved': '手机访问地址已保存，大屏二维码和入场条同步使用该地址',
+  'console.share.address_local': '（仅本机可访问）',
+  'console.share.address_hint': '大屏上的二维码、加入链接和打印的入场条都使用此地址。',
+  'console.results.absent': '未参赛',
+  'console.results.absent_count': '另有 {n} 人未参赛',
+  'console.results.members_joined': '{members} 人中 {joined} 人参赛；未参赛者按 0 分计入单位成绩',
+  'err.invalid_url': '地址无效：须以 http:// 或 https:// 开头，只含主机名和端口（如 http://192.168.1.20:8080）。',
 };

@@ -31,6 +31,7 @@ const state = {
   examProgress: null,    // {started, submitted, joined}
   leaderboard: null,
   prevBoard: null,       // the leaderboard before the latest one (for rank arrows and the reorder animation)
+  serverInfo: null,      // /api/server-info: offered addresses, the contest's chosen join address
   joinUrl: null,
   serverNow: () => Date.now(),
 };
@@ -63,12 +64,34 @@ function boardSignature(board) {
   return `${top}|${units}`;
 }
 
+function boardsKey() { return state.contest ? `jingsai.screen.boards.${state.contest.id}` : null; }
+
 /** Keep the current object when nothing changed, so views can compare by identity. */
 function setBoard(board) {
   if (!board) return;
   if (state.leaderboard && boardSignature(board) === boardSignature(state.leaderboard)) return;
   if (state.leaderboard) state.prevBoard = state.leaderboard;
   state.leaderboard = board;
+  // Remembered so that a reloaded screen still shows the moves of the latest leaderboard (see restoreBoards).
+  if (boardsKey()) store.set(boardsKey(), { cur: state.leaderboard, prev: state.prevBoard });
+}
+
+/**
+ * After a reload, the previous leaderboard is known only from what this screen stored: when the snapshot's
+ * leaderboard is the one stored as current, the stored previous one is restored (the same moves as before the
+ * reload). Otherwise there is no reliable previous leaderboard and the board shows no moves at all, never moves
+ * against some older board.
+ */
+function restoreBoards(board) {
+  const saved = store.get(boardsKey());
+  state.leaderboard = null;
+  state.prevBoard = null;
+  if (board && saved && saved.cur && boardSignature(saved.cur) === boardSignature(board)) {
+    state.leaderboard = board;
+    state.prevBoard = saved.prev || null;
+  } else {
+    setBoard(board);
+  }
 }
 
 function setRound(round) {
@@ -98,9 +121,10 @@ function onMessage(msg) {
       else if (!sameContest) state.units = store.get(unitsKey()) || [];
       if (msg.answer_count) state.answered = msg.answer_count;
       if (msg.exam_progress) state.examProgress = { ...msg.exam_progress, joined: msg.joined_count };
-      if (!sameContest) { state.leaderboard = null; state.prevBoard = null; }
-      setBoard(msg.leaderboard);
-      if (!state.joinUrl) loadJoinUrl();
+      if (!sameContest) restoreBoards(msg.leaderboard);
+      else setBoard(msg.leaderboard);
+      // On every (re)connect: the join address may have been changed meanwhile.
+      loadJoinUrl();
       paintLang();
       break;
     }
@@ -157,6 +181,11 @@ function onMessage(msg) {
     case 'leaderboard':
       setBoard(msg.leaderboard);
       break;
+    case 'join_base':
+      // The organizer chose another join address in the console.
+      state.serverInfo = { ...(state.serverInfo || {}), join_base_url: msg.join_base_url || null };
+      setJoinUrl();
+      break;
     case 'exam_progress':
       if (!state.round || state.round.id === msg.round_id) {
         state.examProgress = { started: msg.started, submitted: msg.submitted, joined: msg.joined };
@@ -175,17 +204,37 @@ function sameQuestion(msg) {
 
 // ---------------------------------------------------------------- join URL
 
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+const isLoopbackUrl = (url) => { try { return LOOPBACK_HOST.test(new URL(url).hostname); } catch { return false; } };
+
+/**
+ * The join base when the organizer chose none: the public URL, else this page's own address, or the server's
+ * first LAN address when the page runs on loopback (phones cannot reach "localhost"). The console's join card
+ * applies the same rule (console/share.js), so both show the same link.
+ */
+export function defaultJoinBase(info, origin = location.origin) {
+  if (info && info.public_url) return info.public_url;
+  if (!isLoopbackUrl(origin)) return origin;
+  const urls = (info && Array.isArray(info.lan_urls)) ? info.lan_urls : [];
+  return urls.find((u) => !isLoopbackUrl(u)) || urls[0] || origin;
+}
+
+function setJoinUrl() {
+  if (!state.contest) return;
+  const info = state.serverInfo;
+  const base = (info && info.join_base_url) || defaultJoinBase(info);
+  state.joinUrl = `${base.replace(/\/$/, '')}/?c=${encodeURIComponent(state.contest.join_code)}`;
+  // The small join line of the in-game views (the lobby redraws its QR code in its update).
+  for (const el of document.querySelectorAll('.s-foot-url')) el.textContent = state.joinUrl.replace(/^https?:\/\//, '');
+}
+
+/** Ask the server for its addresses and the contest's chosen join address, then show the join link. */
 async function loadJoinUrl() {
   if (!state.contest) return;
-  let base = location.origin;
-  const loopback = /^(localhost|127\.|\[::1\]|::1)/.test(location.hostname);
-  if (loopback) {
-    try {
-      const info = await api.get('/api/server-info');
-      if (info && Array.isArray(info.lan_urls) && info.lan_urls.length) base = info.lan_urls[0];
-    } catch { /* keep the page's own origin */ }
-  }
-  state.joinUrl = `${base.replace(/\/$/, '')}/?c=${encodeURIComponent(state.contest.join_code)}`;
+  try {
+    state.serverInfo = await api.get('/api/server-info');
+  } catch { /* keep what is known; the page's own address is the fallback */ }
+  setJoinUrl();
   refresh();
 }
 

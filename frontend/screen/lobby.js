@@ -2,7 +2,7 @@
 
 import { t } from '/shared/i18n.js';
 import { h, formatClock } from '/shared/ui.js';
-import { roundLabel, titleNamesRound, progressBar, setBar, joinFooter, fitText } from './parts.js';
+import { roundLabel, titleNamesRound, progressBar, setBar, joinFooter } from './parts.js';
 
 export function messageView({ title = null, titleKey = null, bodyKey = null, spinner = false }) {
   const el = h('section.s-message', { 'data-testid': 'screen-message' },
@@ -22,6 +22,51 @@ function unitTile(u) {
     h('span.s-unit-count', h('b', String(u.joined)), ` / ${u.total}`),
     progressBar(u.total ? u.joined / u.total : 0));
   return tile;
+}
+
+/** True when the grid scrolls or a unit name does not show whole (names wrap to at most two lines). */
+function unitsOverflow(grid) {
+  if (grid.scrollHeight > grid.clientHeight + 1 || grid.scrollWidth > grid.clientWidth + 1) return true;
+  for (const el of grid.querySelectorAll('.s-unit-name')) {
+    if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1) return true;
+  }
+  return false;
+}
+
+const FIT_STEPS = [1, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6];
+
+/**
+ * Lay the unit tiles out so that all of them show whole: the largest type (--fit) at which some number of columns
+ * fits. Many units (more than 12) get one-line tiles. When even the smallest type does not fit, the units still
+ * waiting for members are shown first and the rest are summed up in a last tile ("+N"). Returns nothing; the
+ * grid must be in the document.
+ */
+export function fitUnits(grid, units, tile) {
+  if (!grid || !grid.isConnected || !units.length) return;
+  const n = units.length;
+  grid.classList.toggle('compact', n > 12);
+  const columns = n <= 6 ? [3] : n <= 12 ? [4, 3] : n <= 20 ? [5, 4, 6] : [6, 5, 7, 8];
+  const attempt = () => {
+    for (const fit of FIT_STEPS) {
+      grid.style.setProperty('--fit', String(fit));
+      for (const cols of columns) {
+        grid.style.setProperty('--cols', String(cols));
+        if (!unitsOverflow(grid)) return true;
+      }
+    }
+    return false;
+  };
+  if (attempt()) return;
+  // Too many for the screen at the smallest type: incomplete units first, then as many as fit and "+N".
+  const waiting = [...units].sort((a, b) => (a.total > 0 && a.joined >= a.total) - (b.total > 0 && b.joined >= b.total));
+  for (let shown = waiting.length - 1; shown > 0; shown--) {
+    grid.replaceChildren(...waiting.slice(0, shown).map(tile),
+      h('div.s-unit.s-unit-more', { 'data-testid': 'unit-more' },
+        h('span.s-unit-name', t('lobby.more_units', { n: waiting.length - shown }))));
+    grid.style.setProperty('--fit', String(FIT_STEPS[FIT_STEPS.length - 1]));
+    grid.style.setProperty('--cols', String(columns[columns.length - 1]));
+    if (!unitsOverflow(grid)) return;
+  }
 }
 
 /** Long titles get a smaller size so that they stay on one or two lines. */
@@ -57,12 +102,11 @@ export function lobbyView(state) {
     grid.replaceChildren(...(state.units.length
       ? state.units.map(unitTile)
       : [h('p.s-units-empty', t('lobby.no_units'))]));
-    const n = state.units.length;
-    grid.style.setProperty('--cols', String(n <= 6 ? 3 : n <= 12 ? 4 : n <= 20 ? 5 : 6));
+    fitUnits(grid, state.units, unitTile);
   };
   fillGrid();
 
-  const el = h('section.s-lobby', { 'data-testid': 'lobby' },
+  const el = h('section.s-lobby', { 'data-testid': 'lobby', class: state.units.length > 12 ? 'many' : '' },
     h('header.s-lobby-head',
       h('div.s-emblem', { 'aria-hidden': 'true' }, '★'),
       h('h1.s-lobby-title', { 'data-testid': 'contest-title', class: titleClass(c.title) }, c.title),
@@ -90,8 +134,8 @@ export function lobbyView(state) {
       roster.textContent = withRoster ? t('lobby.of_roster', { total: s.roster }) : t('lobby.people');
       bar.hidden = !withRoster;
       setBar(bar, withRoster ? s.joined / s.roster : 0);
+      el.classList.toggle('many', s.units.length > 12);
       fillGrid();
-      fitText(grid, 0.45);
       if (s.joinUrl && url.title !== s.joinUrl) {
         url.title = s.joinUrl;
         url.textContent = shortUrl(s.joinUrl);
@@ -99,7 +143,7 @@ export function lobbyView(state) {
         el.querySelector('[data-testid="qr"]').replaceWith(img);
       }
     },
-    mounted() { fitText(grid, 0.45); },
+    mounted() { fitUnits(grid, state.units, unitTile); },
   };
 }
 

@@ -49,6 +49,8 @@ impl Actor {
         }
         if let Some(unit) = first_join_unit {
             self.count_first_join(&unit);
+            // Absentees are left out of the ranking: a first join puts the participant in at the next tick.
+            self.mark_rerank();
         }
         crate::metrics::METRICS.joins.inc();
         self.hub

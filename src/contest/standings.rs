@@ -6,11 +6,11 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::actor::Actor;
+use super::actor::{Actor, Participant};
 use super::model::*;
 use crate::error::{AppError, AppResult};
 use crate::realtime::encode;
-use crate::scoring::{Ranked, Standing, rank, unit_standings};
+use crate::scoring::{Ranked, Standing, UnitMember, rank, unit_standings_of};
 
 /// How many places the public leaderboard shows.
 const TOP_N: usize = 10;
@@ -129,7 +129,11 @@ impl Actor {
     pub(super) fn ranking(&self) -> Arc<Ranking> {
         self.ranking
             .get_or_init(|| {
-                let ranked = rank(self.standings());
+                // Absentees (never joined) are left out of the ranking: they are on no board and take no
+                // place; the organizer's results list them last, marked absent.
+                let mut standings = self.standings();
+                standings.retain(|s| self.has_joined(s.participant_id));
+                let ranked = rank(standings);
                 let position = ranked
                     .iter()
                     .enumerate()
@@ -155,6 +159,30 @@ impl Actor {
         self.ranking = OnceLock::new();
     }
 
+    /// Joined the contest at least once (a roster member who never did is an absentee).
+    fn has_joined(&self, participant_id: i64) -> bool {
+        self.participants
+            .get(&participant_id)
+            .is_some_and(|p| p.joined_at.is_some())
+    }
+
+    /// An organizer's result line for someone not in the ranking (an absentee): no place, no answer time.
+    fn absent_entry_view(&self, p: &Participant) -> Value {
+        json!({
+            "rank": Value::Null,
+            "participant_id": p.id,
+            "name": p.name,
+            "badge": p.badge,
+            "unit": p.unit,
+            "score": centi_to_points(self.adjustments.get(&p.id).copied().unwrap_or(0)),
+            "correct": 0,
+            "answer_time_ms": Value::Null,
+            "finished_at": Value::Null,
+            "decided_by": Value::Null,
+            "absent": p.joined_at.is_none(),
+        })
+    }
+
     fn entry_view(&self, r: &Ranked, with_badge: bool) -> Value {
         let p = self.participants.get(&r.standing.participant_id);
         json!({
@@ -172,22 +200,36 @@ impl Actor {
         })
     }
 
+    /// Unit standings over the whole roster: the ranked members with their totals, and every member not in the
+    /// ranking (absentees) with their adjustments only, as `unit_standings_of` documents.
     fn units_view(&self, ranked: &[Ranked]) -> Vec<Value> {
-        let members: Vec<(String, i64)> = ranked
-            .iter()
-            .filter_map(|r| {
-                self.participants
-                    .get(&r.standing.participant_id)
-                    .map(|p| (p.unit.clone(), r.standing.score_centi))
-            })
-            .collect();
-        unit_standings(&members, self.contest.unit_scoring)
+        let mut in_ranking = std::collections::HashSet::with_capacity(ranked.len());
+        let mut members: Vec<UnitMember<'_>> = Vec::with_capacity(self.participants.len());
+        for r in ranked {
+            if let Some(p) = self.participants.get(&r.standing.participant_id) {
+                in_ranking.insert(p.id);
+                members.push(UnitMember {
+                    unit: &p.unit,
+                    score_centi: r.standing.score_centi,
+                    joined: true,
+                });
+            }
+        }
+        for p in self.participants.values().filter(|p| !in_ranking.contains(&p.id)) {
+            members.push(UnitMember {
+                unit: &p.unit,
+                score_centi: self.adjustments.get(&p.id).copied().unwrap_or(0),
+                joined: p.joined_at.is_some(),
+            });
+        }
+        unit_standings_of(&members, self.contest.unit_scoring)
             .into_iter()
             .map(|u| {
                 json!({
                     "rank": u.rank,
                     "unit": u.unit,
                     "members": u.members,
+                    "joined": u.joined,
                     "score": centi_to_points(u.score_centi),
                 })
             })
@@ -258,15 +300,30 @@ impl Actor {
         );
     }
 
-    /// Full results for the organizer: every place with its tie-break, units, adjustments.
+    /// Full results for the organizer: every place with its tie-break, units, adjustments. Absentees (roster
+    /// members who never joined) follow the ranked places in roster order, with `"absent": true` and no rank.
     pub(super) fn results_view(&self) -> Value {
         let ranking = self.ranking();
         let ranked = &ranking.ranked;
+        let mut entries: Vec<Value> = ranked
+            .iter()
+            .map(|r| {
+                let mut entry = self.entry_view(r, true);
+                entry["absent"] = Value::Bool(false);
+                entry
+            })
+            .collect();
+        entries.extend(
+            self.participants
+                .values()
+                .filter(|p| ranking.of(p.id).is_none())
+                .map(|p| self.absent_entry_view(p)),
+        );
         json!({
             "contest_id": self.contest.id,
             "state": self.contest.state,
-            "ranking": ranked.iter().map(|r| self.entry_view(r, true)).collect::<Vec<_>>(),
-            "units": self.units_view(ranked),
+            "ranking": entries,
+            "units": ranking.leaderboard["units"].clone(),
             "unit_scoring": self.contest.unit_scoring,
         })
     }

@@ -47,6 +47,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The port we listen on, for join links.
     pub local_port: u16,
+    /// The address we listen on (unspecified: every interface), for join links.
+    pub local_ip: std::net::IpAddr,
     /// Organizer login rate limits and lockout.
     pub login: Arc<login::LoginGuard>,
     /// Failed-join limits per client address and per contest.
@@ -71,6 +73,7 @@ impl AppState {
             settings: Arc::new(settings),
             shutdown,
             local_port: 0,
+            local_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             login: Arc::default(),
             sessions: Arc::default(),
         }

@@ -154,6 +154,26 @@ impl Store {
             .await
     }
 
+    /// The join address the organizer chose for a contest: `None` when there is no such contest, `Some(None)`
+    /// when none was chosen.
+    pub async fn join_base_url(&self, contest_id: i64) -> sqlx::Result<Option<Option<String>>> {
+        sqlx::query_scalar("SELECT join_base_url FROM contests WHERE id = ?")
+            .bind(contest_id)
+            .fetch_optional(self.reader())
+            .await
+    }
+
+    /// Set (or clear, with `None`) a contest's join address, already validated. False when there is no such
+    /// contest.
+    pub async fn set_join_base_url(&self, contest_id: i64, url: Option<&str>) -> sqlx::Result<bool> {
+        let done = sqlx::query("UPDATE contests SET join_base_url = ? WHERE id = ?")
+            .bind(url)
+            .bind(contest_id)
+            .execute(self.writer_pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn set_contest_state(
         &self,
         id: i64,
