@@ -212,7 +212,10 @@ fn spawn_binary(
     }
     let mut child = command.spawn().expect("start jingsai");
     let stdout = child.stdout.take().expect("stdout");
-    let first = BufReader::new(stdout).lines().next().and_then(Result::ok);
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().and_then(Result::ok);
+    // Keep draining stdout: a server whose stdout is closed dies on its next line (EPIPE).
+    std::thread::spawn(move || for _ in lines {});
     let addr = first.and_then(|line| line.strip_prefix("jingsai listening on ").map(str::to_owned));
     (child, addr, data_dir)
 }
