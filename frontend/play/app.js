@@ -9,7 +9,8 @@ import { h, mount, $, store } from '/shared/ui.js';
 import './strings.js';
 import { createOutbox } from './outbox.js';
 import { createCalls } from './calls.js';
-import { reduce, screenFor } from './state.js';
+import { reduce, screenFor, pointValues } from './state.js';
+import { notePoints, resetPoints, pointsPlaces } from './question.js';
 import { joinScreen } from './join.js';
 import { waitScreen, finalScreen } from './wait.js';
 import { liveScreen } from './live.js';
@@ -37,6 +38,7 @@ const app = {
   render,
   signIn,
   signOut,
+  refresh,
 };
 
 app.api = createApi({
@@ -80,6 +82,7 @@ function signOut(code) {
   app.state = null;
   app.session = null;
   store.remove(SESSION_KEY);
+  resetPoints();
   app.signedOutReason = code || 'token_expired';
   app.lastCode = lastCode;
   setBanner(null);
@@ -143,7 +146,17 @@ function apply(msg) {
     app.state.me.of = app.state.leaderboard.participants;
   }
   if (msg.type === 'round_finished' && msg.round && msg.round.kind === 'exam') app.outbox.drop(msg.round.id);
+  notePoints(pointValues(app.state));
   if (before !== app.state || msg.type) scheduleRender();
+}
+
+/** A fresh snapshot over HTTP (e.g. the whole contest's review once it has finished). */
+function refresh() {
+  const session = app.session;
+  return app.api.get('/api/me').then((snap) => {
+    if (app.session === session) apply(snap);
+    return snap;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -170,7 +183,8 @@ function pick() {
     };
   }
   const which = screenFor(app.state);
-  const key = `${which.key}|${getLang()}`;
+  // A change of the decimals shown for points (once per session at most) rebuilds the screen, like a language.
+  const key = `${which.key}|${getLang()}|${pointsPlaces()}`;
   switch (which.name) {
     case 'loading': return { key, make: loadingScreen };
     case 'wait': return { key, make: () => waitScreen(app, which.phase) };

@@ -95,7 +95,8 @@ export function examScreen(app) {
   const submitted = () => !!(exam() && exam().submitted_at);
   const locked = () => submitted() || timeUp() || submitting;
   const questions = () => (exam() ? exam().questions : []);
-  const unanswered = () => questions().filter((q) => !hasAnswer(paper.answers.get(q.index))).length;
+  const unansweredList = () => questions().filter((q) => !hasAnswer(paper.answers.get(q.index))).map((q) => q.index);
+  const unanswered = () => unansweredList().length;
 
   function saveState(index) {
     const st = app.outbox.status(answerKey(roundId, index));
@@ -313,21 +314,34 @@ export function examScreen(app) {
 
   function buildDialog() {
     const text = h('p.dialog-text', { 'data-testid': 'exam-confirm-text', id: 'exam-confirm-text' });
+    // Which questions are unanswered: one button each, going to that question.
+    const missing = h('div.unanswered-list', { 'data-testid': 'exam-confirm-unanswered' });
     const title = h('h2#exam-confirm-title', '');
     const cancel = h('button.btn', { type: 'button', 'data-testid': 'exam-cancel-submit', onclick: () => close() }, '');
     const ok = h('button.btn.primary', { type: 'button', 'data-testid': 'exam-confirm-submit', onclick: () => { close(); doSubmit(); } }, '');
     const d = h('dialog.confirm', {
       'data-testid': 'exam-confirm-dialog', 'aria-labelledby': 'exam-confirm-title', 'aria-describedby': 'exam-confirm-text',
-    }, title, text, h('p.muted.small', ''), h('div.dialog-actions', cancel, ok));
+    }, title, text, missing, h('p.muted.small', ''), h('div.dialog-actions', cancel, ok));
     d.addEventListener('close', () => { confirming = false; });
     function close() { if (d.open) d.close(); confirming = false; }
     return {
       el: d,
       open() {
-        const n = unanswered();
+        const list = unansweredList();
+        const n = list.length;
         title.textContent = t('play.confirm_submit_title');
         text.textContent = n > 0 ? t('play.confirm_unanswered', { n }) : t('play.confirm_all_answered');
         text.classList.toggle('warn-text', n > 0);
+        missing.hidden = n === 0;
+        missing.replaceChildren(...(n > 0 ? [
+          h('span.unanswered-label', t('play.unanswered_are')),
+          ...list.map((index) => h('button.btn.unanswered-item', {
+            type: 'button', 'data-testid': 'exam-confirm-goto', 'data-index': String(index),
+            'aria-label': t('play.go_to_q', { n: index + 1 }),
+            onclick: () => { close(); go(index); },
+          }, String(index + 1))),
+          h('span.unanswered-hint.muted', t('play.tap_to_go')),
+        ] : []));
         d.querySelector('p.muted').textContent = t('play.confirm_final');
         cancel.textContent = t('play.cancel');
         ok.textContent = t('play.confirm_submit');

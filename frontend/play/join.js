@@ -182,10 +182,11 @@ export function joinScreen(app, { code = '', badge = null, note = null } = {}) {
         form.busy ? h('span.spinner.light', { 'aria-hidden': 'true' }) : null, t('play.next_step')));
 
     mount(el,
-      h('div.join-hero',
+      h('div.join-hero', { class: info ? 'found' : null },
         h('div.emblem', { 'aria-hidden': 'true' }, '竞'),
         h('h1.join-title', t('play.join_heading')),
-        h('p.join-sub.muted', t('play.join_sub'))),
+        // How to find the code, until it is found (then the contest card below says which contest it is).
+        info ? null : h('p.join-sub.muted', t('play.join_sub'))),
       note ? h('div.alert.warn', { role: 'status', 'data-testid': 'join-note' }, note) : null,
       card);
   }

@@ -1,7 +1,8 @@
 // The live-round screen: one question at a time, paced by the host. Answering goes through the outbox, so
 // "answer received" is shown only once the server acknowledged the answer, and an answer given while the
-// network is down is resent when it comes back. After the question closes: own result, the key, the
-// distribution, the explanation and the own rank.
+// network is down is resent when it comes back. After the question closes the verdict comes first, at the top
+// of the screen (a full-width green or red block with the points earned and the own rank), then the question
+// with the key and the distribution, then the explanation.
 
 import { h } from '/shared/ui.js';
 import { t, errorText } from '/shared/i18n.js';
@@ -27,19 +28,25 @@ export function liveScreen(app) {
   const countdown = createCountdown({ serverNow: app.serverNow });
   const stemId = `stem-${first.round_id}-${first.index}`;
   const metaEl = h('div.qmeta');
+  const hintEl = h('div.qhint');
   const bodyEl = h('div.qbody');
   const actionEl = h('div.actions');
   const resultEl = h('div.result-area');
+  const detailEl = h('div.detail-area');
   const footEl = h('div.qfoot');
   const meta = part(metaEl);
+  const hint = part(hintEl);
   const body = part(bodyEl);
   const action = part(actionEl);
   const result = part(resultEl);
+  const detail = part(detailEl);
   const foot = part(footEl);
+  let lastPhase = null;
 
   const el = h('section.live', { 'data-testid': 'live', 'aria-labelledby': stemId },
-    h('div.card.qcard', countdown.barEl, metaEl, stemView(question, { id: stemId }), bodyEl),
-    actionEl, resultEl, footEl);
+    resultEl,
+    h('div.card.qcard', countdown.barEl, metaEl, stemView(question, { id: stemId }), hintEl, bodyEl),
+    actionEl, detailEl, footEl);
 
   const q = () => app.state.question;
   const totalMs = () => {
@@ -128,14 +135,16 @@ export function liveScreen(app) {
       return;
     }
     const selected = mine && mine.choice && !editable ? new Set(mine.choice) : draft.selected;
+    // The answer has left the phone: the options not picked are dimmed.
+    const sent = !editable && !!(mine && mine.choice && mine.choice.length);
     const reveal = keyAnswer ? {
       correct: new Set(keyAnswer.choice || []),
       distribution: cur.result.distribution && cur.result.distribution.options,
       answered: cur.result.answered,
     } : null;
-    const sig = `choice|${ph}|${editable}|${[...selected].join(',')}|${!!reveal}|${app.lang()}`;
+    const sig = `choice|${ph}|${editable}|${sent}|${[...selected].join(',')}|${!!reveal}|${app.lang()}`;
     body(sig, () => choiceOptions({
-      question, selected, disabled: !editable, reveal, onPick: pick, labelledBy: stemId,
+      question, selected, disabled: !editable, sent, reveal, onPick: pick, labelledBy: stemId,
     }));
   }
 
@@ -167,7 +176,9 @@ export function liveScreen(app) {
     const ready = question.type === 'fill'
       ? draft.blanks.some((b) => b.trim())
       : draft.selected.size > 0;
-    const sig = `${ph}|${editable}|${ready}|${ans ? ans.state + (ans.error ? ans.error.code : '') : ''}|${app.lang()}`;
+    // The number picked is part of the signature: the confirm button says how many are picked.
+    const picked = question.type === 'multiple' ? draft.selected.size : 0;
+    const sig = `${ph}|${editable}|${ready}|${picked}|${ans ? ans.state + (ans.error ? ans.error.code : '') : ''}|${app.lang()}`;
     action(sig, () => {
       const items = [];
       if (ph === 'paused') {
@@ -181,27 +192,28 @@ export function liveScreen(app) {
             type: 'button', 'data-testid': 'submit-answer', disabled: !ready || null, onclick: submitDraft,
           }, question.type === 'multiple'
             ? t('play.confirm_n', { n: draft.selected.size }) : t('play.submit')));
-          items.push(h('p.hint', question.type === 'multiple' ? t('play.hint_multiple') : t('play.hint_fill')));
-        } else if (!ans) {
-          items.push(h('p.hint', t('play.hint_tap')));
         }
       }
       if (!(ans && ans.state === 'saved' && (ph === 'closed' || ph === 'skipped'))) items.push(statusLine(ans));
       return items;
     });
     actionEl.classList.toggle('sticky', editable && needsConfirm);
+    // How to answer, between the stem and the options (the sticky bar at the bottom keeps only its button, so
+    // that it covers as little of the options as possible on a small screen).
+    let how = null;
+    if (editable && needsConfirm) how = question.type === 'multiple' ? 'play.hint_multiple' : 'play.hint_fill';
+    else if (editable && !ans) how = 'play.hint_tap';
+    hint(`${how}|${app.lang()}`, () => (how ? h('p.hint.tight', t(how)) : null));
   }
 
-  function renderResult(ph, ans) {
+  /** The verdict, first on the screen once the question has closed (or was skipped). */
+  function renderResult(ph) {
     const cur = q();
     const me = app.state.me || {};
     const mr = cur.my_result;
-    const sig = `${ph}|${JSON.stringify(mr || null)}|${me.rank}|${me.score}|${rankTotal(me, app.state)}|${!!cur.result}|${app.lang()}`;
+    const sig = `${ph}|${JSON.stringify(mr || null)}|${me.rank}|${me.score}|${me.correct}|${rankTotal(me, app.state)}|${app.lang()}`;
     result(sig, () => {
-      if (ph === 'skipped') {
-        return h('div.card.outcome.neutral', { 'data-testid': 'result', 'data-outcome': 'skipped' },
-          h('div.outcome-title', t('play.skipped')), h('p.muted', t('play.wait_next')));
-      }
+      if (ph === 'skipped') return verdictView({ outcome: 'skipped', title: t('play.skipped') });
       if (ph !== 'closed') return null;
       let outcome = 'pending';
       let title = t('play.scoring');
@@ -211,19 +223,20 @@ export function liveScreen(app) {
         else if (mr.points > 0) { outcome = 'partial'; title = t('play.partial'); }
         else { outcome = 'wrong'; title = t('play.wrong'); }
       }
-      const earned = mr ? (mr.points || 0) + (mr.bonus || 0) : null;
+      return verdictView({ outcome, title, mr, me: mr ? me : null, state: app.state });
+    });
+  }
+
+  /** Below the question once it has closed: the key in words, the explanation. */
+  function renderDetail(ph) {
+    const cur = q();
+    const sig = `${ph}|${!!cur.result}|${app.lang()}`;
+    detail(sig, () => {
+      if (ph === 'skipped') return h('p.muted.center', t('play.wait_next'));
+      if (ph !== 'closed') return null;
       const keyText = cur.result ? answerText(question, cur.result.answer) : '';
       return [
-        h('div.card.outcome', { class: outcome, 'data-testid': 'result', 'data-outcome': outcome, role: 'status' },
-          h('div.outcome-icon', { 'aria-hidden': 'true' },
-            { correct: '✓', partial: '◐', wrong: '✗', none: '–', pending: '…' }[outcome]),
-          h('div.outcome-main',
-            h('div.outcome-title', title),
-            mr && mr.answered ? h('div.outcome-points', { 'data-testid': 'points' },
-              `+${pointsText(earned)}`,
-              mr.bonus > 0 ? h('span.bonus', t('play.bonus', { n: pointsText(mr.bonus) })) : null) : null),
-          keyText ? h('div.outcome-key', { 'data-testid': 'correct-answer' }, t('play.key_is', { text: keyText })) : null),
-        rankCard(me, app.state),
+        keyText ? h('div.card.key-line', { 'data-testid': 'correct-answer' }, t('play.key_is', { text: keyText })) : null,
         cur.result ? explanationView(cur.result.explanation, cur.result.source) : null,
         h('p.muted.center', t('play.wait_next')),
       ];
@@ -244,8 +257,12 @@ export function liveScreen(app) {
     renderMeta(ph);
     renderBody(ph, ans);
     renderAction(ph, ans);
-    renderResult(ph, ans);
+    renderResult(ph);
+    renderDetail(ph);
     renderFoot(ph);
+    // The question just closed: the verdict at the top must be in sight, wherever the page was scrolled to.
+    if (lastPhase && ph !== lastPhase && (ph === 'closed' || ph === 'skipped')) window.scrollTo(0, 0);
+    lastPhase = ph;
   }
 
   // Phase changes driven by the clock alone (time up) need a periodic check.
@@ -268,11 +285,30 @@ export function rankTotal(me, s) {
   return roster;
 }
 
-/** Own rank and total score. */
-export function rankCard(me, s) {
+/**
+ * The verdict block: outcome (icon, title, points earned) and the own rank. Green when correct, red when wrong or
+ * not answered, amber when partly correct, grey while scoring or when the question was skipped.
+ */
+function verdictView({ outcome, title, mr = null, me = null, state = null }) {
+  const earned = mr ? (mr.points || 0) + (mr.bonus || 0) : null;
+  const sign = earned != null && earned < 0 ? '−' : '+';
+  return h('div.verdict', { class: outcome, 'data-testid': 'verdict', 'data-outcome': outcome, role: 'status' },
+    h('div.verdict-head', { 'data-testid': 'result', 'data-outcome': outcome },
+      h('div.verdict-icon', { 'aria-hidden': 'true' },
+        { correct: '✓', partial: '◐', wrong: '✗', none: '–', pending: '…', skipped: '»' }[outcome]),
+      h('div.verdict-main',
+        h('div.verdict-title', title),
+        mr ? h('div.verdict-points', { 'data-testid': 'points' },
+          h('span.verdict-earned', `${sign}${pointsText(Math.abs(earned))}`),
+          mr.bonus > 0 ? h('span.bonus', t('play.bonus', { n: pointsText(mr.bonus) })) : null) : null)),
+    me ? rankCard(me, state, { strip: true }) : null);
+}
+
+/** Own rank and total score: a card, or a strip inside the verdict block. */
+export function rankCard(me, s, { strip = false } = {}) {
   if (!me || me.rank == null) return null;
   const of = rankTotal(me, s);
-  return h('div.card.rank-card', { 'data-testid': 'rank' },
+  return h(strip ? 'div.rank-card.rank-strip' : 'div.card.rank-card', { 'data-testid': 'rank' },
     h('div.rank-cell',
       h('div.rank-label', t('play.my_rank')),
       h('div.rank-value', { 'data-testid': 'rank-value' }, String(me.rank),

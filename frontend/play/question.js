@@ -1,7 +1,7 @@
 // Rendering of one question, shared by live rounds and exam papers: type badge, stem, choice options (with the
 // key and the answer distribution once revealed), blanks for fill-in questions.
 
-import { h, mount, letter, formatPoints } from '/shared/ui.js';
+import { h, mount, letter, formatPoints, pointsDecimals } from '/shared/ui.js';
 import { t } from '/shared/i18n.js';
 
 const BLANK = /_{3,}/g;
@@ -47,19 +47,22 @@ export function answerText(question, answer) {
 
 /**
  * Choice options as big buttons.
- * opts: { question, selected: Set<number>, disabled,
+ * opts: { question, selected: Set<number>, disabled, sent,
  *         reveal: {correct: Set, distribution: number[]|null, answered: number|undefined} | null, onPick(i), labelledBy }
- * Each option's bar is its share of the people who answered (as on the big screen), so a multiple-choice option
- * picked by everyone fills the whole bar.
+ * `sent`: the answer has left the phone (it can no longer change): the options not picked are dimmed, so the pick
+ * stands out. Each option's bar is its share of the people who answered (as on the big screen), so a
+ * multiple-choice option picked by everyone fills the whole bar.
  */
-export function choiceOptions({ question, selected, disabled, reveal = null, onPick, labelledBy }) {
+export function choiceOptions({ question, selected, disabled, sent = false, reveal = null, onPick, labelledBy }) {
   const tf = question.type === 'true_false';
   const multi = question.type === 'multiple';
   const picks = reveal && reveal.distribution ? reveal.distribution.reduce((a, b) => a + b, 0) : 0;
   const total = reveal && typeof reveal.answered === 'number' && reveal.answered > 0 ? reveal.answered : picks;
   const list = h(`div.options${tf ? '.tf' : ''}`, {
+    class: [sent && selected.size && 'sent', reveal && 'revealed'].filter(Boolean).join(' ') || null,
     role: 'group',
     'aria-labelledby': labelledBy,
+    'data-testid': 'options',
   });
   question.options.forEach((text, i) => {
     const picked = selected.has(i);
@@ -127,13 +130,36 @@ export function explanationView(text, source) {
     source ? h('p.muted.source', t('play.source', { text: source })) : null);
 }
 
-export function pointsText(points) {
-  return `${formatPoints(points)} ${t('unit.points')}`;
+// Points are shown with the same number of decimals everywhere on the phone: 2 once any score, question value,
+// earned point or bonus of the contest has a fraction (a speed bonus, partial credit), else none. So a result
+// card never shows 83 beside 114.01, nor 51.9 beside 51.89. The count only grows during a session (a value
+// once shown as 83.00 is not shown as 83 later).
+let places = 0;
+
+/** Take the points the phone knows into account; returns the decimals to use from now on. */
+export function notePoints(values) {
+  places = Math.max(places, pointsDecimals(values));
+  return places;
+}
+
+/** Back to no decimals (signed out: the next contest starts afresh). */
+export function resetPoints() { places = 0; }
+
+/** The decimals in use. */
+export const pointsPlaces = () => places;
+
+/** Points as a number only, e.g. "12.50". */
+export function points(value) {
+  return formatPoints(value, places);
+}
+
+export function pointsText(value) {
+  return `${points(value)} ${t('unit.points')}`;
 }
 
 /** Points as a big number with a small unit. */
-export function pointsBig(points) {
-  return [formatPoints(points), h('span.unit', ` ${t('unit.points')}`)];
+export function pointsBig(value) {
+  return [points(value), h('span.unit', ` ${t('unit.points')}`)];
 }
 
 /**

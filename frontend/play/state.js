@@ -117,3 +117,34 @@ export function screenFor(s) {
   }
   return { name: 'wait', key: 'lobby', phase: 'lobby' };
 }
+
+/**
+ * Every score and point value the state holds: own score, the participants' scores on the board (not the units':
+ * a mean may have a fraction where no one's score does), the question, the paper, the review.
+ */
+export function pointValues(s) {
+  if (!s) return [];
+  const out = [];
+  const me = s.me || {};
+  out.push(me.score);
+  const board = s.leaderboard || {};
+  for (const e of board.top || []) out.push(e.score);
+  const q = s.question;
+  if (q) {
+    if (q.question) out.push(q.question.points);
+    if (q.my_result) out.push(q.my_result.points, q.my_result.bonus);
+  }
+  const exam = s.exam;
+  if (exam) {
+    out.push(exam.score);
+    for (const item of exam.questions || []) out.push(item.question && item.question.points, item.points_earned);
+  }
+  const review = s.review;
+  if (review) {
+    out.push(review.adjustment);
+    for (const round of review.rounds || []) {
+      for (const item of round.items || []) out.push(item.question && item.question.points, item.points, item.bonus);
+    }
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { h } from '/shared/ui.js';
 import { t } from '/shared/i18n.js';
 import { part, pointsBig } from './question.js';
 import { rankCard, rankTotal } from './live.js';
-import { paperReview } from './review.js';
+import { contestReview } from './review.js';
 
 function initials(name) {
   if (/[A-Za-z]/.test(name)) return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
@@ -72,15 +72,57 @@ export function waitScreen(app, phase) {
   return { el, update };
 }
 
+/** How long the phones wait, at most, before asking for the review: spreads a full hall's requests. */
+const REVIEW_SPREAD_MS = 1500;
+const REVIEW_TRIES = 5;
+/** A number per review received, for the screen's signature. */
+const reviewIds = new WeakMap();
+let reviewSeq = 0;
+const reviewId = (review) => {
+  if (!review) return 0;
+  if (!reviewIds.has(review)) reviewIds.set(review, ++reviewSeq);
+  return reviewIds.get(review);
+};
+
+/** The points a review adds up to (its questions and the adjustment), to the hundredth. */
+function reviewTotal(review) {
+  const items = (review.rounds || []).flatMap((r) => r.items || []);
+  const sum = items.reduce((a, i) => a + (i.points || 0) + (i.bonus || 0), review.adjustment || 0);
+  return Math.round(sum * 100) / 100;
+}
+
 export function finalScreen(app) {
   const bodyEl = h('div.stack');
   const body = part(bodyEl);
   const el = h('section.final', { 'data-testid': 'final' }, bodyEl);
+  let timer = null;
+  let busy = false;
+  let tries = 0;
+
+  // A phone that saw the contest finish live has no review yet (the event is the same for everyone), and one
+  // whose score was adjusted afterwards has an outdated one: fetch a fresh snapshot, which carries it.
+  function fetchReview() {
+    timer = null;
+    if (!app.state || !el.isConnected) return;
+    busy = true;
+    tries += 1;
+    app.refresh().catch(() => {}).finally(() => {
+      busy = false;
+      if (el.isConnected) update();
+    });
+  }
+
   function update() {
     const s = app.state;
     const me = s.me || {};
     const of = rankTotal(me, s);
-    const sig = [me.rank, me.score, me.correct, of, app.lang(), !!s.exam].join('|');
+    const outdated = !s.review || (me.score != null && Math.abs(reviewTotal(s.review) - me.score) > 0.005);
+    if (!outdated) tries = 0; // up to date: a later adjustment gets the full number of tries again
+    if (outdated && !busy && timer == null && tries < REVIEW_TRIES) {
+      timer = setTimeout(fetchReview, tries === 0 ? Math.random() * REVIEW_SPREAD_MS : 2000 * tries);
+    }
+    const gaveUp = !s.review && !busy && timer == null;
+    const sig = [me.rank, me.score, me.correct, of, app.lang(), reviewId(s.review), gaveUp].join('|');
     body(sig, () => [
       h('div.card.hero.final-hero',
         h('div.hero-kicker', t('play.contest_over')),
@@ -96,8 +138,10 @@ export function finalScreen(app) {
         me.correct != null ? h('p.hero-sub', t('play.final_correct', { n: me.correct })) : null),
       identity(app),
       h('p.muted.center', t('play.thanks')),
-      s.exam ? paperReview(s.exam) : null,
+      s.review ? contestReview(s.review)
+        : (gaveUp ? null : h('p.loading', { 'data-testid': 'review-loading' },
+          h('span.spinner', { 'aria-hidden': 'true' }), t('play.review_loading'))),
     ]);
   }
-  return { el, update };
+  return { el, update, destroy() { clearTimeout(timer); } };
 }

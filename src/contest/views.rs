@@ -228,6 +228,69 @@ impl Actor {
         })
     }
 
+    /// A participant's review of the whole contest, once it has finished: every round in order, each with the
+    /// questions that count for the score (closed live questions, the own paper of a finished exam round), the
+    /// own answer, the key, the outcome and the explanation. Only for a finished contest, so no key can appear
+    /// before its question has closed.
+    fn review_view(&self, pid: i64) -> Value {
+        let rounds: Vec<Value> = self
+            .rounds
+            .iter()
+            .filter_map(|round| {
+                let items: Vec<(usize, i64, &[usize])> = match round.kind {
+                    RoundKind::Live => round
+                        .live
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, q)| q.state == QuestionState::Closed)
+                        .map(|(i, q)| (i, q.uid, q.option_order.as_slice()))
+                        .collect(),
+                    RoundKind::Exam if round.state == RoundState::Finished => round
+                        .papers
+                        .get(&pid)
+                        .map(|paper| {
+                            paper
+                                .paper
+                                .items
+                                .iter()
+                                .enumerate()
+                                .map(|(i, item)| (i, item.uid, item.option_order.as_slice()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    RoundKind::Exam => Vec::new(),
+                };
+                let items: Vec<Value> = items
+                    .into_iter()
+                    .filter_map(|(index, uid, order)| {
+                        let question = self.questions.get(&uid)?;
+                        let points = round.config.scoring.points_centi(question);
+                        let answer = self.answers.get(&(round.id, uid)).and_then(|m| m.get(&pid));
+                        let scored = self.scored.get(&(round.id, uid)).and_then(|m| m.get(&pid));
+                        Some(json!({
+                            "index": index,
+                            "question": question_body(question, order, points),
+                            "answer": key_view(question, order),
+                            "explanation": question.explanation,
+                            "source": question.source,
+                            "my_answer": answer.map(|a| response_view(&a.response, order)),
+                            "correct": scored.is_some_and(|s| s.correct),
+                            "points": centi_to_points(scored.map_or(0, |s| s.points_centi)),
+                            "bonus": centi_to_points(scored.map_or(0, |s| s.bonus_centi)),
+                        }))
+                    })
+                    .collect();
+                (!items.is_empty()).then(|| {
+                    json!({"round_id": round.id, "title": round.title, "kind": round.kind, "items": items})
+                })
+            })
+            .collect();
+        json!({
+            "rounds": rounds,
+            "adjustment": centi_to_points(self.adjustments.get(&pid).copied().unwrap_or(0)),
+        })
+    }
+
     /// The question to show now: the open or paused one, else the last one that closed.
     fn current_live_question(&self, r: usize) -> Option<usize> {
         self.open_question_index(r).or_else(|| {
@@ -354,6 +417,9 @@ impl Actor {
                 && self.rounds[r].kind == RoundKind::Exam
             {
                 snapshot["exam"] = self.exam_view(r, pid);
+            }
+            if self.contest.state == ContestState::Finished {
+                snapshot["review"] = self.review_view(pid);
             }
         }
         if organizer {
