@@ -102,7 +102,7 @@ export const en = {
   'console.round.default_exam': 'Written exam',
   'console.round.title': 'Round title',
   'console.round.kind': 'Kind',
-  'console.round.kind.live': 'Live',
+  'console.round.kind.live': 'Live questions',
   'console.round.kind.exam': 'Exam',
   'console.round.add_live': 'Add live round',
   'console.round.add_exam': 'Add exam round',
