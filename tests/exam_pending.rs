@@ -28,7 +28,7 @@ fn round(title: &str, limit_seconds: u64, window_seconds: u64) -> Value {
 }
 
 /// The organizer's view of one participant in a snapshot.
-fn person<'a>(snapshot: &'a Value, pid: i64) -> &'a Value {
+fn person(snapshot: &Value, pid: i64) -> &Value {
     snapshot["participants"]
         .as_array()
         .expect("participants")
@@ -65,18 +65,14 @@ async fn not_handed_in_with_each_papers_deadline() {
         .await;
     let contest_id = contest["id"].as_i64().expect("id");
     let code = contest["join_code"].as_str().expect("code").to_string();
-    let (status, body) = server
-        .import_roster(contest_id, &roster_csv(ROSTER, 2))
-        .await;
+    let (status, body) = server.import_roster(contest_id, &roster_csv(ROSTER, 2)).await;
     assert_eq!(status, 200, "{body}");
     let mut people = Vec::new();
     for i in 0..JOINED {
         people.push(server.join(&code, &badge(i)).await);
     }
     let console = server.ws(&server.organizer_token, Some(contest_id)).await;
-    console
-        .wait_for("snapshot", |m| m["type"] == "snapshot")
-        .await;
+    console.wait_for("snapshot", |m| m["type"] == "snapshot").await;
     // Let the joins' deltas go out before the round starts: what follows must be the papers' deltas only.
     console
         .wait_for("the last join's delta", |m| {
@@ -88,9 +84,7 @@ async fn not_handed_in_with_each_papers_deadline() {
         .await;
 
     // --- Round 1: limit 60 s inside a window of an hour ---
-    let started = server
-        .control(contest_id, json!({"action": "start_round"}))
-        .await;
+    let started = server.control(contest_id, json!({"action": "start_round"})).await;
     let r1 = started["round"].clone();
     let r1_start = r1["started_at"].as_i64().expect("started_at");
     assert_eq!(r1["ends_at"].as_i64(), Some(r1_start + 3_600_000), "{r1}");
@@ -170,7 +164,10 @@ async fn not_handed_in_with_each_papers_deadline() {
     assert!(a_opened["participants"].as_array().expect("list").len() <= 2);
     let changed = BTreeSet::from([a.participant_id, b.participant_id]);
     for message in &console.all()[seen_before_papers..] {
-        assert_ne!(message["type"], "participants", "no full list during the round: {message}");
+        assert_ne!(
+            message["type"], "participants",
+            "no full list during the round: {message}"
+        );
         if message["type"] == "participants_delta" {
             for p in message["participants"].as_array().expect("list") {
                 let id = p["id"].as_i64().expect("id");
@@ -180,12 +177,8 @@ async fn not_handed_in_with_each_papers_deadline() {
     }
 
     // --- Round 2: a window of 60 s inside a limit of an hour: the window is every paper's deadline ---
-    server
-        .control(contest_id, json!({"action": "end_round"}))
-        .await;
-    let started = server
-        .control(contest_id, json!({"action": "start_round"}))
-        .await;
+    server.control(contest_id, json!({"action": "end_round"})).await;
+    let started = server.control(contest_id, json!({"action": "start_round"})).await;
     let r2 = started["round"].clone();
     assert_eq!(r2["title"], "笔试二");
     let r2_end = r2["ends_at"].as_i64().expect("a window: ends_at");
