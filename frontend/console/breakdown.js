@@ -3,7 +3,7 @@
 // score adjustment form, whose reason is required and kept in the audit trail.
 
 import { t } from '/shared/i18n.js';
-import { h, mount, letter, formatPoints } from '/shared/ui.js';
+import { h, mount, letter, formatPoints, pointsDecimals } from '/shared/ui.js';
 import { api, errorBox, formatSeconds, choiceLetters, field } from './common.js';
 
 const questionCache = new Map();
@@ -111,7 +111,7 @@ export function openBreakdown(ctx, pid, { onAdjusted } = {}) {
     render();
   }
 
-  function item(it) {
+  function item(it, decimals) {
     const detail = h('div.bd-detail');
     const d = h('details.bd-item' + (it.correct ? '.ok' : it.answered ? '.bad' : '.none'), { dataset: { testid: 'breakdown-item' } },
       h('summary',
@@ -121,7 +121,8 @@ export function openBreakdown(ctx, pid, { onAdjusted } = {}) {
         h('span.bd-stem', it.stem),
         h('span.bd-resp', responseText(it.response)),
         h('span.bd-time.muted.small', it.elapsed_ms != null ? formatSeconds(it.elapsed_ms) : ''),
-        h('span.bd-pts.num', formatPoints(it.points), it.bonus ? h('span.bonus', ` +${formatPoints(it.bonus)}`) : null)),
+        h('span.bd-pts.num', { dataset: { testid: 'breakdown-points' } }, formatPoints(it.points, decimals),
+          it.bonus ? h('span.bonus', ` +${formatPoints(it.bonus, decimals)}`) : null)),
       detail);
     d.addEventListener('toggle', () => { if (d.open && !detail.childNodes.length) questionDetail(it.question_uid, it.response, detail); });
     return d;
@@ -129,6 +130,9 @@ export function openBreakdown(ctx, pid, { onAdjusted } = {}) {
 
   function render() {
     const p = data && data.participant;
+    // Each board has one number of decimals: the list (points and bonuses) and the figures at the top.
+    const itemDecimals = data ? pointsDecimals(data.items.flatMap((it) => [it.points, it.bonus])) : 0;
+    const statDecimals = data ? pointsDecimals([data.score, data.adjustment]) : 0;
     mount(body,
       h('div.drawer-head',
         h('div',
@@ -139,10 +143,10 @@ export function openBreakdown(ctx, pid, { onAdjusted } = {}) {
       loadError ? errorBox(loadError) : null,
       data ? h('div.bd-stats',
         h('div.stat', h('div.muted', t('common.rank')), h('div.big-num', data.rank ?? '–')),
-        h('div.stat', h('div.muted', t('common.score')), h('div.big-num', { dataset: { testid: 'breakdown-score' } }, formatPoints(data.score))),
+        h('div.stat', h('div.muted', t('common.score')), h('div.big-num', { dataset: { testid: 'breakdown-score' } }, formatPoints(data.score, statDecimals))),
         h('div.stat', h('div.muted', t('common.correct')), h('div.big-num', data.correct ?? 0)),
-        h('div.stat', h('div.muted', t('console.adjust.total')), h('div.big-num' + (data.adjustment < 0 ? '.neg' : ''),
-          (data.adjustment > 0 ? '+' : '') + formatPoints(data.adjustment)))) : null,
+        h('div.stat', h('div.muted', t('console.adjust.total')), h('div.big-num' + (data.adjustment < 0 ? '.neg' : ''), { dataset: { testid: 'breakdown-adjustment' } },
+          (data.adjustment > 0 ? '+' : '') + formatPoints(data.adjustment, statDecimals)))) : null,
       data ? h('section',
         h('h3', t('console.breakdown.items'), ' ', h('span.muted', `(${data.items.length})`)),
         data.items.length === 0 ? h('p.muted', t('console.breakdown.no_items'))
@@ -150,7 +154,7 @@ export function openBreakdown(ctx, pid, { onAdjusted } = {}) {
             h('div.bd-head.muted.small', { 'aria-hidden': 'true' },
               h('span'), h('span', t('console.breakdown.where')), h('span', t('console.breakdown.question')),
               h('span', t('console.breakdown.response')), h('span', t('console.breakdown.time')), h('span', t('common.score'))),
-            data.items.map(item))) : null,
+            data.items.map((it) => item(it, itemDecimals)))) : null,
       data ? adjustForm() : null);
   }
 

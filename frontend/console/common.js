@@ -4,6 +4,9 @@
 import { createApi } from '/shared/api.js';
 import { t, errorText } from '/shared/i18n.js';
 import { h, store } from '/shared/ui.js';
+import { toast } from './toast.js';
+
+export { toast };
 
 const TOKEN_KEY = 'jingsai.console.token';
 
@@ -100,19 +103,6 @@ export function confirmDialog({ title, message, confirm, danger = false }) {
     dialog.showModal();
     cancel.focus();
   });
-}
-
-let toastHost = null;
-/** A short message in the corner; kind: 'ok' | 'error' | 'info'. */
-export function toast(message, kind = 'ok') {
-  if (!toastHost) {
-    toastHost = h('div.toasts', { role: 'status', 'aria-live': 'polite' });
-    document.body.append(toastHost);
-  }
-  const el = h('div.toast.' + kind, message);
-  toastHost.append(el);
-  setTimeout(() => el.classList.add('out'), 3200);
-  setTimeout(() => el.remove(), 3700);
 }
 
 let uid = 0;

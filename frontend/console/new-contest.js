@@ -15,19 +15,39 @@ function freshDraft() {
 export function open(container) {
   if (!draft) draft = freshDraft();
   // `ready` turns true once the bank list and the counts of the chosen banks have arrived (the form is then stable;
-  // tests wait for data-ready="true").
+  // tests wait for data-ready="true"). Arriving data never rebuilds the form: the counts refill the round editors'
+  // choices in place and the bank list is drawn once, so a title being typed keeps its every keystroke and its focus.
   const state = { banks: null, counts: [], error: null, busy: false, ready: false };
   const root = h('div.page.narrow');
   container.append(root);
   let editors = [];
+  let countsSeq = 0;
+  let form = null;
+  const bankHost = h('div.bank-host');
+  const roundsHost = h('div.stack.round-list');
+  const errorHost = h('div');
+  let createBtn = null;
 
   async function loadCounts() {
-    if (!draft.bank_ids || draft.bank_ids.length === 0) { state.counts = []; state.ready = true; render(); return; }
-    try {
-      state.counts = await api.get('/api/categories?banks=' + encodeURIComponent(draft.bank_ids.join(',')));
-    } catch (err) { state.error = err; }
-    state.ready = true;
-    render();
+    const seq = ++countsSeq;
+    setReady(false);
+    let counts = [];
+    let error = null;
+    if (draft.bank_ids && draft.bank_ids.length) {
+      try {
+        counts = await api.get('/api/categories?banks=' + encodeURIComponent(draft.bank_ids.join(',')));
+      } catch (err) { error = err; }
+    }
+    if (seq !== countsSeq) return; // a later choice of banks has its own request
+    state.counts = counts;
+    if (error) { state.error = error; renderError(); }
+    for (const e of editors) e.countsChanged();
+    setReady(true);
+  }
+
+  function setReady(ready) {
+    state.ready = ready;
+    if (form) form.dataset.ready = String(ready);
   }
 
   function radios(name, value, choices, onset, testid) {
@@ -39,19 +59,8 @@ export function open(container) {
         h('span', label))));
   }
 
-  function render() {
-    const titleInput = h('input', {
-      value: draft.title, maxlength: 100, required: true, placeholder: t('console.new.title_ph'),
-      dataset: { testid: 'contest-title' },
-    });
-    titleInput.addEventListener('input', () => { draft.title = titleInput.value; });
-    const codeInput = h('input', {
-      value: draft.join_code, maxlength: 32, pattern: '[A-Za-z0-9]*', inputmode: 'numeric',
-      placeholder: t('console.new.code_ph'), dataset: { testid: 'contest-join-code' },
-    });
-    codeInput.addEventListener('input', () => { draft.join_code = codeInput.value; });
-
-    const bankList = state.banks == null ? h('p.muted', t('console.loading'))
+  function renderBanks() {
+    mount(bankHost, state.banks == null ? h('p.muted', t('console.loading'))
       : h('div.bank-choices', { role: 'group', 'aria-labelledby': 'banks-l', dataset: { testid: 'contest-banks' } },
         state.banks.map((b) => {
           const id = nextId('bank');
@@ -64,57 +73,88 @@ export function open(container) {
           });
           return h('label.bank-choice', { for: id }, input,
             h('span.bank-name', b.title), h('span.muted', t('console.banks.count', { n: b.question_count })));
-        }));
+        })));
+  }
 
+  /** The round editors: rebuilt only when a round is added or removed (the organizer's own click). */
+  function renderRounds() {
     editors = draft.rounds.map((model, i) => roundEditor(model, {
       index: i,
       counts: () => state.counts,
-      onRemove: draft.rounds.length > 1 ? () => { draft.rounds.splice(i, 1); render(); } : null,
+      onRemove: draft.rounds.length > 1 ? () => { draft.rounds.splice(i, 1); renderRounds(); } : null,
     }));
+    mount(roundsHost, editors.map((e) => h('div.card', e.el)));
+  }
 
+  function renderError() {
+    mount(errorHost, errorBox(state.error, 'create-error'));
+  }
+
+  function renderBusy() {
+    if (!createBtn) return;
+    createBtn.disabled = state.busy;
+    createBtn.textContent = state.busy ? t('console.busy') : t('console.new.create');
+  }
+
+  /** The whole form: on opening and on a language switch only. */
+  function render() {
+    const titleInput = h('input', {
+      value: draft.title, maxlength: 100, required: true, placeholder: t('console.new.title_ph'),
+      dataset: { testid: 'contest-title' },
+    });
+    titleInput.addEventListener('input', () => { draft.title = titleInput.value; });
+    const codeInput = h('input', {
+      value: draft.join_code, maxlength: 32, pattern: '[A-Za-z0-9]*', inputmode: 'numeric',
+      placeholder: t('console.new.code_ph'), dataset: { testid: 'contest-join-code' },
+    });
+    codeInput.addEventListener('input', () => { draft.join_code = codeInput.value; });
+
+    const modeHint = h('div.hint', t(`console.join_mode.${draft.join_mode}_hint`));
     const mode = radios('mode', draft.join_mode, [
       ['roster', t('console.join_mode.roster')], ['open', t('console.join_mode.open')],
-    ], (v) => { draft.join_mode = v; }, 'contest-join-mode');
+    ], (v) => { draft.join_mode = v; modeHint.textContent = t(`console.join_mode.${v}_hint`); }, 'contest-join-mode');
     mode.setAttribute('aria-labelledby', 'mode-l');
     const scoring = radios('unit', draft.unit_scoring, [
       ['sum', t('console.unit_scoring.sum')], ['mean', t('console.unit_scoring.mean')],
     ], (v) => { draft.unit_scoring = v; }, 'contest-unit-scoring');
     scoring.setAttribute('aria-labelledby', 'unit-l');
 
-    mount(root,
-      pageHeader(t('console.new.title'), h('a.btn.ghost', { href: '#/' }, t('console.cancel'))),
-      h('form', {
-        onsubmit: submit, novalidate: true, 'aria-label': t('console.new.title'),
-        dataset: { testid: 'contest-form', ready: String(state.ready) },
-      },
-        h('section.card.stack',
-          h('h2', t('console.new.basics')),
-          h('div.grid.g2',
-            field(t('console.new.contest_title'), titleInput),
-            field(t('console.new.join_code'), codeInput, t('console.new.code_hint'))),
-          h('div.field', h('span.label#banks-l', t('console.new.banks')), bankList),
-          h('div.grid.g2',
-            h('div.field', h('span.label#mode-l', t('console.new.join_mode')), mode,
-              h('div.hint', t(`console.join_mode.${draft.join_mode}_hint`))),
-            h('div.field', h('span.label#unit-l', t('console.new.unit_scoring')), scoring,
-              h('div.hint', t('console.unit_scoring.hint'))))),
-        h('section.stack.rounds',
-          h('div.row', h('h2', t('console.new.rounds')), h('div.spacer'),
-            h('button.btn.small', { type: 'button', dataset: { testid: 'round-add-live' }, onclick: () => addRound('live') },
-              '＋ ', t('console.round.add_live')),
-            h('button.btn.small', { type: 'button', dataset: { testid: 'round-add-exam' }, onclick: () => addRound('exam') },
-              '＋ ', t('console.round.add_exam'))),
-          editors.map((e) => h('div.card', e.el))),
-        errorBox(state.error, 'create-error'),
-        h('div.row.end.sticky-actions',
-          h('a.btn.ghost', { href: '#/' }, t('console.cancel')),
-          h('button.btn.primary', { type: 'submit', disabled: state.busy, dataset: { testid: 'contest-create' } },
-            state.busy ? t('console.busy') : t('console.new.create')))));
+    renderBanks();
+    renderRounds();
+    renderError();
+    createBtn = h('button.btn.primary', { type: 'submit', dataset: { testid: 'contest-create' } });
+    renderBusy();
+    form = h('form', {
+      onsubmit: submit, novalidate: true, 'aria-label': t('console.new.title'),
+      dataset: { testid: 'contest-form', ready: String(state.ready) },
+    },
+    h('section.card.stack',
+      h('h2', t('console.new.basics')),
+      h('div.grid.g2',
+        field(t('console.new.contest_title'), titleInput),
+        field(t('console.new.join_code'), codeInput, t('console.new.code_hint'))),
+      h('div.field', h('span.label#banks-l', t('console.new.banks')), bankHost),
+      h('div.grid.g2',
+        h('div.field', h('span.label#mode-l', t('console.new.join_mode')), mode, modeHint),
+        h('div.field', h('span.label#unit-l', t('console.new.unit_scoring')), scoring,
+          h('div.hint', t('console.unit_scoring.hint'))))),
+    h('section.stack.rounds',
+      h('div.row', h('h2', t('console.new.rounds')), h('div.spacer'),
+        h('button.btn.small', { type: 'button', dataset: { testid: 'round-add-live' }, onclick: () => addRound('live') },
+          '＋ ', t('console.round.add_live')),
+        h('button.btn.small', { type: 'button', dataset: { testid: 'round-add-exam' }, onclick: () => addRound('exam') },
+          '＋ ', t('console.round.add_exam'))),
+      roundsHost),
+    errorHost,
+    h('div.row.end.sticky-actions',
+      h('a.btn.ghost', { href: '#/' }, t('console.cancel')),
+      createBtn));
+    mount(root, pageHeader(t('console.new.title'), h('a.btn.ghost', { href: '#/' }, t('console.cancel'))), form);
   }
 
   function addRound(kind) {
     draft.rounds.push(newRound(kind, draft.rounds.length + 1));
-    render();
+    renderRounds();
     const last = root.querySelectorAll('[data-testid="round-title"]');
     if (last.length) last[last.length - 1].focus();
   }
@@ -125,12 +165,13 @@ export function open(container) {
     state.error = null;
     if (!draft.title.trim()) {
       state.error = { code: 'invalid_title', message: t('console.new.need_title') };
-      render();
+      renderError();
       root.querySelector('[data-testid="contest-title"]').focus();
       return;
     }
     state.busy = true;
-    render();
+    renderError();
+    renderBusy();
     const body = {
       title: draft.title.trim(),
       bank_ids: draft.bank_ids,
@@ -147,7 +188,8 @@ export function open(container) {
     } catch (err) {
       state.busy = false;
       state.error = err;
-      render();
+      renderBusy();
+      renderError();
       const box = root.querySelector('[data-testid="create-error"]');
       if (box) box.scrollIntoView({ block: 'center' });
     }
@@ -161,8 +203,9 @@ export function open(container) {
     } else {
       draft.bank_ids = draft.bank_ids.filter((id) => banks.some((b) => b.id === id));
     }
+    renderBanks();
     loadCounts();
-  }).catch((err) => { state.error = err; state.banks = []; state.ready = true; render(); });
+  }).catch((err) => { state.error = err; state.banks = []; renderError(); renderBanks(); setReady(true); });
   render();
   return { relang: render };
 }

@@ -111,12 +111,16 @@ export function categoryOptions(counts, current, anyLabel = null) {
 
 /**
  * roundEditor(model, {counts: () => rows, check?: async (spec) => {available, problems, settings_error}, onRemove?,
- *   onChange?, index}) → {el, refresh()}
+ *   onChange?, index}) → {el, refresh(), countsChanged()}
  * Edits `model` in place. Without `check`, availability is computed from counts().
  */
 export function roundEditor(model, opts) {
   const el = h('fieldset.round-editor', { dataset: { testid: 'round-editor' } });
   const availEls = [];
+  // The selects whose choices come from the counts: refilled in place when the counts change (countsChanged),
+  // so nothing the organizer is typing into is ever rebuilt under the fingers.
+  const categoryEls = [];
+  const difficultyEls = [];
   let problemsEl = null;
   let totalEl = null;
   let checkSeq = 0;
@@ -133,19 +137,21 @@ export function roundEditor(model, opts) {
     const avail = h('span.avail', { dataset: { testid: 'quota-available' }, 'aria-live': 'polite' });
     availEls[i] = avail;
     const rowLabel = t('console.quota.row', { n: i + 1 });
-    const diffs = difficulties();
+    const category = h('select.q-category', {
+      'aria-label': `${rowLabel} · ${t('console.quota.category')}`, dataset: { testid: 'quota-category' },
+      onchange: (e) => { q.category = e.target.value; changed(); },
+    }, categoryOptions(opts.counts(), q.category));
+    const difficulty = select(difficultyChoices(), q.difficulty, (v) => { q.difficulty = v; changed(); },
+      { class: 'q-difficulty', 'aria-label': `${rowLabel} · ${t('console.quota.difficulty')}`, dataset: { testid: 'quota-difficulty' } });
+    categoryEls[i] = category;
+    difficultyEls[i] = difficulty;
     return h('div.quota-row', { role: 'group', 'aria-label': rowLabel, dataset: { testid: 'quota-row' } },
       h('span.quota-no', { 'aria-hidden': 'true' }, i + 1),
-      h('select.q-category', {
-        'aria-label': `${rowLabel} · ${t('console.quota.category')}`, dataset: { testid: 'quota-category' },
-        onchange: (e) => { q.category = e.target.value; changed(); },
-      }, categoryOptions(opts.counts(), q.category)),
+      category,
       select([['', t('console.quota.any_type')], ...TYPES.map((ty) => [ty, t(`type.${ty}`)])], q.type,
         (v) => { q.type = v; changed(); },
         { class: 'q-type', 'aria-label': `${rowLabel} · ${t('console.quota.type')}`, dataset: { testid: 'quota-type' } }),
-      select([['', t('console.quota.any_difficulty')], ...diffs.map((d) => [d, t('console.difficulty.n', { n: d })])],
-        q.difficulty, (v) => { q.difficulty = v; changed(); },
-        { class: 'q-difficulty', 'aria-label': `${rowLabel} · ${t('console.quota.difficulty')}`, dataset: { testid: 'quota-difficulty' } }),
+      difficulty,
       numberInput(q.count, (v) => { q.count = v; }, {
         class: 'q-count', min: 1, max: 500, step: 1, 'aria-label': `${rowLabel} · ${t('console.quota.count')}`,
         dataset: { testid: 'quota-count' },
@@ -164,8 +170,35 @@ export function roundEditor(model, opts) {
     return [...set].sort((a, b) => a - b);
   }
 
+  function difficultyChoices() {
+    return [['', t('console.quota.any_difficulty')], ...difficulties().map((d) => [d, t('console.difficulty.n', { n: d })])];
+  }
+
+  /** New counts (other banks chosen, or the first counts arrived): refill the choices, keep every control. */
+  function countsChanged() {
+    model.quotas.forEach((q, i) => {
+      const category = categoryEls[i];
+      if (category) {
+        category.replaceChildren(...categoryOptions(opts.counts(), q.category));
+        category.value = q.category || '';
+      }
+      const difficulty = difficultyEls[i];
+      if (difficulty) {
+        const choices = difficultyChoices();
+        if (q.difficulty !== '' && q.difficulty != null && !choices.some(([v]) => String(v) === String(q.difficulty))) {
+          choices.push([q.difficulty, t('console.difficulty.n', { n: q.difficulty })]);
+        }
+        difficulty.replaceChildren(...choices.map(([v, label]) => h('option', { value: v }, label)));
+        difficulty.value = q.difficulty == null ? '' : String(q.difficulty);
+      }
+    });
+    updateAvailability();
+  }
+
   function render() {
     availEls.length = 0;
+    categoryEls.length = 0;
+    difficultyEls.length = 0;
     const idx = opts.index ?? 0;
     const kindName = `kind-${nextId('k')}`;
     const kindRadio = (kind) => h('label.seg-item', {},
@@ -290,5 +323,5 @@ export function roundEditor(model, opts) {
   }
 
   render();
-  return { el, refresh: render };
+  return { el, refresh: render, countsChanged };
 }

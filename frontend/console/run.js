@@ -8,7 +8,10 @@ import { remainingMs } from '/shared/live.js';
 import { errorBox, confirmDialog, toast } from './common.js';
 import { participantsCard } from './roster.js';
 import { deviceRequestsCard } from './seats.js';
-import { answeredView, questionView, examView, roundQuestionsView, missingView, topView } from './run-views.js';
+import {
+  answeredView, questionView, examView, roundQuestionsView, missingView, topView, examPendingView, tickPending, keepScroll,
+} from './run-views.js';
+import { presenter, keyHidden, keySecret, fillsScreen, presenterToggle, keyWarning } from './presenter.js';
 import { roundTiming } from './setup.js';
 import { icon } from './icons.js';
 
@@ -51,9 +54,16 @@ export function open(container, ctx) {
   const people = participantsCard(ctx, { compact: true });
   const seats = deviceRequestsCard(ctx);
   const clockEl = h('div.clock', { dataset: { testid: 'clock' }, role: 'timer', 'aria-label': t('console.run.clock') });
+  const toggleEl = h('div.presenter');
+  // The exam's "not handed in" list: its own host, redrawn when the participants' papers change.
+  const pendingEl = h('div.pending-host');
+  const enablePresenter = () => { presenter.set(true); render(); };
+  let warningEl = keyWarning(enablePresenter);
+  // Is a secret key (of an open question) on the screen now? Set by renderMain; the clock checks the screen.
+  let keyShown = false;
 
   container.append(
-    h('div.run-top', controlBar, statusEl),
+    h('div.run-top', controlBar, h('div.run-status-row', statusEl, h('div.spacer'), toggleEl), warningEl),
     errorEl,
     seats.el,
     h('div.run-grid', mainEl, sideEl),
@@ -177,10 +187,23 @@ export function open(container, ctx) {
         h('div.spacer'),
         clockEl));
     }
+    keyShown = false;
     if (round && round.kind === 'live' && s.question && s.question.round_id === round.id) {
-      parts.push(answeredView(ctx, s.question), questionView(ctx, s.question));
+      const q = s.question;
+      const hidden = keyHidden(ctx.id, q);
+      keyShown = keySecret(q) && !hidden;
+      const reveal = (shown) => () => { presenter.reveal(ctx.id, q, shown); render(); };
+      parts.push(answeredView(ctx, q), questionView(ctx, q, {
+        hidden,
+        onReveal: reveal(true),
+        onHide: presenter.on && keySecret(q) ? reveal(false) : null,
+      }));
     } else if (round && round.kind === 'exam') {
       parts.push(examView(ctx, round));
+      if (round.state === 'running') {
+        renderPending(round);
+        parts.push(pendingEl);
+      }
     } else if (round && round.state === 'running') {
       parts.push(h('div.idle', h('p', t('console.run.press_next')), h('p.muted', t('console.run.press_next_hint'))));
     } else {
@@ -236,6 +259,21 @@ export function open(container, ctx) {
     }
     if (clockEl.textContent !== text) clockEl.textContent = text;
     if (clockEl.className !== cls) clockEl.className = cls;
+    tickPending(pendingEl, ctx.serverNow());
+    updateWarning();
+  }
+
+  function updateWarning() {
+    const show = keyShown && fillsScreen();
+    if (warningEl.hidden === show) warningEl.hidden = !show;
+  }
+
+  function renderPending(round) {
+    keepScroll(pendingEl, () => mount(pendingEl, examPendingView(ctx, round)));
+  }
+
+  function renderToggle() {
+    mount(toggleEl, presenterToggle(render));
   }
 
   function render() {
@@ -243,17 +281,31 @@ export function open(container, ctx) {
     const sit = situation(ctx.snap);
     updateButtons();
     renderStatus(sit);
-    renderMain(sit);
-    renderSide(sit);
+    renderToggle();
+    keepScroll(container, () => {
+      renderMain(sit);
+      renderSide(sit);
+    });
   }
 
   buildButtons();
   render();
   const timer = setInterval(tick, 200);
+  document.addEventListener('fullscreenchange', updateWarning);
+  window.addEventListener('resize', updateWarning);
 
   return {
     update(kind) {
-      if (kind === 'participants' || kind === 'participants_delta' || kind === 'lobby') { people.update(); if (kind === 'lobby') render(); return; }
+      if (kind === 'participants' || kind === 'participants_delta' || kind === 'lobby') {
+        people.update();
+        if (kind === 'lobby') render();
+        // The exam's "not handed in" list follows the participants' paper states.
+        else {
+          const exam = ctx.snap && ctx.snap.rounds.find((r) => r.state === 'running' && r.kind === 'exam');
+          if (exam && pendingEl.isConnected) renderPending(exam);
+        }
+        return;
+      }
       if (kind === 'conn' || kind === 'device_requests') return;
       render();
       if (kind === 'snapshot') people.update();
@@ -265,8 +317,16 @@ export function open(container, ctx) {
       people.refresh();
       seats.refresh();
       mount(errorEl, errorBox(error, 'control-error'));
+      const warning = keyWarning(enablePresenter);
+      warningEl.replaceWith(warning);
+      warningEl = warning;
       render();
     },
-    destroy() { clearInterval(timer); seats.destroy(); },
+    destroy() {
+      clearInterval(timer);
+      seats.destroy();
+      document.removeEventListener('fullscreenchange', updateWarning);
+      window.removeEventListener('resize', updateWarning);
+    },
   };
 }

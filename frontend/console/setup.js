@@ -41,7 +41,7 @@ export function open(container, ctx) {
       const ids = details.contest.bank_ids || [];
       state.counts = ids.length ? await api.get('/api/categories?banks=' + encodeURIComponent(ids.join(','))) : [];
       renderInfo();
-      if (editor) editor.refresh();
+      if (editor) editor.countsChanged();
     } catch { /* the header shows connection problems */ }
   }
 

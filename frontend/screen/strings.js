@@ -105,7 +105,7 @@ addStrings({
     'round.seconds': '{n} s per question',
     'round.get_ready': 'Get ready',
     'round.next_soon': 'Next question coming up',
-    'round.live': 'Live round',
+    'round.live': 'Live questions',
     'round.exam': 'Online exam',
     'q.number': 'Question {n}',
     'q.of': 'of {total}',
