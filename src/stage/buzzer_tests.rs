@@ -158,6 +158,11 @@ fn same_millisecond_buzzes_are_ordered_by_receive_sequence_not_client_time() {
             last_seq: 42
         })
     );
+    // The same message fed twice (same time and sequence) is refused as well.
+    assert!(matches!(
+        q.step(&buzz(B, 5000, 42)),
+        Err(RuleError::BuzzOutOfOrder { .. })
+    ));
     assert!(matches!(
         q.step(&buzz(B, 4999, 50)),
         Err(RuleError::BuzzOutOfOrder { .. })
