@@ -13,4 +13,5 @@ pub mod paper;
 pub mod realtime;
 pub mod scoring;
 pub mod server;
+pub mod stage;
 pub mod store;
