@@ -99,11 +99,11 @@ export const en = {
 
   'console.round.number': 'Round {n}',
   'console.round.default_live': 'Live round',
-  'console.round.default_exam': 'Written exam',
+  'console.round.default_exam': 'Written paper',
   'console.round.title': 'Round title',
   'console.round.kind': 'Kind',
   'console.round.kind.live': 'Live questions',
-  'console.round.kind.exam': 'Exam',
+  'console.round.kind.exam': 'Written paper',
   'console.round.add_live': 'Add live round',
   'console.round.add_exam': 'Add exam round',
   'console.round.remove': 'Remove round',
