@@ -57,23 +57,22 @@ impl Format {
         }
     }
 
-    /// The format of a file, from its name: `.toml` native, `.xlsx`, `.csv`/`.tsv`, `.gift`, `.aiken`, `.xml`
-    /// Moodle XML; a `.txt` file is GIFT when it has a `{…}` answer block, else Aiken when it has an
-    /// `ANSWER:` line. None when the name (and content) tells nothing.
-    pub fn detect(name: &str, bytes: &[u8]) -> Option<Self> {
+    /// The format of a file, from its name: `.xlsx`, `.csv`/`.tsv`, `.gift`, `.aiken`, `.xml` Moodle XML; a
+    /// `.txt` file is GIFT when it has a `{…}` answer block (or a `::title::`, a `$CATEGORY:`), else Aiken when it
+    /// has an `ANSWER:` line; anything else (`.toml`, no extension) is native TOML, as before these formats.
+    pub fn detect(name: &str, bytes: &[u8]) -> Self {
         let ext = Path::new(name)
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
         match ext.as_str() {
-            "toml" => Some(Self::Native),
-            "xlsx" => Some(Self::Xlsx),
-            "csv" | "tsv" => Some(Self::Csv),
-            "gift" => Some(Self::Gift),
-            "aiken" => Some(Self::Aiken),
-            "xml" => Some(Self::MoodleXml),
-            "txt" => sniff_text(&decode_text(bytes)),
-            _ => None,
+            "xlsx" => Self::Xlsx,
+            "csv" | "tsv" => Self::Csv,
+            "gift" => Self::Gift,
+            "aiken" => Self::Aiken,
+            "xml" => Self::MoodleXml,
+            "txt" => sniff_text(&decode_text(bytes)).unwrap_or(Self::Native),
+            _ => Self::Native,
         }
     }
 }
@@ -117,16 +116,7 @@ pub fn load_file(path: &Path, options: &ImportOptions) -> Result<Vec<Bank>, Vec<
 
 /// Validate one file's bytes. `name` is used for the format (by extension) and in errors.
 pub fn load_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Vec<Bank>, Vec<BankError>> {
-    let Some(format) = options.format.or_else(|| Format::detect(name, bytes)) else {
-        return Err(vec![file_error(
-            name,
-            format!(
-                "cannot tell the format from the file name: name it .toml, .xlsx, .csv, .gift, .aiken or .xml, \
-                 or give the format ({})",
-                Format::NAMES
-            ),
-        )]);
-    };
+    let format = options.format.unwrap_or_else(|| Format::detect(name, bytes));
     let source = Source {
         name,
         base_name: Path::new(name)
