@@ -394,4 +394,10 @@ export const zh = {
   'err.rate_limited': '操作过于频繁，请稍后再试。',
   'err.internal': '服务器内部错误，请重试。',
   'err.unavailable': '服务器暂时不可用，请稍后重试。',
+  'console.banks.formats_lead': '也可选择一个 Excel（.xlsx）、CSV、GIFT、Aiken 或 Moodle XML 文件，并填写要导入的题库编号；错误会列出工作表和行号（或行号）。列的写法见“下载模板”。',
+  'console.banks.template': '下载模板',
+  'console.banks.template_file': '题库导入模板.xlsx',
+  'console.banks.bank_id': '题库编号',
+  'console.banks.bank_id_hint': '导入到哪个题库：英文字母、数字、- 和 _；Excel 的“题库信息”已填写时可留空。',
+  'err.one_bank_file': '一次只能导入一个 Excel、CSV、GIFT、Aiken 或 Moodle XML 文件（TOML 文件可多选）。',
 };
