@@ -259,7 +259,7 @@ async fn bank_export(
     let Some(row) = store.list_banks().await?.into_iter().find(|b| b.id == bank_id) else {
         anyhow::bail!("no bank `{bank_id}` in {}", db.display());
     };
-    let questions = store.questions_of_banks(&[row.id.clone()]).await?;
+    let questions = store.questions_of_banks(std::slice::from_ref(&row.id)).await?;
     let bank = jingsai::bank::Bank {
         id: row.id,
         title: row.title,

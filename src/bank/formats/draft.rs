@@ -160,12 +160,14 @@ fn emit(header: &Header, drafts: &[Draft]) -> (String, Vec<Owner>) {
     (out, owners)
 }
 
+/// The name of a native field in a file's terms (`stem` -> `题干`); None keeps the native name.
+pub type FieldLabel = Box<dyn Fn(&str) -> Option<String>>;
+
 /// How an importer names things in errors.
 pub struct Labels {
     /// Where the bank header came from (the option, or an xlsx 题库信息 sheet).
     pub header_at: Location,
-    /// The name of a native field in this file's terms (`stem` -> `题干`); None keeps the native name.
-    pub field: Box<dyn Fn(&str) -> Option<String>>,
+    pub field: FieldLabel,
     /// Spreadsheets: "missing field `X`" becomes "`X` is empty" (a cell, not a key, is missing).
     pub cells: bool,
 }

@@ -6,6 +6,7 @@
 //! one, and native errors are mapped back to the sheet and row (or line) the question came from.
 
 pub mod aiken;
+pub mod cells;
 pub mod csv;
 pub mod draft;
 pub mod export;
