@@ -394,7 +394,7 @@ export const zh = {
   'err.rate_limited': '操作过于频繁，请稍后再试。',
   'err.internal': '服务器内部错误，请重试。',
   'err.unavailable': '服务器暂时不可用，请稍后重试。',
-  'console.banks.formats_lead': '也可选择一个 Excel（.xlsx）、CSV、GIFT、Aiken 或 Moodle XML 文件，并填写要导入的题库编号；错误会列出工作表和行号（或行号）。列的写法见“下载模板”。',
+  'console.banks.formats_lead': '也可选择一个 Excel（.xlsx）、CSV、GIFT、Aiken 或 Moodle XML 文件，并填写要导入的题库编号；错误会逐条列出工作表和行号（文本格式为行号）。列的写法见“下载模板”。',
   'console.banks.template': '下载模板',
   'console.banks.template_file': '题库导入模板.xlsx',
   'console.banks.bank_id': '题库编号',
