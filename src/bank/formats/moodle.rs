@@ -92,6 +92,12 @@ fn parse(text: &str) -> Result<Element, (usize, String)> {
                 stack[top].children.push(element);
             }
             Event::End(_) => {
+                if stack.len() < 2 {
+                    return Err((
+                        line_at(at),
+                        "malformed XML: an end tag without its start tag".into(),
+                    ));
+                }
                 let done = stack.pop().expect("an open element");
                 stack.last_mut().expect("the document").children.push(done);
             }

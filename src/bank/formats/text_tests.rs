@@ -193,3 +193,13 @@ fn not_a_quiz() {
     let errors = load_bytes("x.xml", b"<html><body/></html>", &into_bank("t")).expect_err("not moodle");
     assert!(errors[0].message.contains("root element is <html>"), "{errors:?}");
 }
+
+proptest::proptest! {
+    /// Whatever the text, the text importers answer with a bank or with errors, never a panic.
+    #[test]
+    fn text_importers_never_panic(text in "(\\PC|[{}=~#%:\\[\\]<>&;\\n])*") {
+        for name in ["x.gift", "x.aiken", "x.xml", "x.csv", "x.txt"] {
+            let _ = load_bytes(name, text.as_bytes(), &into_bank("t"));
+        }
+    }
+}
