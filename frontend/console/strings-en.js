@@ -422,4 +422,10 @@ export const en = {
   'console.presenter.warning': 'The console fills the screen and the answer is visible: if this screen is on the projector, the answer leaks.',
   'console.presenter.enable': 'Turn on presenter mode',
   'console.toast.close': 'Dismiss',
+  'console.banks.formats_lead': 'Or choose one Excel (.xlsx), CSV, GIFT, Aiken or Moodle XML file and enter the bank to import into; errors name the sheet and row (or the line). The template shows the columns.',
+  'console.banks.template': 'Download template',
+  'console.banks.template_file': 'bank-import-template.xlsx',
+  'console.banks.bank_id': 'Bank id',
+  'console.banks.bank_id_hint': 'The bank to import into: letters, digits, - and _; may stay empty when the workbook’s 题库信息 sheet names it.',
+  'err.one_bank_file': 'Import one Excel, CSV, GIFT, Aiken or Moodle XML file at a time (TOML files may be several).',
 };

@@ -422,4 +422,10 @@ export const zh = {
   'console.presenter.warning': '控制台正全屏显示，且答案可见：若此画面投到大屏，答案会泄露。',
   'console.presenter.enable': '开启主持模式',
   'console.toast.close': '关闭提示',
+  'console.banks.formats_lead': '也可选择一个 Excel（.xlsx）、CSV、GIFT、Aiken 或 Moodle XML 文件，并填写要导入的题库编号；错误会逐条列出工作表和行号（文本格式为行号）。列的写法见“下载模板”。',
+  'console.banks.template': '下载模板',
+  'console.banks.template_file': '题库导入模板.xlsx',
+  'console.banks.bank_id': '题库编号',
+  'console.banks.bank_id_hint': '导入到哪个题库：英文字母、数字、- 和 _；Excel 的“题库信息”已填写时可留空。',
+  'err.one_bank_file': '一次只能导入一个 Excel、CSV、GIFT、Aiken 或 Moodle XML 文件（TOML 文件可多选）。',
 };
