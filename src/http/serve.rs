@@ -135,6 +135,7 @@ async fn serve_connection(
     _alive: mpsc::Sender<()>,
 ) {
     let activity = Arc::new(Activity::new());
+    let limiter = permit.limiter();
     let io = TokioIo::new(Tracked {
         stream,
         activity: activity.clone(),
@@ -177,6 +178,13 @@ async fn serve_connection(
                 }
             }
             () = activity.changed.notified() => {}
+            () = limiter.reclaim_requested() => {
+                // Near the connection cap: an idle keep-alive connection makes room for a new one (the
+                // client opens another when it needs one). Busy and upgraded connections are not affected.
+                if activity.is_idle() {
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
             () = sleep_or_never(drain_at) => {
                 drain_at = None;
                 if activity.is_reading_head() {
@@ -298,6 +306,11 @@ impl Activity {
 
     fn on_write(&self) {
         self.last_io.store(self.now(), Ordering::Relaxed);
+    }
+
+    /// Between requests: nothing in flight and no request head started.
+    fn is_idle(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0 && self.head_since.load(Ordering::Acquire) == NO_HEAD
     }
 
     fn is_reading_head(&self) -> bool {
