@@ -6,6 +6,7 @@
 //! per-paper statistics ([`PaperStats`]: n, mean, SD, Cronbach's α, SEM) come out. Undefined statistics are
 //! `None`, never NaN. Every formula, threshold and edge-case convention is in docs/item-analysis.md.
 
+pub mod contest;
 mod flags;
 mod groups;
 mod item;
