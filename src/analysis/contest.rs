@@ -11,7 +11,7 @@
 //! - Options are the bank's options (answers are stored by original option index, whatever order a paper
 //!   showed them in).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::bank::{AnswerKey, Question, Response};
 use crate::contest::{RoundConfig, RoundKind, RoundState};
@@ -90,7 +90,7 @@ pub fn round_matrices(rows: &ContestRows) -> Result<Vec<RoundMatrix<'_>>, BuildE
             let kind = RoundKind::parse(&round.kind).unwrap_or(RoundKind::Live);
             // Items (uids), and who was given each: uid -> participants.
             let mut items: Vec<i64> = Vec::new();
-            let mut given: HashMap<i64, Vec<i64>> = HashMap::new();
+            let mut given: HashMap<i64, HashSet<i64>> = HashMap::new();
             match kind {
                 RoundKind::Live => {
                     for q in rows.live_questions.get(&round.id).into_iter().flatten() {
@@ -124,7 +124,7 @@ pub fn round_matrices(rows: &ContestRows) -> Result<Vec<RoundMatrix<'_>>, BuildE
                             }
                             let place = first_place.entry(item.uid).or_insert(position);
                             *place = (*place).min(position);
-                            given.entry(item.uid).or_default().push(paper.participant_id);
+                            given.entry(item.uid).or_default().insert(paper.participant_id);
                         }
                     }
                     let mut ordered: Vec<(usize, i64)> =
@@ -193,5 +193,225 @@ fn cell(question: &Question, config: &RoundConfig, answer: Option<&AnswerRow>) -
         max_score,
         chosen,
         time_ms: u64::try_from(answer.elapsed_ms).ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::QuestionType;
+
+    fn question(qtype: QuestionType, key: AnswerKey, options: usize, points: Option<u32>) -> Question {
+        Question {
+            bank_id: "b".into(),
+            id: "q".into(),
+            qtype,
+            category: "c".into(),
+            difficulty: 1,
+            points,
+            tags: vec![],
+            stem: "?".into(),
+            options: (0..options).map(|i| format!("option {i}")).collect(),
+            key,
+            explanation: String::new(),
+            source: String::new(),
+        }
+    }
+
+    fn round(id: i64, kind: &str, state: &str) -> RoundRow {
+        RoundRow {
+            id,
+            contest_id: 1,
+            position: id,
+            title: format!("round {id}"),
+            kind: kind.into(),
+            config: r#"{"blueprint": {"quotas": [{"count": 1}]},
+                        "scoring": {"default_points": 10, "partial_credit": true, "wrong_penalty": 5}}"#
+                .into(),
+            state: state.into(),
+            started_at: None,
+            ends_at: None,
+            finished_at: None,
+        }
+    }
+
+    fn live_question(
+        round_id: i64,
+        position: i64,
+        uid: i64,
+        state: &str,
+        closed_at: Option<i64>,
+    ) -> RoundQuestionRow {
+        RoundQuestionRow {
+            round_id,
+            position,
+            question_uid: uid,
+            option_order: "[]".into(),
+            state: state.into(),
+            opened_at: None,
+            deadline_at: None,
+            remaining_ms: None,
+            closed_at,
+        }
+    }
+
+    fn person(id: i64, joined_at: Option<i64>) -> ParticipantRow {
+        ParticipantRow {
+            id,
+            contest_id: 1,
+            name: format!("p{id}"),
+            badge: None,
+            unit: "u".into(),
+            session_id: None,
+            joined_at,
+            tab_switches: 0,
+        }
+    }
+
+    fn answer(participant_id: i64, round_id: i64, uid: i64, response: &str, elapsed_ms: i64) -> AnswerRow {
+        AnswerRow {
+            participant_id,
+            round_id,
+            question_uid: uid,
+            contest_id: 1,
+            response: response.into(),
+            received_at: 0,
+            elapsed_ms,
+        }
+    }
+
+    fn paper(round_id: i64, participant_id: i64, uids: &[i64]) -> PaperRow {
+        let items: Vec<String> = uids
+            .iter()
+            .map(|u| format!(r#"{{"uid": {u}, "option_order": [2, 0, 1]}}"#))
+            .collect();
+        PaperRow {
+            round_id,
+            participant_id,
+            items: format!(r#"{{"items": [{}]}}"#, items.join(",")),
+            started_at: 0,
+            deadline_at: 0,
+            submitted_at: None,
+            auto_submitted: false,
+        }
+    }
+
+    fn rows() -> ContestRows {
+        let single = |key| question(QuestionType::Single, AnswerKey::Choice(vec![key]), 3, None);
+        ContestRows {
+            rounds: vec![
+                round(1, "live", "finished"),
+                round(2, "exam", "running"),
+                round(3, "exam", "finished"),
+            ],
+            live_questions: HashMap::from([(
+                1,
+                vec![
+                    live_question(1, 0, 10, "closed", Some(1000)),
+                    live_question(1, 1, 11, "skipped", Some(1500)),
+                    live_question(1, 2, 12, "closed", Some(3000)),
+                ],
+            )]),
+            papers: HashMap::from([
+                (2, vec![paper(2, 1, &[20])]),
+                (3, vec![paper(3, 1, &[21, 20]), paper(3, 2, &[22, 21])]),
+            ]),
+            // p1 joined early, p2 after question 10 closed, p3 never.
+            participants: vec![person(1, Some(500)), person(2, Some(2000)), person(3, None)],
+            answers: vec![
+                answer(1, 1, 10, r#"{"choice": [0]}"#, 1200),
+                answer(1, 1, 12, r#"{"choice": []}"#, 900),
+                answer(2, 1, 12, r#"{"choice": [1]}"#, 2500),
+                answer(2, 2, 20, r#"{"choice": [0]}"#, 100),
+                answer(1, 3, 21, r#"{"choice": [2, 0]}"#, 4000),
+                answer(2, 3, 22, r#"{"blanks": ["延安"]}"#, 7000),
+            ],
+            questions: HashMap::from([
+                (10, single(0)),
+                (11, single(0)),
+                (12, single(2)),
+                (20, single(0)),
+                (
+                    21,
+                    question(QuestionType::Multiple, AnswerKey::Choice(vec![0, 1]), 3, Some(4)),
+                ),
+                (
+                    22,
+                    question(
+                        QuestionType::Fill,
+                        AnswerKey::Blanks(vec![vec!["延安".into()]]),
+                        0,
+                        None,
+                    ),
+                ),
+            ]),
+        }
+    }
+
+    #[test]
+    fn a_live_question_is_given_to_those_who_had_joined_when_it_closed() {
+        let rows = rows();
+        let rounds = round_matrices(&rows).expect("matrices");
+        let live = &rounds[0].matrix;
+        // The skipped question is left out.
+        assert_eq!(live.items().iter().map(|i| i.id).collect::<Vec<_>>(), [10, 12]);
+        assert_eq!(live.items()[1].key, [2]);
+        // p3 never joined: no row. p2 joined after question 10 closed: not given it.
+        let rows: Vec<i64> = live.rows().iter().map(|r| r.participant).collect();
+        assert_eq!(rows, [1, 2]);
+        let p1 = &live.rows()[0].cells;
+        let p2 = &live.rows()[1].cells;
+        assert_eq!(
+            p1[0],
+            Some(Cell {
+                answered: true,
+                score: 10.0,
+                max_score: 10.0,
+                chosen: vec![0],
+                time_ms: Some(1200)
+            })
+        );
+        // An empty answer counts as no answer.
+        assert_eq!(p1[1], Some(Cell::unanswered(10.0)));
+        assert_eq!(p2[0], None);
+        // A wrong answer under a 5-point penalty scores 0, not −5.
+        assert_eq!(p2[1].as_ref().map(|c| (c.answered, c.score)), Some((true, 0.0)));
+    }
+
+    #[test]
+    fn exams_are_analysed_once_finished_with_options_by_bank_identity() {
+        let rows = rows();
+        let rounds = round_matrices(&rows).expect("matrices");
+        // The running exam has nothing to analyse yet.
+        assert!(rounds[1].matrix.items().is_empty() && rounds[1].matrix.rows().is_empty());
+        let exam = &rounds[2].matrix;
+        // Papers [21, 20] and [22, 21]: earliest positions 21 → 0, 22 → 0, 20 → 1; ties by uid.
+        assert_eq!(
+            exam.items().iter().map(|i| i.id).collect::<Vec<_>>(),
+            [21, 22, 20]
+        );
+        // A fill question has no options.
+        assert_eq!(
+            (exam.items()[1].option_count, exam.items()[1].key.clone()),
+            (0, vec![])
+        );
+        let p1 = &exam.rows()[0].cells;
+        let p2 = &exam.rows()[1].cells;
+        // p1 picked bank options 0 and 2 (the paper showed them elsewhere; answers are stored by bank index):
+        // one right, one wrong, no partial credit, penalty clipped: 0 of the question's own 4 points.
+        assert_eq!(
+            p1[0]
+                .as_ref()
+                .map(|c| (c.score, c.max_score, c.chosen.clone(), c.time_ms)),
+            Some((0.0, 4.0, vec![0, 2], Some(4000)))
+        );
+        assert_eq!(p1[1], None, "22 is not on p1's paper");
+        assert_eq!(p1[2], Some(Cell::unanswered(10.0)));
+        assert_eq!(p2[0], Some(Cell::unanswered(4.0)));
+        assert_eq!(
+            p2[1].as_ref().map(|c| (c.answered, c.score, c.chosen.clone())),
+            Some((true, 10.0, vec![]))
+        );
+        assert_eq!(p2[2], None);
     }
 }

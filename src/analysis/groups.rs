@@ -44,25 +44,24 @@ impl Groups {
 }
 
 fn weights(totals: &[f64], size: usize, from_top: bool) -> Vec<f64> {
-    let mut levels: Vec<i64> = totals.iter().map(|&t| level(t)).collect();
-    levels.sort_unstable();
-    levels.dedup();
+    // Participants ordered by level (highest first for the upper group), then walked one level at a time.
+    let mut order: Vec<(i64, usize)> = totals.iter().enumerate().map(|(i, &t)| (level(t), i)).collect();
+    order.sort_unstable();
     if from_top {
-        levels.reverse();
+        order.reverse();
     }
     let mut weights = vec![0.0; totals.len()];
     let mut left = size;
-    for l in levels {
+    for members in order.chunk_by(|a, b| a.0 == b.0) {
         if left == 0 {
             break;
         }
-        let members: Vec<usize> = (0..totals.len()).filter(|&i| level(totals[i]) == l).collect();
         let weight = if members.len() <= left {
             1.0
         } else {
             left as f64 / members.len() as f64
         };
-        for &i in &members {
+        for &(_, i) in members {
             weights[i] = weight;
         }
         left = left.saturating_sub(members.len());
