@@ -7,6 +7,7 @@ import { t } from '/shared/i18n.js';
 import { h, mount, letter } from '/shared/ui.js';
 import { api, errorBox, pageHeader, formatDateTime, readFiles, readBytes, toast, actionButton, select, debounce, choiceLetters, nextId, session } from './common.js';
 import { categoryOptions, TYPES } from './round-editor.js';
+import { statsPanel } from './analysis.js';
 
 const PAGE = 50;
 // Files other than native TOML are sent one at a time, as bytes, with the bank to import into.
@@ -163,7 +164,7 @@ export function open(container) {
             type: 'button', onclick: () => { state.selected = q; renderList(); renderDetail(); },
             'aria-pressed': String(!!(state.selected && state.selected.uid === q.uid)), dataset: { testid: 'question-row' },
           },
-          h('span.q-row-meta', h('span.pill', t(`type.${q.type}`)), h('span.muted.small', q.id)),
+          h('span.q-row-meta', h('span.pill', t(`type.${q.type}`)), h('span.muted.small', q.id), q.review && q.review.review ? h('span.pill.red.small-pill', { dataset: { testid: 'question-review-mark' } }, t('console.analysis.review_marked')) : null),
           h('span.q-row-stem', q.stem),
           h('span.muted.small.q-row-cat', `${q.category} · ${t('console.difficulty.n', { n: q.difficulty })}`))))));
   }
@@ -188,7 +189,8 @@ export function open(container) {
         key.blanks ? h('ol.blanks', key.blanks.map((alts, i) => h('li', h('span.muted', t('console.run.blank_n', { n: i + 1 })), ' ', h('strong', alts.join(' / '))))) : null),
       h('div.explanation', h('span.key-label', t('console.run.explanation')), ' ', q.explanation),
       h('p.small', h('span.key-label', t('console.question.source')), ' ', q.source),
-      q.tags && q.tags.length ? h('div.row.tight', q.tags.map((tag) => h('span.pill.gold', tag))) : null);
+      q.tags && q.tags.length ? h('div.row.tight', q.tags.map((tag) => h('span.pill.gold', tag))) : null,
+      statsPanel(q, (review) => { q.review = review; renderList(); renderDetail(); }));
   }
 
   function page(dir) {

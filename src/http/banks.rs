@@ -233,7 +233,8 @@ pub fn question_json(uid: i64, q: &Question) -> Value {
     })
 }
 
-/// Browse and search questions, with their answers and explanations.
+/// Browse and search questions, with their answers and explanations, their latest item statistics (`stats`,
+/// null when never analysed) and their review mark (`review`).
 #[utoipa::path(get, path = "/api/questions", tag = "banks", security(("bearer" = [])), params(SearchParams),
     responses((status = 200, description = "`{total, questions: [...]}`", body = Object)))]
 async fn search_questions(
@@ -266,13 +267,12 @@ async fn search_questions(
         offset: params.offset.unwrap_or(0).max(0),
     };
     let (total, questions) = state.store.search_questions(&filter).await?;
-    Ok(axum::Json(json!({
-        "total": total,
-        "questions": questions.iter().map(|(uid, q)| question_json(*uid, q)).collect::<Vec<_>>(),
-    })))
+    let mut questions: Vec<Value> = questions.iter().map(|(uid, q)| question_json(*uid, q)).collect();
+    super::analysis::annotate_questions(&state.store, &mut questions).await?;
+    Ok(axum::Json(json!({"total": total, "questions": questions})))
 }
 
-/// One question with its answer and explanation.
+/// One question with its answer and explanation, latest item statistics and review mark.
 #[utoipa::path(get, path = "/api/questions/{uid}", tag = "banks", security(("bearer" = [])),
     params(("uid" = i64, Path, description = "question uid")),
     responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
@@ -286,7 +286,10 @@ async fn get_question(
         .question(uid)
         .await?
         .ok_or_else(|| AppError::not_found("question"))?;
-    Ok(axum::Json(question_json(uid, &q)))
+    let mut question = [question_json(uid, &q)];
+    super::analysis::annotate_questions(&state.store, &mut question).await?;
+    let [question] = question;
+    Ok(axum::Json(question))
 }
 
 #[derive(Deserialize, IntoParams)]
