@@ -207,7 +207,7 @@ async fn idle_keep_alive_connections_make_room_near_the_cap() {
         busy.push(stream);
     }
     // Then 120 clients in three waves, each answered once and left idle on its keep-alive connection: more
-    // than twice the cap. Connections idle for a quarter of a second are reclaimed, so a wave finds room.
+    // than twice the cap. Connections idle for 50 ms are reclaimed, so a wave finds room.
     let mut idle = Vec::new();
     for i in 0..120u8 {
         if i % 40 == 0 && i > 0 {

@@ -48,7 +48,7 @@ const DRAIN_DEADLINE: Duration = Duration::from_millis(3500);
 /// Near the connection cap, a connection between requests for at least this long is closed to make room. A
 /// client in the middle of a series of requests is left alone; one that finished (a phone that joined and moved
 /// on to its WebSocket) is not.
-const RECLAIM_MIN_IDLE: Duration = Duration::from_millis(250);
+const RECLAIM_MIN_IDLE: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
