@@ -146,7 +146,7 @@ function apply(msg) {
     app.state.me.of = app.state.leaderboard.participants;
   }
   if (msg.type === 'round_finished' && msg.round && msg.round.kind === 'exam') app.outbox.drop(msg.round.id);
-  notePoints(pointValues(app.state));
+  notePoints(pointValues(app.state), app.state && app.state.boardDecimals);
   if (before !== app.state || msg.type) scheduleRender();
 }
 

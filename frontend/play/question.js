@@ -136,9 +136,12 @@ export function explanationView(text, source) {
 // once shown as 83.00 is not shown as 83 later).
 let places = 0;
 
-/** Take the points the phone knows into account; returns the decimals to use from now on. */
-export function notePoints(values) {
-  places = Math.max(places, pointsDecimals(values));
+/**
+ * Take the points the phone knows into account, and at least `atLeast` decimals (the big screen's, from
+ * `my_result`); returns the decimals to use from now on.
+ */
+export function notePoints(values, atLeast = 0) {
+  places = Math.max(places, atLeast || 0, pointsDecimals(values));
   return places;
 }
 

@@ -76,6 +76,8 @@ export function reduce(s, msg) {
       if (msg.rank != null) {
         Object.assign(s.me, { rank: msg.rank, of: msg.of, score: msg.score, correct: msg.total_correct });
       }
+      // The big screen's decimals (a phone gets no leaderboard at a close): points look the same on both.
+      if (msg.board_decimals != null) s.boardDecimals = msg.board_decimals;
       break;
     case 'my_rank':
       Object.assign(s.me, { rank: msg.rank, of: msg.of, score: msg.score, correct: msg.correct });

@@ -26,6 +26,9 @@ pub(super) struct Ranking {
     /// participant -> position in `ranked`
     position: HashMap<i64, usize>,
     pub leaderboard: Value,
+    /// Decimals the public board shows its scores with: 2 if a top score has a fraction, else 0. Phones get it
+    /// in `my_result` (they get no leaderboard at a close) so they show points as the big screen does.
+    pub board_decimals: u8,
 }
 
 impl Ranking {
@@ -48,6 +51,7 @@ struct MyResult {
     of: usize,
     score: Option<f64>,
     total_correct: Option<u32>,
+    board_decimals: u8,
 }
 
 impl Actor {
@@ -145,10 +149,17 @@ impl Actor {
                     "unit_scoring": self.contest.unit_scoring,
                     "participants": ranked.len(),
                 });
+                let fractional = |r: &&Ranked| r.standing.score_centi % crate::scoring::CENTI != 0;
+                let board_decimals = if ranked.iter().take(TOP_N).any(|r| fractional(&r)) {
+                    2
+                } else {
+                    0
+                };
                 Arc::new(Ranking {
                     ranked,
                     position,
                     leaderboard,
+                    board_decimals,
                 })
             })
             .clone()
@@ -294,6 +305,7 @@ impl Actor {
                     of,
                     score: place.map(|p| centi_to_points(p.standing.score_centi)),
                     total_correct: place.map(|p| p.standing.correct),
+                    board_decimals: ranking.board_decimals,
                 };
                 (pid, encode(&result))
             }),
