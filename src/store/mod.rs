@@ -17,6 +17,7 @@ mod contests;
 mod rejections;
 pub mod rows;
 mod secrets;
+mod stage;
 mod tokens;
 mod users;
 pub mod writer;
@@ -37,6 +38,7 @@ pub use contests::{NewContest, NewRound, RosterEntry, SeatRow};
 pub use rejections::{MAX_REJECTIONS_PAGE, REJECTIONS_KEPT_PER_MINUTE};
 pub use rows::*;
 pub use secrets::RosterLogin;
+pub use stage::{BuzzerEventRow, StageEntryRow, StageTeamRow, StageWrite};
 
 /// Migrations embedded in the binary, one directory per dialect.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
