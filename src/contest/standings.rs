@@ -144,6 +144,8 @@ impl Actor {
                     "units": self.units_view(&ranked),
                     "unit_scoring": self.contest.unit_scoring,
                     "participants": ranked.len(),
+                    // Stage rounds: team totals (base score + ledger), best first; null before the teams are fixed.
+                    "teams": self.team_standings_view(),
                 });
                 Arc::new(Ranking {
                     ranked,
@@ -357,7 +359,7 @@ impl Actor {
                             .collect()
                     })
                     .unwrap_or_default(),
-                RoundKind::Exam => Vec::new(),
+                RoundKind::Exam | RoundKind::Buzzer => Vec::new(),
             };
             for (index, uid, _) in uids {
                 let question = self.questions.get(&uid);

@@ -22,7 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rejections))
 }
 
-/// Every control button: start a round, next question, close, pause, resume, skip, end the round, finish.
+/// Every control button: start a round, next question, close, pause, resume, skip, end the round, finish; in
+/// buzzer rounds also arm and judge, and for the team ledger undo and adjust_team.
 /// Returns the organizer snapshot after the action.
 #[utoipa::path(post, path = "/api/contests/{id}/control", tag = "control", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = ControlAction,
@@ -31,12 +32,12 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 422, description = "a blueprint cannot be filled; `details` names the quotas", body = crate::error::ErrorBody)))]
 async fn control(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Path(id): Path<i64>,
     Json(action): Json<ControlAction>,
 ) -> AppResult<axum::Json<Value>> {
     let handle = state.engine.contest(id).await?;
-    Ok(axum::Json(handle.control(action).await?))
+    Ok(axum::Json(handle.control(action, &claims.sub).await?))
 }
 
 /// Individual ranking (with the tie-break that decided each place) and unit standings.
