@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::actor::Actor;
-use super::buzzer::{BuzzRecord, BuzzerRun, Judgement, Step};
+use super::buzzer_log::{BuzzRecord, BuzzerRun, Judgement, Step};
 use super::views::{key_view, response_view};
 use crate::realtime::encode;
 use crate::stage::{BuzzerEvent, BuzzerOutcome, Closure, Phase};

@@ -6,6 +6,7 @@
 mod actor;
 mod answers;
 mod buzzer;
+mod buzzer_log;
 mod buzzer_views;
 mod control;
 mod exam;

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::actor::Actor;
-use super::buzzer::BuzzerRun;
+use super::buzzer_log::BuzzerRun;
 use super::standings::centi_to_points;
 use crate::error::{AppError, AppResult};
 use crate::realtime::encode;
