@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use buzzer::*;
 use common::*;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_organizer_judges_undoes_and_adjusts_and_the_clock_judges_a_silent_floor_late() {
@@ -151,6 +151,15 @@ async fn the_organizer_judges_undoes_and_adjusts_and_the_clock_judges_a_silent_f
         .org_ok(Method::GET, &format!("/api/contests/{id}"), None)
         .await;
     assert_eq!(standings(&snapshot["stage"]["standings"]), expected);
+    // A skipped question reveals nothing and stops its clock.
+    server.control(id, json!({"action": "next"})).await;
+    server.control(id, json!({"action": "arm"})).await;
+    let skipped = server.control(id, json!({"action": "skip"})).await;
+    assert_eq!(skipped["question"]["state"], "skipped");
+    assert_eq!(skipped["buzzer"]["phase"], "skipped");
+    assert_eq!(skipped["buzzer"]["window_deadline"], Value::Null);
+    assert!(skipped["question"].get("result").is_none());
+    assert_eq!(frames(&org, "buzzer_result").len(), 2);
     // Ending the round keeps the team totals on the leaderboard.
     let ended = server.control(id, json!({"action": "end_round"})).await;
     assert_eq!(standings(&ended["leaderboard"]["teams"]), expected);

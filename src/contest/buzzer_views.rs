@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::actor::Actor;
 use super::buzzer_log::{BuzzRecord, BuzzerRun, Judgement, Step};
+use super::model::QuestionState;
 use super::views::{key_view, response_view};
 use crate::realtime::encode;
 use crate::stage::{BuzzerEvent, BuzzerOutcome, Closure, Phase};
@@ -77,7 +78,9 @@ impl Actor {
             return Value::Null;
         };
         let state = &run.state;
+        let skipped = self.rounds[r].live[i].state == QuestionState::Skipped;
         let (phase, window, floor) = match (run.closed_by_organizer, state.phase()) {
+            _ if skipped => ("skipped", None, None),
             (true, _) | (_, Phase::Closed { .. }) => ("closed", None, None),
             (_, Phase::Opened) => ("opened", None, None),
             (_, Phase::Armed { window }) => ("armed", Some(window), None),
@@ -88,10 +91,10 @@ impl Actor {
             "index": i,
             "phase": phase,
             "window": window,
-            "window_deadline": run.window_due.map(|(_, at)| at),
+            "window_deadline": run.window_due.filter(|_| !skipped).map(|(_, at)| at),
             "floor": floor,
             "floor_unit": floor.and_then(|t| self.stage.unit_of(t)),
-            "floor_deadline": run.floor_due.map(|(_, at)| at),
+            "floor_deadline": run.floor_due.filter(|_| !skipped).map(|(_, at)| at),
             "order": run.buzzes.iter().map(|b| self.buzz_view(b)).collect::<Vec<_>>(),
             "queue": state.queue(),
             "locked_out": state.locked_out(),
