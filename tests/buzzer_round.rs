@@ -224,6 +224,10 @@ async fn a_wrong_device_answer_passes_the_floor_and_totals_match_the_published_e
 
     // Question 1: A, B, C buzz in that order; A's second member answers wrong, B answers right.
     let opened = server.control(id, json!({"action": "next"})).await;
+    assert_eq!(
+        opened["question"]["question"]["points"], 20.0,
+        "the buzzer points, not the bank's"
+    );
     let key = opened["question"]["answer"]["choice"][0].as_u64().unwrap() as usize;
     let wrong = (key + 1)
         % opened["question"]["question"]["options"]

@@ -114,7 +114,11 @@ impl Actor {
         let Some(question) = self.questions.get(&q.uid) else {
             return Value::Null;
         };
-        let points = round.config.scoring.points_centi(question);
+        let points = match round.kind {
+            // A buzzer question is worth the round's buzzer points, whatever the bank says.
+            RoundKind::Buzzer => i64::from(round.config.buzzer.points) * crate::stage::CENTI,
+            _ => round.config.scoring.points_centi(question),
+        };
         let mut view = json!({
             "round_id": round.id,
             "index": i,
