@@ -1,5 +1,6 @@
-//! 抢答 (buzzer) rounds judged by the organizer: verdicts, undo and adjustments in the audited team ledger, the
-//! clock judging a silent floor late, and the checks of stage settings when rounds are created.
+//! 抢答 (buzzer) rounds judged by the organizer: verdicts, undo and adjustments in the audited team ledger; the
+//! clock judging a silent floor late and voiding a question nobody buzzed; the checks of stage settings when
+//! rounds are created.
 
 #[path = "common/buzzer.rs"]
 mod buzzer;
@@ -13,10 +14,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_organizer_judges_undoes_and_adjusts_and_the_clock_judges_a_silent_floor_late() {
+async fn the_organizer_judges_undoes_and_adjusts_in_the_audited_ledger() {
     let server = TestServer::start().await;
     let settings = json!({"points": 20, "wrong_penalty": 10, "late_penalty": 5, "foul_penalty": 10,
-                          "on_wrong": "pass", "answer_by": "judge", "answer_seconds": 3});
+                          "on_wrong": "pass", "answer_by": "judge", "answer_seconds": 60,
+                          "buzz_window_seconds": 60});
     let (id, code) = buzzer_contest(&server, 3, 1, settings.clone()).await;
     let org = server.ws(&server.organizer_token, Some(id)).await;
     let mut phones = phones(&server, &code, 3).await;
@@ -119,33 +121,10 @@ async fn the_organizer_judges_undoes_and_adjusts_and_the_clock_judges_a_silent_f
         )
         .await;
 
-    // Question 2: C takes the floor and says nothing: the clock judges it late, nobody is left, void.
-    server.control(id, json!({"action": "next"})).await;
-    server.control(id, json!({"action": "arm"})).await;
-    assert_eq!(buzz(c, "c").await["result"], "floor");
-    let late = org
-        .wait_for("a late verdict", |m| {
-            m["type"] == "buzzer_judged" && m["judgement"]["verdict"] == "late"
-        })
-        .await;
-    assert_eq!(
-        (
-            late["judgement"]["team"].as_i64(),
-            late["judgement"]["by"].as_str()
-        ),
-        (Some(c.team), Some("timer"))
-    );
-    let void = org
-        .wait_for("the second result", |m| {
-            m["type"] == "buzzer_result" && m["result"]["index"] == 1
-        })
-        .await;
-    assert_eq!(void["result"]["outcome"]["reason"], "queue_exhausted");
-
     let expected = expected_totals(&org, &[a.team, b.team, c.team], &settings);
     assert_eq!(
         expected,
-        BTreeMap::from([(a.team, 100.0), (b.team, 120.0), (c.team, 97.5)])
+        BTreeMap::from([(a.team, 100.0), (b.team, 120.0), (c.team, 102.5)])
     );
     let snapshot = server
         .org_ok(Method::GET, &format!("/api/contests/{id}"), None)
@@ -159,11 +138,74 @@ async fn the_organizer_judges_undoes_and_adjusts_and_the_clock_judges_a_silent_f
     assert_eq!(skipped["buzzer"]["phase"], "skipped");
     assert_eq!(skipped["buzzer"]["window_deadline"], Value::Null);
     assert!(skipped["question"].get("result").is_none());
-    assert_eq!(frames(&org, "buzzer_result").len(), 2);
+    assert_eq!(frames(&org, "buzzer_result").len(), 1);
     // Ending the round keeps the team totals on the leaderboard.
     let ended = server.control(id, json!({"action": "end_round"})).await;
     assert_eq!(standings(&ended["leaderboard"]["teams"]), expected);
     assert_eq!(ended["round"]["state"], "finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clock_judges_a_silent_floor_late_and_voids_a_question_nobody_buzzed() {
+    let server = TestServer::start().await;
+    let settings = json!({"points": 20, "wrong_penalty": 10, "late_penalty": 5, "foul_penalty": 10,
+                          "on_wrong": "pass", "answer_by": "judge", "answer_seconds": 3,
+                          "buzz_window_seconds": 3});
+    let (id, code) = buzzer_contest(&server, 3, 1, settings.clone()).await;
+    let org = server.ws(&server.organizer_token, Some(id)).await;
+    let mut phones = phones(&server, &code, 3).await;
+    server.control(id, json!({"action": "start_round"})).await;
+    server.control(id, json!({"action": "next"})).await;
+    for phone in &mut phones {
+        phone.ws.send(r#"{"type": "snapshot"}"#);
+    }
+    learn_teams(&mut phones).await;
+    let c = &phones[2];
+
+    // Question 1: C takes the floor and says nothing: the clock judges it late; nobody is left: void.
+    server.control(id, json!({"action": "arm"})).await;
+    let floor = buzz(c, "c").await;
+    assert_eq!(floor["result"], "floor", "{floor}");
+    let late = org
+        .wait_for("a late verdict", |m| m["type"] == "buzzer_judged")
+        .await;
+    assert_eq!(late["judgement"]["verdict"], "late");
+    assert_eq!(late["judgement"]["team"], c.team);
+    assert_eq!(late["judgement"]["by"], "timer");
+    let floor_frame = org.wait_for("the floor", |m| m["type"] == "buzzer_floor").await;
+    let deadline = floor_frame["deadline"].as_i64().unwrap();
+    assert!(
+        late["judgement"]["at"].as_i64().unwrap() >= deadline,
+        "not before the deadline"
+    );
+    let void = org
+        .wait_for("the first result", |m| m["type"] == "buzzer_result")
+        .await;
+    assert_eq!(void["result"]["outcome"]["reason"], "queue_exhausted");
+
+    // Question 2: nobody buzzes within the window: void, no score.
+    server.control(id, json!({"action": "next"})).await;
+    server.control(id, json!({"action": "arm"})).await;
+    let void = org
+        .wait_for("the second result", |m| {
+            m["type"] == "buzzer_result" && m["result"]["index"] == 1
+        })
+        .await;
+    assert_eq!(
+        void["result"]["outcome"],
+        json!({"result": "void", "reason": "no_buzz"})
+    );
+    let late_buzz = buzz(c, "too-late").await;
+    assert_eq!(late_buzz["code"], "no_open_question", "{late_buzz}");
+
+    let teams: Vec<i64> = phones.iter().map(|p| p.team).collect();
+    let expected = expected_totals(&org, &teams, &settings);
+    assert_eq!(expected[&c.team], 95.0);
+    let snapshot = server
+        .org_ok(Method::GET, &format!("/api/contests/{id}"), None)
+        .await;
+    assert_eq!(standings(&snapshot["stage"]["standings"]), expected);
+    assert_eq!(snapshot["stage"]["ledger"][0]["created_by"], "timer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
