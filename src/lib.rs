@@ -1,5 +1,6 @@
 //! jingsai: a self-hosted quiz and knowledge-contest server.
 
+pub mod analysis;
 pub mod auth;
 pub mod bank;
 pub mod config;

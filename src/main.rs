@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use jingsai::bank::formats::{Format, ImportOptions};
 use jingsai::config::Settings;
 
 #[derive(Parser)]
@@ -101,11 +102,49 @@ struct ServeArgs {
 
 #[derive(Subcommand)]
 enum BankCommand {
-    /// Validate bank files: prints a summary and exits 0, or prints `file:line: message` for every error and
-    /// exits 1.
-    Check { path: PathBuf },
-    /// Validate and import bank files into the database (all or nothing).
-    Import { path: PathBuf },
+    /// Validate a bank file (or a directory of native `*.toml` files): prints a summary and exits 0, or prints
+    /// `file:line: message` for every error (`file[sheet]:row: message` for xlsx) and exits 1.
+    Check {
+        path: PathBuf,
+        /// The bank id for files that name none (xlsx/csv/GIFT/Aiken/Moodle XML); `unnamed` when absent.
+        #[arg(long)]
+        bank: Option<String>,
+        /// The file's format when its extension does not tell: native, xlsx, csv, gift, aiken or moodle.
+        #[arg(long, value_parser = parse_format)]
+        format: Option<Format>,
+    },
+    /// Validate and import a bank file (or a directory of native `*.toml` files) into the database: all or
+    /// nothing. The format comes from the extension: .toml native, .xlsx, .csv/.tsv, .gift, .aiken, .xml
+    /// Moodle XML, .txt GIFT or Aiken by content (docs/bank-formats.md).
+    Import {
+        path: PathBuf,
+        /// The bank to import into, for files that name none (xlsx/csv/GIFT/Aiken/Moodle XML; overrides the
+        /// id of an xlsx 题库信息 sheet). Not for native files, which name their bank.
+        #[arg(long)]
+        bank: Option<String>,
+        /// The file's format when its extension does not tell: native, xlsx, csv, gift, aiken or moodle.
+        #[arg(long, value_parser = parse_format)]
+        format: Option<Format>,
+    },
+    /// Write an imported bank to FILE, as xlsx (the import template: it imports back unchanged) or as one
+    /// native TOML file.
+    Export {
+        bank_id: String,
+        #[arg(long, value_parser = ["xlsx", "native"])]
+        format: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Write the xlsx import template to FILE: the header row, one example per question type, and a sheet
+    /// 说明 explaining each column.
+    Template {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+fn parse_format(name: &str) -> Result<Format, String> {
+    Format::parse(name).ok_or_else(|| format!("unknown format `{name}` (one of {})", Format::NAMES))
 }
 
 fn main() -> ExitCode {
@@ -131,11 +170,22 @@ fn main() -> ExitCode {
             command: AdminCommand::Password { user, password },
         }) => runtime.block_on(admin_password(cli.data_dir, &user, password)),
         Some(Command::Bank {
-            command: BankCommand::Check { path },
-        }) => return bank_check(&path),
+            command: BankCommand::Check { path, bank, format },
+        }) => return bank_check(&path, bank, format),
         Some(Command::Bank {
-            command: BankCommand::Import { path },
-        }) => runtime.block_on(bank_import(cli.data_dir, &path)),
+            command: BankCommand::Import { path, bank, format },
+        }) => runtime.block_on(bank_import(cli.data_dir, &path, bank, format)),
+        Some(Command::Bank {
+            command:
+                BankCommand::Export {
+                    bank_id,
+                    format,
+                    output,
+                },
+        }) => runtime.block_on(bank_export(cli.data_dir, &bank_id, &format, &output)),
+        Some(Command::Bank {
+            command: BankCommand::Template { output },
+        }) => bank_template(&output),
         Some(Command::Backup { file }) => runtime.block_on(backup(cli.data_dir, &file)),
     };
     // Do not wait for stray blocking work: shutdown has already drained and flushed what matters.
@@ -149,30 +199,46 @@ fn main() -> ExitCode {
     }
 }
 
-fn bank_check(path: &std::path::Path) -> ExitCode {
-    match jingsai::bank::load_path(path) {
+fn print_bank_errors(errors: &[jingsai::bank::BankError], outcome: &str) {
+    for e in errors {
+        println!("{e}");
+    }
+    eprintln!("{} error(s){outcome}", errors.len());
+}
+
+fn bank_check(path: &std::path::Path, bank: Option<String>, format: Option<Format>) -> ExitCode {
+    let options = ImportOptions {
+        format,
+        bank,
+        fallback_bank: Some("unnamed".into()),
+    };
+    match jingsai::bank::formats::load_file(path, &options) {
         Ok(banks) => {
             println!("{}", jingsai::bank::summary(&banks));
             ExitCode::SUCCESS
         }
         Err(errors) => {
-            for e in &errors {
-                println!("{e}");
-            }
-            eprintln!("{} error(s)", errors.len());
+            print_bank_errors(&errors, "");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn bank_import(data_dir: PathBuf, path: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let banks = match jingsai::bank::load_path(path) {
+async fn bank_import(
+    data_dir: PathBuf,
+    path: &std::path::Path,
+    bank: Option<String>,
+    format: Option<Format>,
+) -> anyhow::Result<ExitCode> {
+    let options = ImportOptions {
+        format,
+        bank,
+        fallback_bank: None,
+    };
+    let banks = match jingsai::bank::formats::load_file(path, &options) {
         Ok(banks) => banks,
         Err(errors) => {
-            for e in &errors {
-                println!("{e}");
-            }
-            eprintln!("{} error(s); nothing was imported", errors.len());
+            print_bank_errors(&errors, "; nothing was imported");
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -180,6 +246,52 @@ async fn bank_import(data_dir: PathBuf, path: &std::path::Path) -> anyhow::Resul
     let store = jingsai::store::Store::open(&data_dir.join("jingsai.db")).await?;
     let count = store.import_banks(&banks).await?;
     println!("imported {count} questions into {} bank(s)", banks.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn bank_export(
+    data_dir: PathBuf,
+    bank_id: &str,
+    format: &str,
+    output: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let db = data_dir.join("jingsai.db");
+    if !db.exists() {
+        anyhow::bail!("no database at {} (set --data-dir)", db.display());
+    }
+    let store = jingsai::store::Store::open(&db).await?;
+    let Some(row) = store.list_banks().await?.into_iter().find(|b| b.id == bank_id) else {
+        anyhow::bail!("no bank `{bank_id}` in {}", db.display());
+    };
+    let questions = store.questions_of_banks(std::slice::from_ref(&row.id)).await?;
+    let bank = jingsai::bank::Bank {
+        id: row.id,
+        title: row.title,
+        language: row.language,
+        questions: questions.into_iter().map(|(_, q)| q).collect(),
+    };
+    let bytes = match format {
+        "xlsx" => jingsai::bank::formats::export::to_xlsx(&bank)?,
+        _ => jingsai::bank::formats::export::to_native(&bank).into_bytes(),
+    };
+    std::fs::write(output, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))?;
+    println!(
+        "exported {} questions of bank {} to {} ({format})",
+        bank.questions.len(),
+        bank.id,
+        output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bank_template(output: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let bytes = jingsai::bank::formats::export::template_xlsx()?;
+    std::fs::write(output, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))?;
+    let examples = jingsai::bank::formats::template::example_rows().len();
+    println!(
+        "wrote the bank template ({examples} example questions, one per type) to {}",
+        output.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

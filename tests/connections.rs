@@ -130,7 +130,7 @@ async fn websocket_is_not_cut_by_the_http_timeouts() {
             Some(json!({
                 "title": "连接",
                 "bank_ids": ["party-history"],
-                "rounds": [{"title": "抢答", "kind": "live", "config": {
+                "rounds": [{"title": "现场答题", "kind": "live", "config": {
                     "blueprint": {"quotas": [{"category": "新民主主义革命时期", "type": "single", "count": 1}]},
                     "question_seconds": 30
                 }}]
@@ -185,6 +185,65 @@ async fn per_address_cap_refuses_the_excess_and_serves_other_addresses() {
         (response.status() == 200).then_some(())
     })
     .await;
+}
+
+/// Near the connection cap, idle keep-alive connections are closed to make room: phones that joined over HTTP
+/// would otherwise hold their join connection for the whole idle timeout while they open their WebSocket, and
+/// a hall of them would fill the cap with idle sockets. Connections in the middle of a request are kept.
+#[tokio::test]
+async fn idle_keep_alive_connections_make_room_near_the_cap() {
+    let server = TestServer::start_with(|s| {
+        s.header_timeout = Duration::from_secs(120);
+        s.idle_timeout = Duration::from_secs(120);
+        s.max_connections = Some(50);
+    })
+    .await;
+    let addr = server_addr(&server.base);
+    // Five connections in the middle of a request head: never reclaimed.
+    let mut busy = Vec::new();
+    for i in 0..5u8 {
+        let mut stream = connect_from([127, 0, 1, i + 1], addr).await;
+        stream.write_all(HALF_HEAD).await.expect("write half a head");
+        busy.push(stream);
+    }
+    // Then 120 clients in three waves, each answered once and left idle on its keep-alive connection: more
+    // than twice the cap. Connections idle for 50 ms are reclaimed, so a wave finds room.
+    let mut idle = Vec::new();
+    for i in 0..120u8 {
+        if i % 40 == 0 && i > 0 {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        let mut stream = connect_from([127, 0, 2, i + 1], addr).await;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: jingsai\r\n\r\n")
+            .await
+            .expect("write a request");
+        let mut buf = [0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf))
+            .await
+            .expect("an answer within 20 s")
+            .expect("read");
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(
+            text.starts_with("HTTP/1.1 200"),
+            "client {i} was refused although idle connections could have made room: {text}"
+        );
+        idle.push(stream);
+    }
+    // The busy ones are still open: writing the rest of the head gets them their answer.
+    for (i, stream) in busy.iter_mut().enumerate() {
+        stream.write_all(b"\r\n").await.expect("finish the head");
+        let mut buf = [0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf))
+            .await
+            .expect("an answer within 20 s")
+            .expect("read");
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(
+            text.starts_with("HTTP/1.1 200"),
+            "busy connection {i} was cut instead of served: {text}"
+        );
+    }
 }
 
 /// A request that arrives on an open keep-alive connection after shutdown began gets a clear 503 and the
@@ -285,7 +344,7 @@ async fn honest_clients_are_served_while_a_thousand_connections_are_held() {
         json!({
             "title": "满载",
             "bank_ids": ["party-history"],
-            "rounds": [{"title": "抢答", "kind": "live", "config": {
+            "rounds": [{"title": "现场答题", "kind": "live", "config": {
                 "blueprint": {"quotas": [{"category": "新民主主义革命时期", "type": "single", "count": 2}]},
                 "question_seconds": 300,
                 "close_when_all_answered": false

@@ -171,7 +171,7 @@ async fn answers_and_joins_are_coalesced_into_ticks_and_deltas() {
     assert_eq!(refused["code"], "question_not_open");
     assert_eq!(refused["index"], 1);
 
-    // Close: the result, the leaderboard and one personal frame with the outcome and the new place.
+    // Close: the result and one personal frame with the outcome and the new place; no leaderboard for phones.
     server.control(id, json!({"action": "close"})).await;
     let closed = observer
         .wait_for("question_closed", |m| m["type"] == "question_closed")
@@ -182,12 +182,18 @@ async fn answers_and_joins_are_coalesced_into_ticks_and_deltas() {
     let rank = mine["rank"].as_u64().expect("my_result carries the place");
     assert!((1..=PEOPLE as u64).contains(&rank), "{mine}");
     assert_eq!(mine["of"], PEOPLE);
-    observer
-        .wait_for("leaderboard", |m| m["type"] == "leaderboard")
-        .await;
     assert!(
         of_type(&observer.all(), "my_rank").is_empty(),
         "the place travels in my_result at a close"
+    );
+    // The board still changes for the screens; a phone that asks gets it in its snapshot.
+    let (_, me) = server
+        .participant(&people[0].token, Method::GET, "/api/me", None)
+        .await;
+    assert_eq!(me["leaderboard"]["participants"], PEOPLE, "{me}");
+    assert!(
+        of_type(&observer.all(), "leaderboard").is_empty(),
+        "phones get no leaderboard frame at a close"
     );
 }
 

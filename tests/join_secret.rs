@@ -203,7 +203,8 @@ async fn the_secret_is_required_and_wrong_ones_look_like_unknown_badges() {
             Some(json!({"action": "close"})),
         )
         .await;
-    for socket in [&phone, &console, &screen] {
+    phone.wait_for("my_result", |m| m["type"] == "my_result").await;
+    for socket in [&console, &screen] {
         socket
             .wait_for("leaderboard", |m| m["type"] == "leaderboard")
             .await;

@@ -11,6 +11,7 @@ import * as newContest from './new-contest.js';
 import * as contestPage from './contest.js';
 import * as banks from './banks.js';
 import * as slips from './slips.js';
+import * as analysis from './analysis.js';
 
 addStrings(STRINGS);
 
@@ -20,6 +21,7 @@ const routes = [
   [/^#\/new$/, newContest, 'contests'],
   [/^#\/banks$/, banks, 'banks'],
   [/^#\/c\/(\d+)\/slips$/, slips, 'contests'],
+  [/^#\/c\/(\d+)\/analysis$/, analysis, 'contests'],
   [/^#\/c\/(\d+)(?:\/(setup|run|results))?$/, contestPage, 'contests'],
 ];
 

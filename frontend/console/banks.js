@@ -1,18 +1,23 @@
-// Question banks: import TOML files (all or nothing; every error with file and line), the bank list, and a
+// Question banks: import TOML files, or one xlsx/csv/GIFT/Aiken/Moodle XML file into a named bank (all or
+// nothing; every error with file and line, or sheet and row), the template download, the bank list, and a
 // question browser with filters (bank, category, type, difficulty, text) and a detail pane with key,
 // explanation and source.
 
 import { t } from '/shared/i18n.js';
 import { h, mount, letter } from '/shared/ui.js';
-import { api, errorBox, pageHeader, formatDateTime, readFiles, toast, actionButton, select, debounce, choiceLetters, nextId } from './common.js';
+import { api, errorBox, pageHeader, formatDateTime, readFiles, readBytes, toast, actionButton, select, debounce, choiceLetters, nextId, session } from './common.js';
 import { categoryOptions, TYPES } from './round-editor.js';
+import { statsPanel } from './analysis.js';
 
 const PAGE = 50;
+// Files other than native TOML are sent one at a time, as bytes, with the bank to import into.
+const ACCEPT = '.toml,.xlsx,.csv,.tsv,.gift,.aiken,.txt,.xml,application/toml,text/plain';
+const isNative = (file) => /\.toml$/i.test(file.name);
 // The browser's filters survive leaving and re-entering the screen.
 const filters = { bank: '', category: '', type: '', difficulty: '', q: '', offset: 0 };
 
 export function open(container) {
-  const state = { banks: null, counts: [], list: null, selected: null, importError: null, importResult: null, files: [], error: null };
+  const state = { banks: null, counts: [], list: null, selected: null, importError: null, importResult: null, files: [], bankId: '', error: null };
   const root = h('div.page.wide');
   container.append(root);
   const importEl = h('section.card', { 'aria-labelledby': 'imp-h' });
@@ -30,17 +35,31 @@ export function open(container) {
 
   function renderImport() {
     const fileId = nextId('bankfile');
-    const input = h('input', { type: 'file', id: fileId, multiple: true, accept: '.toml,application/toml,text/plain', dataset: { testid: 'bank-files' } });
+    const input = h('input', { type: 'file', id: fileId, multiple: true, accept: ACCEPT, dataset: { testid: 'bank-files' } });
     input.addEventListener('change', () => { state.files = [...input.files]; state.importError = null; state.importResult = null; renderImport(); });
+    const needsBank = state.files.some((f) => !isNative(f));
+    const bankInputId = nextId('bankid');
+    const bankInput = h('input', {
+      id: bankInputId, type: 'text', value: state.bankId, autocomplete: 'off', spellcheck: false,
+      pattern: '[A-Za-z0-9_-]*', placeholder: 'party-history', dataset: { testid: 'bank-import-id' },
+    });
+    bankInput.addEventListener('input', () => { state.bankId = bankInput.value; });
     mount(importEl,
-      h('h2#imp-h', t('console.banks.import')),
+      h('div.row',
+        h('h2#imp-h', t('console.banks.import')),
+        h('div.spacer'),
+        h('button.btn.small', { type: 'button', onclick: downloadTemplate, dataset: { testid: 'bank-template' } }, t('console.banks.template'))),
       h('p.muted', t('console.banks.import_lead')),
+      h('p.muted.small', t('console.banks.formats_lead')),
       h('div.row',
         input,
         h('label.btn.file-btn', { for: fileId }, t('console.banks.choose')),
         h('span.muted', state.files.length ? state.files.map((f) => f.name).join('、') : t('console.banks.no_files')),
         h('div.spacer'),
         actionButton('button.btn.primary', { disabled: !state.files.length, dataset: { testid: 'bank-import' } }, t('console.banks.import_btn'), doImport)),
+      needsBank ? h('div.row',
+        h('label', { for: bankInputId }, t('console.banks.bank_id')), bankInput,
+        h('span.muted.small', t('console.banks.bank_id_hint'))) : null,
       state.importResult ? h('div.alert.ok', { role: 'status', dataset: { testid: 'bank-import-result' } },
         t('console.banks.imported', { n: state.importResult.questions, banks: state.importResult.banks.join('、') })) : null,
       errorBox(state.importError, 'bank-import-error'));
@@ -50,8 +69,17 @@ export function open(container) {
     state.importError = null;
     state.importResult = null;
     try {
-      const files = await readFiles(state.files);
-      state.importResult = await api.post('/api/banks/import', { files });
+      if (state.files.every(isNative)) {
+        const files = await readFiles(state.files);
+        state.importResult = await api.post('/api/banks/import', { files });
+      } else if (state.files.length !== 1) {
+        throw { code: 'one_bank_file', message: t('err.one_bank_file') };
+      } else {
+        const [file] = state.files;
+        const params = new URLSearchParams({ name: file.name });
+        if (state.bankId.trim()) params.set('bank', state.bankId.trim());
+        state.importResult = await api.upload('/api/banks/import/file?' + params, await readBytes(file), 'application/octet-stream');
+      }
       state.files = [];
       toast(t('console.banks.imported', { n: state.importResult.questions, banks: state.importResult.banks.join('、') }));
       await loadBanks();
@@ -60,6 +88,22 @@ export function open(container) {
       state.importError = err;
     }
     renderImport();
+  }
+
+  // The template needs the organizer token, so it is fetched and handed to the browser as a file.
+  async function downloadTemplate() {
+    try {
+      const response = await fetch('/api/banks/template.xlsx', { headers: { authorization: `Bearer ${session.token}` } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const url = URL.createObjectURL(await response.blob());
+      const a = h('a', { href: url, download: t('console.banks.template_file') });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) {
+      toast(`${t('console.banks.template')}: ${err.message}`, 'error');
+    }
   }
 
   function renderBanks() {
@@ -120,7 +164,7 @@ export function open(container) {
             type: 'button', onclick: () => { state.selected = q; renderList(); renderDetail(); },
             'aria-pressed': String(!!(state.selected && state.selected.uid === q.uid)), dataset: { testid: 'question-row' },
           },
-          h('span.q-row-meta', h('span.pill', t(`type.${q.type}`)), h('span.muted.small', q.id)),
+          h('span.q-row-meta', h('span.pill', t(`type.${q.type}`)), h('span.muted.small', q.id), q.review && q.review.review ? h('span.pill.red.small-pill', { dataset: { testid: 'question-review-mark' } }, t('console.analysis.review_marked')) : null),
           h('span.q-row-stem', q.stem),
           h('span.muted.small.q-row-cat', `${q.category} · ${t('console.difficulty.n', { n: q.difficulty })}`))))));
   }
@@ -145,7 +189,8 @@ export function open(container) {
         key.blanks ? h('ol.blanks', key.blanks.map((alts, i) => h('li', h('span.muted', t('console.run.blank_n', { n: i + 1 })), ' ', h('strong', alts.join(' / '))))) : null),
       h('div.explanation', h('span.key-label', t('console.run.explanation')), ' ', q.explanation),
       h('p.small', h('span.key-label', t('console.question.source')), ' ', q.source),
-      q.tags && q.tags.length ? h('div.row.tight', q.tags.map((tag) => h('span.pill.gold', tag))) : null);
+      q.tags && q.tags.length ? h('div.row.tight', q.tags.map((tag) => h('span.pill.gold', tag))) : null,
+      statsPanel(q, (review) => { q.review = review; renderList(); renderDetail(); }));
   }
 
   function page(dir) {

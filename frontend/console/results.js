@@ -86,6 +86,7 @@ export function open(container, ctx) {
         absent ? h('span.muted', { dataset: { testid: 'results-absent-count' } }, t('console.results.absent_count', { n: absent })) : null,
         h('div.spacer'),
         h('span.muted.small', t('console.results.click_hint')),
+        h('a.btn.small', { href: `#/c/${ctx.id}/analysis`, dataset: { testid: 'results-analysis-link' } }, t('console.analysis.open')),
         h('button.btn.small', { type: 'button', onclick: exportCsv, disabled: !list.length, dataset: { testid: 'results-export' } },
           t('console.results.export'))),
       list.length === 0 ? h('p.empty', t('console.results.none'))

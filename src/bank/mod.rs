@@ -3,6 +3,7 @@
 //! Everything that reads banks goes through [`load_texts`] (or [`load_path`] / [`parse_native`]),
 //! so `jingsai bank check` and every import apply the same validation (docs/bank-format.md).
 
+pub mod formats;
 pub mod model;
 pub mod native;
 

@@ -240,8 +240,10 @@ impl Actor {
         ) {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         // Every accepted answer is now committed or failed; only committed ones count.
         let barrier = self.writer.barrier().await;
+        let committed = started.elapsed();
         if !barrier.all_committed() {
             tracing::warn!(
                 ?barrier,
@@ -257,6 +259,7 @@ impl Actor {
             q.remaining_ms = None;
         })
         .await?;
+        let stored = started.elapsed();
         self.score_live_question(r, i);
         // The last counts of the tick go out before the result, so nobody sees a count after the close.
         self.flush_pending();
@@ -267,9 +270,16 @@ impl Actor {
             self.hub.publish_screen(frame.clone());
             self.hub.publish_organizer(frame.clone());
         }
-        // Three frames per participant: the result, the leaderboard, and the own outcome with the new place,
-        // queued together so that each socket wakes once and writes them in one batch.
-        self.send_personal_results(r, i, [closed, leaderboard]);
+        // Two frames per participant: the result and the own outcome with the new place and the number ranked,
+        // queued together so that each socket wakes once and writes them in one batch. Phones show no
+        // leaderboard (they have it in their snapshot); at 10,000 people it would be most of the bytes of a close.
+        self.send_personal_results(r, i, [closed]);
+        tracing::debug!(
+            barrier_ms = committed.as_secs_f64() * 1e3,
+            stored_ms = stored.as_secs_f64() * 1e3,
+            queued_ms = started.elapsed().as_secs_f64() * 1e3,
+            "question closed"
+        );
         Ok(())
     }
 

@@ -269,9 +269,9 @@ impl Actor {
             }));
     }
 
-    /// After a live question closes: the shared frames (the result and the leaderboard), then each connected
-    /// participant's own outcome and new place, queued per participant in that order.
-    pub(super) fn send_personal_results(&self, r: usize, i: usize, shared: [Bytes; 2]) {
+    /// After a live question closes: the shared frame (the result), then each connected participant's own
+    /// outcome and new place, queued per participant in that order.
+    pub(super) fn send_personal_results(&self, r: usize, i: usize, shared: [Bytes; 1]) {
         let round = &self.rounds[r];
         let uid = round.live[i].uid;
         let scores = self.scored.get(&(round.id, uid));

@@ -1,6 +1,9 @@
 //! Banks and the question browser (organizer only).
 
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -9,7 +12,8 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::extract::{Json, Organizer};
-use crate::bank::{Question, QuestionType};
+use crate::bank::formats::{Format, ImportOptions};
+use crate::bank::{Bank, BankError, Question, QuestionType};
 use crate::error::{AppError, AppResult};
 use crate::store::{BankRow, CategoryCount, QuestionFilter};
 
@@ -19,11 +23,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search_questions))
         .routes(routes!(get_question))
         .routes(routes!(categories))
+        .routes(routes!(template))
 }
 
 pub fn upload_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(import_banks))
+    OpenApiRouter::new()
+        .routes(routes!(import_banks))
+        .routes(routes!(import_file))
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 #[derive(Deserialize, ToSchema)]
 pub struct BankFile {
@@ -67,19 +76,26 @@ async fn import_banks(
         return Err(AppError::unprocessable("no_files", "send at least one bank file"));
     }
     let files: Vec<(String, String)> = request.files.into_iter().map(|f| (f.name, f.content)).collect();
-    let banks = crate::bank::load_texts(&files).map_err(|errors| {
-        AppError::unprocessable(
-            "bank_invalid",
-            format!("the bank has {} error(s); nothing was imported", errors.len()),
-        )
-        .with_details(errors)
-    })?;
+    let banks = crate::bank::load_texts(&files).map_err(invalid)?;
+    store_banks(&state, &banks).await
+}
+
+fn invalid(errors: Vec<BankError>) -> AppError {
+    AppError::unprocessable(
+        "bank_invalid",
+        format!("the bank has {} error(s); nothing was imported", errors.len()),
+    )
+    .with_details(errors)
+}
+
+/// Store validated banks, unless a running contest draws from one of them; reload the contests that do.
+async fn store_banks(state: &AppState, banks: &[Bank]) -> AppResult<axum::Json<ImportResult>> {
     // A running contest's questions are fixed while it runs: its scores must stay explainable.
     let contests = state.store.contests().await?;
     let uses = |row: &crate::store::ContestRow, bank: &str| {
         serde_json::from_str::<Vec<String>>(&row.bank_ids).is_ok_and(|ids| ids.iter().any(|b| b == bank))
     };
-    for bank in &banks {
+    for bank in banks {
         if let Some(running) = contests
             .iter()
             .find(|c| c.state == "running" && uses(c, &bank.id))
@@ -93,7 +109,7 @@ async fn import_banks(
             ));
         }
     }
-    let questions = state.store.import_banks(&banks).await?;
+    let questions = state.store.import_banks(banks).await?;
     // Other contests that draw from these banks reload them now (a corrected key regrades a finished contest,
     // the same in memory as after a restart).
     let affected: Vec<i64> = contests
@@ -106,6 +122,76 @@ async fn import_banks(
         banks: banks.iter().map(|b| b.id.clone()).collect(),
         questions,
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FileParams {
+    /// The file's name: its extension picks the format (.toml, .xlsx, .csv, .gift, .aiken, .xml, .txt) and it
+    /// names the file in errors (`name[sheet]:row: message` for xlsx).
+    name: String,
+    /// The bank to import into, for formats that name none (xlsx, csv, GIFT, Aiken, Moodle XML).
+    bank: Option<String>,
+    /// The format when the extension does not tell: native, xlsx, csv, gift, aiken or moodle.
+    format: Option<String>,
+}
+
+/// Import one bank file sent as the request body, in any supported format (docs/bank-formats.md). All or
+/// nothing; every error is returned with its file and line (for xlsx the file names the sheet and the line is
+/// the row).
+#[utoipa::path(post, path = "/api/banks/import/file", tag = "banks", security(("bearer" = [])),
+    params(FileParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = ImportResult),
+              (status = 409, description = "`bank_in_use`: a running contest draws from this bank", body = crate::error::ErrorBody),
+              (status = 422, description = "the file has errors; `details` lists them (`BankError` objects)", body = crate::error::ErrorBody)))]
+async fn import_file(
+    State(state): State<AppState>,
+    _: Organizer,
+    Query(params): Query<FileParams>,
+    body: Bytes,
+) -> AppResult<axum::Json<ImportResult>> {
+    let format = match params.format.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        Some(name) => Some(Format::parse(name).ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_format",
+                format!("unknown format `{name}` (one of {})", Format::NAMES),
+            )
+        })?),
+        None => None,
+    };
+    let name = params.name.trim();
+    if name.is_empty() || body.is_empty() {
+        return Err(AppError::unprocessable("no_files", "send one bank file"));
+    }
+    let options = ImportOptions {
+        format,
+        bank: params.bank.filter(|b| !b.trim().is_empty()),
+        fallback_bank: None,
+    };
+    let (name, body) = (name.to_string(), body.to_vec());
+    // Parsing a large workbook is CPU work: keep it off the async workers.
+    let banks = tokio::task::spawn_blocking(move || crate::bank::formats::load_bytes(&name, &body, &options))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(invalid)?;
+    store_banks(&state, &banks).await
+}
+
+/// The xlsx import template: the header row, one example per question type, and the 说明 sheet.
+#[utoipa::path(get, path = "/api/banks/template.xlsx", tag = "banks", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+async fn template(_: Organizer) -> AppResult<impl IntoResponse> {
+    let bytes = crate::bank::formats::export::template_xlsx().map_err(AppError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, XLSX),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"jingsai-bank-template.xlsx\"",
+            ),
+        ],
+        bytes,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -147,7 +233,8 @@ pub fn question_json(uid: i64, q: &Question) -> Value {
     })
 }
 
-/// Browse and search questions, with their answers and explanations.
+/// Browse and search questions, with their answers and explanations, their latest item statistics (`stats`,
+/// null when never analysed) and their review mark (`review`).
 #[utoipa::path(get, path = "/api/questions", tag = "banks", security(("bearer" = [])), params(SearchParams),
     responses((status = 200, description = "`{total, questions: [...]}`", body = Object)))]
 async fn search_questions(
@@ -180,13 +267,12 @@ async fn search_questions(
         offset: params.offset.unwrap_or(0).max(0),
     };
     let (total, questions) = state.store.search_questions(&filter).await?;
-    Ok(axum::Json(json!({
-        "total": total,
-        "questions": questions.iter().map(|(uid, q)| question_json(*uid, q)).collect::<Vec<_>>(),
-    })))
+    let mut questions: Vec<Value> = questions.iter().map(|(uid, q)| question_json(*uid, q)).collect();
+    super::analysis::annotate_questions(&state.store, &mut questions).await?;
+    Ok(axum::Json(json!({"total": total, "questions": questions})))
 }
 
-/// One question with its answer and explanation.
+/// One question with its answer and explanation, latest item statistics and review mark.
 #[utoipa::path(get, path = "/api/questions/{uid}", tag = "banks", security(("bearer" = [])),
     params(("uid" = i64, Path, description = "question uid")),
     responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
@@ -200,7 +286,10 @@ async fn get_question(
         .question(uid)
         .await?
         .ok_or_else(|| AppError::not_found("question"))?;
-    Ok(axum::Json(question_json(uid, &q)))
+    let mut question = [question_json(uid, &q)];
+    super::analysis::annotate_questions(&state.store, &mut question).await?;
+    let [question] = question;
+    Ok(axum::Json(question))
 }
 
 #[derive(Deserialize, IntoParams)]

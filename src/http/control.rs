@@ -37,7 +37,13 @@ async fn control(
     Json(action): Json<ControlAction>,
 ) -> AppResult<axum::Json<Value>> {
     let handle = state.engine.contest(id).await?;
-    Ok(axum::Json(handle.control(action, &claims.sub).await?))
+    let finishing = matches!(action, ControlAction::Finish);
+    let snapshot = handle.control(action, &claims.sub).await?;
+    if finishing {
+        // The bank browser shows each question's statistics from its latest analysis.
+        super::analysis::record_finished(&state.store, id).await;
+    }
+    Ok(axum::Json(snapshot))
 }
 
 /// Individual ranking (with the tie-break that decided each place) and unit standings.

@@ -1,6 +1,7 @@
 //! The HTTP surface. Reading this file shows the whole API: each resource module contributes its routes, and
 //! the OpenAPI document is generated from the same handler annotations (utoipa), so it cannot drift.
 
+mod analysis;
 mod assets;
 mod banks;
 mod contests;
@@ -221,6 +222,7 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .layer(DefaultBodyLimit::max(upload_limit));
     let api = OpenApiRouter::new()
         .merge(banks::router())
+        .merge(analysis::router())
         .merge(login::router())
         .merge(contests::router())
         .merge(display::router())

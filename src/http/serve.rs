@@ -45,6 +45,10 @@ pub use limits::{Limits, capacity_for_file_limit, file_limit, raise_file_limit};
 const DRAIN_IDLE_GRACE: Duration = Duration::from_secs(1);
 /// Connections still open this long after shutdown began are cut, so the process exits within 5 s.
 const DRAIN_DEADLINE: Duration = Duration::from_millis(3500);
+/// Near the connection cap, a connection between requests for at least this long is closed to make room. A
+/// client in the middle of a series of requests is left alone; one that finished (a phone that joined and moved
+/// on to its WebSocket) is not.
+const RECLAIM_MIN_IDLE: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -135,6 +139,7 @@ async fn serve_connection(
     _alive: mpsc::Sender<()>,
 ) {
     let activity = Arc::new(Activity::new());
+    let limiter = permit.limiter();
     let io = TokioIo::new(Tracked {
         stream,
         activity: activity.clone(),
@@ -177,6 +182,13 @@ async fn serve_connection(
                 }
             }
             () = activity.changed.notified() => {}
+            () = limiter.reclaim_requested() => {
+                // Near the connection cap: an idle keep-alive connection makes room for a new one (the
+                // client opens another when it needs one). Busy and upgraded connections are not affected.
+                if activity.idle_for() >= RECLAIM_MIN_IDLE {
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
             () = sleep_or_never(drain_at) => {
                 drain_at = None;
                 if activity.is_reading_head() {
@@ -298,6 +310,15 @@ impl Activity {
 
     fn on_write(&self) {
         self.last_io.store(self.now(), Ordering::Relaxed);
+    }
+
+    /// How long the connection has been between requests (nothing in flight, no head started); zero if it
+    /// is not.
+    fn idle_for(&self) -> Duration {
+        if self.in_flight.load(Ordering::Acquire) != 0 || self.head_since.load(Ordering::Acquire) != NO_HEAD {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(self.now().saturating_sub(self.last_io.load(Ordering::Relaxed)))
     }
 
     fn is_reading_head(&self) -> bool {

@@ -30,8 +30,9 @@ pub const PERSONAL_CAPACITY: usize = 64;
 pub enum Personal {
     Message(Bytes),
     /// Send this notice and close: a newer login took over the participant, the same token opened more
-    /// connections than it may hold, or the token was revoked.
-    Close(Closing),
+    /// connections than it may hold, or the token was revoked. Boxed: rare, and it would double the size of
+    /// every slot of every connection's queue (memory per participant).
+    Close(Box<Closing>),
 }
 
 /// Who a connection belongs to, for the per-owner connection cap.
@@ -145,7 +146,7 @@ impl ContestHub {
             let oldest = conns.remove(0);
             let _ = oldest
                 .tx
-                .try_send(Personal::Close(Closing::too_many_connections()));
+                .try_send(Personal::Close(Box::new(Closing::too_many_connections())));
             METRICS.sockets_closed_for_limit.inc();
         }
         conns.push(Conn {
@@ -245,7 +246,7 @@ impl ContestHub {
                 {
                     true
                 } else {
-                    let _ = conn.tx.try_send(Personal::Close(closing.clone()));
+                    let _ = conn.tx.try_send(Personal::Close(Box::new(closing.clone())));
                     false
                 }
             });
@@ -263,7 +264,7 @@ impl ContestHub {
         map.retain(|owner, conns| {
             conns.retain(|conn| {
                 if matches(owner, &conn.credential) {
-                    let _ = conn.tx.try_send(Personal::Close(closing.clone()));
+                    let _ = conn.tx.try_send(Personal::Close(Box::new(closing.clone())));
                     closed += 1;
                     false
                 } else {
@@ -311,6 +312,9 @@ impl ContestHub {
         accounts
     }
 }
+
+/// A connection's queue holds `Personal` slots in blocks allocated up front: keep the slot as small as a frame.
+const _: () = assert!(std::mem::size_of::<Personal>() <= std::mem::size_of::<Bytes>());
 
 #[cfg(test)]
 mod tests {

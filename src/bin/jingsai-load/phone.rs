@@ -39,6 +39,9 @@ pub struct Ctx {
     pub wait_for_roster: bool,
 }
 
+/// How often a join is sent again after its connection closed before any response.
+const MAX_RESENDS: u32 = 2;
+
 /// How long a phone of role `phones` retries a join refused with `unknown_badge`.
 const ROSTER_WAIT: Duration = Duration::from_secs(120);
 
@@ -85,6 +88,7 @@ pub async fn join_and_connect(
 ) -> Option<tokio::task::JoinHandle<()>> {
     let url = format!("{}/api/join", ctx.base);
     let retry_until = Instant::now() + ROSTER_WAIT;
+    let mut resent = 0;
     let (joined, t, started) = loop {
         let (t, started) = (now_us(), Instant::now());
         ctx.rec.record(Sample {
@@ -101,6 +105,10 @@ pub async fn join_and_connect(
             {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
+            // A pooled keep-alive connection the server closed as the request went out: sent again, as a
+            // browser does when a reused connection closes before any response.
+            // Each attempt counts as a `join` request in the report's phone HTTP figures.
+            Err(kind) if kind == "request" && resent < MAX_RESENDS => resent += 1,
             Err(kind) => {
                 ctx.rec.error(format!("join:{kind}"), 0, 0);
                 return None;

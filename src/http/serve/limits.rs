@@ -16,6 +16,16 @@ use crate::config::Settings;
 const LIGHT_CLIENT: usize = 16;
 /// Refusals are logged at most this often (with a count), so a flood cannot flood the log too.
 const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(10);
+/// Above this share of the connection cap (in tenths), idle keep-alive HTTP connections are asked to close, so
+/// that the sockets phones open next (their WebSockets) find room. A phone that joined over HTTP keeps that
+/// connection open for the idle timeout unless the server closes it: at 19,000 phones joining within seconds,
+/// those idle connections alone would fill the cap.
+const RECLAIM_ABOVE_TENTHS: usize = 9;
+/// A reclaim signal wakes every connection task between requests, so it is not sent on every accept: only
+/// once this long has passed, or a quarter of the room above the mark has been taken since the last one. A flood
+/// of connections held mid-request then cannot turn each accept into a wake-up of all of them, and the room
+/// above the mark is never used up without a signal.
+const RECLAIM_EVERY: Duration = Duration::from_millis(10);
 
 /// The connection limits in force.
 #[derive(Debug, Clone)]
@@ -109,6 +119,9 @@ pub(super) struct Limiter {
     /// Heavy addresses stop here; the rest of `max_total` is for light clients.
     max_total_heavy: usize,
     counts: Mutex<Counts>,
+    /// Signalled when the connections in use pass [`RECLAIM_ABOVE_TENTHS`] of the cap (or a connection was
+    /// refused): every idle keep-alive connection closes.
+    reclaim: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -117,6 +130,8 @@ struct Counts {
     per_ip: HashMap<IpAddr, usize>,
     refused_since_log: u64,
     last_log: Option<Instant>,
+    last_reclaim: Option<Instant>,
+    acquired_since_reclaim: usize,
 }
 
 impl Limiter {
@@ -126,6 +141,28 @@ impl Limiter {
             max_total: limits.max_total,
             max_total_heavy: limits.max_total - limits.max_total / 10,
             counts: Mutex::new(Counts::default()),
+            reclaim: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Resolves when idle connections should close to make room (see [`RECLAIM_ABOVE_TENTHS`]).
+    pub(super) fn reclaim_requested(&self) -> tokio::sync::futures::Notified<'_> {
+        self.reclaim.notified()
+    }
+
+    /// Ask idle connections to close, at most once per [`RECLAIM_EVERY`].
+    fn reclaim_idle(&self, counts: &mut Counts) {
+        let now = Instant::now();
+        let room = self.max_total - self.max_total * RECLAIM_ABOVE_TENTHS / 10;
+        counts.acquired_since_reclaim += 1;
+        if counts.acquired_since_reclaim >= (room / 4).max(1)
+            || counts
+                .last_reclaim
+                .is_none_or(|at| now.duration_since(at) >= RECLAIM_EVERY)
+        {
+            counts.last_reclaim = Some(now);
+            counts.acquired_since_reclaim = 0;
+            self.reclaim.notify_waiters();
         }
     }
 
@@ -148,10 +185,14 @@ impl Limiter {
             self.max_total
         };
         if counts.total >= cap {
+            self.reclaim_idle(&mut counts);
             return Err(Refusal::Full);
         }
         counts.total += 1;
         *counts.per_ip.entry(ip).or_insert(0) += 1;
+        if counts.total * 10 >= self.max_total * RECLAIM_ABOVE_TENTHS {
+            self.reclaim_idle(&mut counts);
+        }
         Ok(Permit {
             limiter: self.clone(),
             ip,
@@ -203,6 +244,12 @@ impl Limiter {
 pub(super) struct Permit {
     limiter: Arc<Limiter>,
     ip: IpAddr,
+}
+
+impl Permit {
+    pub(super) fn limiter(&self) -> Arc<Limiter> {
+        self.limiter.clone()
+    }
 }
 
 impl Drop for Permit {
@@ -266,6 +313,52 @@ mod tests {
             limiter.try_acquire(IpAddr::from([10, 0, 1, 1])),
             Err(Refusal::Full)
         ));
+    }
+
+    /// Past nine tenths of the cap, waiting connections are told to close their idle keep-alive sockets.
+    #[tokio::test]
+    async fn idle_connections_are_asked_to_close_near_the_cap() {
+        let limiter = limiter(1000, 20);
+        let mut held = Vec::new();
+        for i in 0..17u8 {
+            held.push(
+                limiter
+                    .try_acquire(IpAddr::from([10, 0, 0, i]))
+                    .expect("below the mark"),
+            );
+        }
+        let waiting = limiter.reclaim_requested();
+        tokio::pin!(waiting);
+        waiting.as_mut().enable();
+        held.push(limiter.try_acquire(IpAddr::from([10, 0, 0, 17])).expect("18th"));
+        assert!(
+            tokio::time::timeout(Duration::from_millis(10), waiting.as_mut())
+                .await
+                .is_ok(),
+            "the 18th of 20 connections (90%) asks idle ones to close"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_reclaim_below_the_mark() {
+        let limiter = limiter(1000, 20);
+        let waiting = limiter.reclaim_requested();
+        tokio::pin!(waiting);
+        waiting.as_mut().enable();
+        let mut held = Vec::new();
+        for i in 0..17u8 {
+            held.push(
+                limiter
+                    .try_acquire(IpAddr::from([10, 0, 0, i]))
+                    .expect("below the mark"),
+            );
+        }
+        assert!(
+            tokio::time::timeout(Duration::from_millis(10), waiting.as_mut())
+                .await
+                .is_err(),
+            "17 of 20 leaves idle connections alone"
+        );
     }
 
     #[test]
