@@ -132,7 +132,9 @@ pub fn round_matrices(rows: &ContestRows) -> Result<Vec<RoundMatrix<'_>>, BuildE
                     ordered.sort_unstable();
                     items = ordered.into_iter().map(|(_, uid)| uid).collect();
                 }
-                RoundKind::Exam => {}
+                // Buzzer rounds: one team answers each question, judged into the team ledger; there are no
+                // per-participant answers to analyse.
+                RoundKind::Exam | RoundKind::Buzzer => {}
             }
             let specs: Vec<ItemSpec> = items
                 .iter()

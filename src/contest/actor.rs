@@ -142,13 +142,27 @@ pub(super) struct Actor {
     /// Exam papers still open, by when they are due (deadline + grace): (due, round index, participant). The
     /// clock takes the earliest from here instead of looking at every paper on every command.
     pub exam_due: BTreeSet<(i64, usize, i64)>,
+    /// Stage rounds: teams, the team ledger, buzzer questions (`stage.rs`, `buzzer.rs`).
+    pub stage: super::stage::Stage,
 }
 
 /// What the actor's clock should do next.
 enum Due {
-    LiveClose { round: usize, index: usize },
-    ExamSubmit { round: usize, participant_id: i64 },
-    ExamWindow { round: usize },
+    LiveClose {
+        round: usize,
+        index: usize,
+    },
+    ExamSubmit {
+        round: usize,
+        participant_id: i64,
+    },
+    ExamWindow {
+        round: usize,
+    },
+    /// The open buzzer question's buzz window or answer time ran out.
+    Buzzer {
+        round: usize,
+    },
 }
 
 impl Actor {
@@ -191,9 +205,11 @@ impl Actor {
             ranking: OnceLock::new(),
             timer_retry_at: None,
             exam_due: BTreeSet::new(),
+            stage: Default::default(),
         };
         actor.load_questions().await?;
         actor.load_setup().await?;
+        actor.load_stage().await?;
         for a in actor.store.answers_of_contest(contest_id).await? {
             let response: Response = serde_json::from_str(&a.response)?;
             actor
@@ -251,7 +267,8 @@ impl Actor {
                     }
                 }
                 RoundKind::Exam if self.rounds[r].state == RoundState::Finished => self.score_exam_round(r),
-                RoundKind::Exam => {}
+                // Stage rounds score teams, in the ledger: nothing to recompute.
+                RoundKind::Exam | RoundKind::Buzzer => {}
             }
         }
     }
@@ -392,6 +409,11 @@ impl Actor {
                         consider(ends_at + grace, Due::ExamWindow { round: r });
                     }
                 }
+                RoundKind::Buzzer => {
+                    if let Some((at, _)) = self.buzzer_due(r) {
+                        consider(at, Due::Buzzer { round: r });
+                    }
+                }
             }
         }
         // The earliest open paper of a running exam round (papers of other rounds are all handed in).
@@ -419,13 +441,23 @@ impl Actor {
                 participant_id,
             } => self.submit_paper(round, participant_id, true).await.map(|_| ()),
             Due::ExamWindow { round } => self.finish_exam_round(round).await,
+            Due::Buzzer { round } => self.catch_up_timers(round, now_ms()).await,
         }
     }
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Control(action, reply) => {
-                let result = self.control(action).await;
+            Command::Control(action, by, reply) => {
+                let result = self.control(action, &by).await;
+                let _ = reply.send(result);
+            }
+            Command::Buzz {
+                who,
+                client_ms,
+                received_ms,
+                reply,
+            } => {
+                let result = self.buzz(&who, client_ms, received_ms).await;
                 let _ = reply.send(result);
             }
             Command::Answer(who, input, reply) => {

@@ -28,6 +28,11 @@ impl Actor {
         let result = match self.rounds[r].kind {
             RoundKind::Live => self.live_answer(who.participant_id, r, &input),
             RoundKind::Exam => self.exam_answer(who.participant_id, r, &input),
+            // Judged at once and committed with the judgement: nothing left for the answer writer.
+            RoundKind::Buzzer => self
+                .buzzer_answer(who.participant_id, r, &input)
+                .await
+                .map(|ack| (None, ack)),
         };
         match result {
             Ok((write, ack)) => {
@@ -149,7 +154,7 @@ impl Actor {
         let Ok(r) = self.round_index(round_id) else { return };
         let round = &self.rounds[r];
         let uid = match round.kind {
-            RoundKind::Live => round.live.get(index).map(|q| q.uid),
+            RoundKind::Live | RoundKind::Buzzer => round.live.get(index).map(|q| q.uid),
             RoundKind::Exam => round
                 .papers
                 .get(&pid)

@@ -11,33 +11,83 @@ use crate::realtime::encode;
 use crate::store::now_ms;
 
 impl Actor {
-    pub(super) async fn control(&mut self, action: ControlAction) -> AppResult<Value> {
+    pub(super) async fn control(&mut self, action: ControlAction, by: &str) -> AppResult<Value> {
+        // Corrections of the team ledger stay possible after the contest has finished (an appeal), like score
+        // adjustments of participants.
+        match &action {
+            ControlAction::Undo { entry, note } => {
+                self.undo_entry(*entry, note, by).await?;
+                return self.snapshot(&super::Viewer::Organizer);
+            }
+            ControlAction::AdjustTeam { team, delta, note } => {
+                if !delta.is_finite() || delta.abs() > 100_000.0 || *delta == 0.0 {
+                    return Err(AppError::unprocessable(
+                        "invalid_delta",
+                        "delta must be a non-zero number of points",
+                    ));
+                }
+                self.adjust_team(*team, (delta * 100.0).round() as i64, note, by)
+                    .await?;
+                return self.snapshot(&super::Viewer::Organizer);
+            }
+            _ => {}
+        }
         if self.contest.state == ContestState::Finished {
             return Err(AppError::conflict("contest_finished", "the contest has finished"));
         }
         let running = self.running_round();
-        let live_round = || -> AppResult<usize> {
+        let round_of = |kinds: &[RoundKind], code: &'static str, message: &str| -> AppResult<usize> {
             match running {
-                Some(r) if self.rounds[r].kind == RoundKind::Live => Ok(r),
-                Some(_) => Err(AppError::conflict(
-                    "not_a_live_round",
-                    "this action applies to live rounds; the running round is an exam",
+                Some(r) if kinds.contains(&self.rounds[r].kind) => Ok(r),
+                Some(r) => Err(AppError::conflict(
+                    code,
+                    format!(
+                        "{message}; the running round is of kind `{}`",
+                        self.rounds[r].kind.as_str()
+                    ),
                 )),
                 None => Err(AppError::conflict("no_running_round", "no round is running")),
             }
         };
+        let live_round = || {
+            round_of(
+                &[RoundKind::Live],
+                "not_a_live_round",
+                "this action applies to live rounds",
+            )
+        };
+        let host_round = || {
+            round_of(
+                &[RoundKind::Live, RoundKind::Buzzer],
+                "not_a_live_round",
+                "this action applies to live and buzzer rounds",
+            )
+        };
+        let buzzer_round = || {
+            round_of(
+                &[RoundKind::Buzzer],
+                "not_a_buzzer_round",
+                "this action applies to buzzer rounds",
+            )
+        };
         match action {
             ControlAction::StartRound { round_id } => self.start_round(round_id).await?,
             ControlAction::Next => {
-                let r = live_round()?;
-                self.open_next_question(r).await?;
+                let r = host_round()?;
+                match self.rounds[r].kind {
+                    RoundKind::Buzzer => self.open_next_buzzer_question(r).await?,
+                    _ => self.open_next_question(r).await?,
+                }
             }
             ControlAction::Close => {
-                let r = live_round()?;
+                let r = host_round()?;
                 let i = self
                     .open_question_index(r)
                     .ok_or_else(|| AppError::conflict("no_open_question", "no question is open"))?;
-                self.close_live_question(r, i, true).await?;
+                match self.rounds[r].kind {
+                    RoundKind::Buzzer => self.close_buzzer_question(r, by).await?,
+                    _ => self.close_live_question(r, i, true).await?,
+                }
             }
             ControlAction::Pause => {
                 let r = live_round()?;
@@ -48,18 +98,24 @@ impl Actor {
                 self.resume_question(r).await?;
             }
             ControlAction::Skip => {
-                let r = live_round()?;
+                let r = host_round()?;
                 self.skip_question(r).await?;
             }
             ControlAction::EndRound => {
                 let r =
                     running.ok_or_else(|| AppError::conflict("no_running_round", "no round is running"))?;
-                match self.rounds[r].kind {
-                    RoundKind::Live => self.finish_live_round(r).await?,
-                    RoundKind::Exam => self.finish_exam_round(r).await?,
-                }
+                self.finish_round(r, by).await?;
             }
-            ControlAction::Finish => self.finish_contest().await?,
+            ControlAction::Finish => self.finish_contest(by).await?,
+            ControlAction::Arm => {
+                let r = buzzer_round()?;
+                self.arm_buzzer(r, by).await?;
+            }
+            ControlAction::Judge { correct, team } => {
+                let r = buzzer_round()?;
+                self.judge_buzzer(r, correct, team, by).await?;
+            }
+            ControlAction::Undo { .. } | ControlAction::AdjustTeam { .. } => unreachable!("handled above"),
         }
         self.snapshot(&super::Viewer::Organizer)
     }
@@ -98,6 +154,7 @@ impl Actor {
         match self.rounds[r].kind {
             RoundKind::Live => self.start_live_round(r, now).await?,
             RoundKind::Exam => self.start_exam_round(r, now).await?,
+            RoundKind::Buzzer => self.start_buzzer_round(r, now).await?,
         }
         if self.contest.state == ContestState::Draft {
             self.store
@@ -116,12 +173,17 @@ impl Actor {
         Ok(())
     }
 
-    async fn finish_contest(&mut self) -> AppResult<()> {
+    async fn finish_round(&mut self, r: usize, by: &str) -> AppResult<()> {
+        match self.rounds[r].kind {
+            RoundKind::Live => self.finish_live_round(r).await,
+            RoundKind::Exam => self.finish_exam_round(r).await,
+            RoundKind::Buzzer => self.finish_buzzer_round(r, by).await,
+        }
+    }
+
+    async fn finish_contest(&mut self, by: &str) -> AppResult<()> {
         if let Some(r) = self.running_round() {
-            match self.rounds[r].kind {
-                RoundKind::Live => self.finish_live_round(r).await?,
-                RoundKind::Exam => self.finish_exam_round(r).await?,
-            }
+            self.finish_round(r, by).await?;
         }
         let now = now_ms();
         self.store

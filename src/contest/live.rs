@@ -79,7 +79,7 @@ impl Actor {
 
     /// Change a live question's state: the new state is written to the store first and only then becomes the
     /// state in memory, so a failed write leaves memory, store and clients agreeing on the old state.
-    async fn set_live_question(
+    pub(super) async fn set_live_question(
         &mut self,
         r: usize,
         i: usize,

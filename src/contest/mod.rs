@@ -5,12 +5,16 @@
 
 mod actor;
 mod answers;
+mod buzzer;
+mod buzzer_log;
+mod buzzer_views;
 mod control;
 mod exam;
 mod live;
 pub mod model;
 mod people;
 pub mod seats;
+mod stage;
 mod standings;
 mod tick;
 mod views;
@@ -29,6 +33,7 @@ use crate::store::Store;
 use crate::store::writer::{AnswerWriter, PendingCommit};
 
 pub use answers::to_response;
+pub use buzzer::buzz_clock_ms;
 pub use model::*;
 
 /// What an organizer can do to a running contest. One command type for every control button.
@@ -55,6 +60,23 @@ pub enum ControlAction {
     EndRound,
     /// End the contest.
     Finish,
+    /// Buzzer: arm the buzzer of the open question; the first buzz from now on takes the floor.
+    Arm,
+    /// Buzzer: the organizer's verdict on the floor holder's answer. `team`, when given, must be the team holding
+    /// the floor (a second click meant for the same team then cannot judge the next one in line).
+    Judge {
+        correct: bool,
+        #[serde(default)]
+        team: Option<i64>,
+    },
+    /// Stage: take back a ledger entry by appending its reverse (the original stays, audited).
+    Undo {
+        entry: u64,
+        #[serde(default)]
+        note: String,
+    },
+    /// Stage: add (or, negative, subtract) points to a team, with a required note saying why.
+    AdjustTeam { team: i64, delta: f64, note: String },
 }
 
 /// A participant's answer to one question, as sent by the client. Choices are *display* positions.
@@ -105,7 +127,15 @@ pub struct AcceptedAnswer {
 type Reply<T> = oneshot::Sender<AppResult<T>>;
 
 pub(crate) enum Command {
-    Control(ControlAction, Reply<Value>),
+    /// An organizer action, with the organizer's user name for the audit trail.
+    Control(ControlAction, String, Reply<Value>),
+    /// A phone's buzz: the time its socket read it (`buzz_clock_ms`) and the time the phone reported.
+    Buzz {
+        who: ParticipantRef,
+        client_ms: Option<i64>,
+        received_ms: i64,
+        reply: Reply<Value>,
+    },
     Answer(ParticipantRef, AnswerInput, Reply<AcceptedAnswer>),
     /// A commit failed after the answer was accepted: forget it so the client can resend.
     ForgetAnswer {
@@ -172,10 +202,34 @@ impl ContestHandle {
             .map_err(|_| AppError::unavailable("the contest engine stopped"))?
     }
 
-    /// Run an organizer action; the reply is the organizer's snapshot right after it.
-    pub async fn control(&self, action: ControlAction) -> AppResult<Value> {
-        let snapshot = self.call(|r| Command::Control(action, r)).await?;
+    /// Run an organizer action (`by`: the organizer, for the audit trail); the reply is the organizer's snapshot
+    /// right after it.
+    pub async fn control(&self, action: ControlAction, by: &str) -> AppResult<Value> {
+        let by = by.to_owned();
+        let snapshot = self.call(|r| Command::Control(action, by, r)).await?;
         self.for_organizer(snapshot).await
+    }
+
+    /// Hand a buzz to the engine now, in the order the socket read it; the returned receiver gets the outcome
+    /// (`{round_id, index, team, server_ms, seq, result, position}`) once the buzz is committed. Awaiting the
+    /// reply apart from handing over keeps the socket's receive order without holding the socket up.
+    pub async fn send_buzz(
+        &self,
+        who: ParticipantRef,
+        client_ms: Option<i64>,
+        received_ms: i64,
+    ) -> AppResult<oneshot::Receiver<AppResult<Value>>> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send(Command::Buzz {
+                who,
+                client_ms,
+                received_ms,
+                reply,
+            })
+            .await
+            .map_err(|_| AppError::unavailable("the contest engine stopped"))?;
+        Ok(wait)
     }
 
     /// Submit an answer and wait until it is durable. Only then is it acknowledged.

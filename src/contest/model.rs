@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use crate::paper::Blueprint;
 use crate::scoring::{ScoringRules, UnitScoring};
+use crate::stage::{BuzzerSettings, StageSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -30,6 +31,21 @@ pub enum RoundKind {
     Live,
     /// Self-paced: each participant gets an own paper and a time limit.
     Exam,
+    /// Stage 抢答: teams (the contest's units) buzz for each question the organizer opens and arms; scores go to
+    /// the team ledger (`docs/stage-rules.md`).
+    Buzzer,
+}
+
+impl RoundKind {
+    /// A stage round: played between teams, scored in the team ledger on top of the base score.
+    pub fn is_stage(self) -> bool {
+        matches!(self, RoundKind::Buzzer)
+    }
+
+    /// The organizer opens its questions one by one from one draw for everyone (live and stage rounds).
+    pub fn is_host_paced(self) -> bool {
+        !matches!(self, RoundKind::Exam)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -65,7 +81,7 @@ macro_rules! text_enum {
 
 text_enum!(JoinMode { Roster => "roster", Open => "open" });
 text_enum!(ContestState { Draft => "draft", Running => "running", Finished => "finished" });
-text_enum!(RoundKind { Live => "live", Exam => "exam" });
+text_enum!(RoundKind { Live => "live", Exam => "exam", Buzzer => "buzzer" });
 text_enum!(RoundState { Pending => "pending", Running => "running", Finished => "finished" });
 text_enum!(QuestionState {
     Pending => "pending", Open => "open", Paused => "paused", Closed => "closed", Skipped => "skipped"
@@ -95,6 +111,13 @@ pub struct RoundConfig {
     /// A paper's deadline is its start plus the time limit, clipped by the window.
     #[serde(default)]
     pub window_seconds: Option<u32>,
+    /// Stage rounds: the contest-wide stage settings (base score, team answer rule, podium places). Every stage
+    /// round of a contest must carry the same (checked when rounds are created).
+    #[serde(default)]
+    pub stage: StageSettings,
+    /// Buzzer rounds: points, penalties, timers, what a wrong answer does, who judges.
+    #[serde(default)]
+    pub buzzer: BuzzerSettings,
 }
 
 fn default_question_seconds() -> u32 {
@@ -134,6 +157,10 @@ impl RoundConfig {
                 Err("window_seconds must be between 5 and 604800".into())
             }
             _ if self.grace_ms > 10_000 => Err("grace_ms must be at most 10000".into()),
+            RoundKind::Buzzer => {
+                self.stage.validate().map_err(|m| format!("stage: {m}"))?;
+                self.buzzer.validate().map_err(|m| format!("buzzer: {m}"))
+            }
             _ => Ok(()),
         }
     }
@@ -141,4 +168,30 @@ impl RoundConfig {
     pub fn question_ms(&self) -> i64 {
         i64::from(self.question_seconds) * 1000
     }
+}
+
+/// Every stage round of a contest must carry the same `stage` settings: the ledger, the base score and the teams
+/// belong to the contest, not to one round. `rounds` in position order; the error names the first that differs.
+pub fn check_stage_settings<'a>(
+    rounds: impl IntoIterator<Item = (RoundKind, &'a RoundConfig)>,
+) -> Result<(), String> {
+    let mut first: Option<(usize, &StageSettings)> = None;
+    for (i, (kind, config)) in rounds.into_iter().enumerate() {
+        if !kind.is_stage() {
+            continue;
+        }
+        match first {
+            None => first = Some((i, &config.stage)),
+            Some((n, stage)) if *stage != config.stage => {
+                return Err(format!(
+                    "round {}: its stage settings differ from those of round {}; every stage round of a contest \
+                     shares one base score, team answer rule and podium",
+                    i + 1,
+                    n + 1
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }

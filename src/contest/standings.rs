@@ -148,6 +148,8 @@ impl Actor {
                     "units": self.units_view(&ranked),
                     "unit_scoring": self.contest.unit_scoring,
                     "participants": ranked.len(),
+                    // Stage rounds: team totals (base score + ledger), best first; null before the teams are fixed.
+                    "teams": self.team_standings_view(),
                 });
                 let fractional = |r: &&Ranked| r.standing.score_centi % crate::scoring::CENTI != 0;
                 let board_decimals = if ranked.iter().take(TOP_N).any(|r| fractional(&r)) {
@@ -369,7 +371,7 @@ impl Actor {
                             .collect()
                     })
                     .unwrap_or_default(),
-                RoundKind::Exam => Vec::new(),
+                RoundKind::Exam | RoundKind::Buzzer => Vec::new(),
             };
             for (index, uid, _) in uids {
                 let question = self.questions.get(&uid);

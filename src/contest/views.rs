@@ -60,7 +60,7 @@ fn to_display(original: &[usize], option_order: &[usize]) -> Vec<usize> {
 }
 
 /// The key in the viewer's display order.
-fn key_view(question: &Question, option_order: &[usize]) -> Value {
+pub(super) fn key_view(question: &Question, option_order: &[usize]) -> Value {
     match &question.key {
         AnswerKey::Choice(correct) => {
             json!({"choice": to_display(correct, option_order)})
@@ -70,7 +70,7 @@ fn key_view(question: &Question, option_order: &[usize]) -> Value {
 }
 
 /// A response in the viewer's display order.
-fn response_view(response: &Response, option_order: &[usize]) -> Value {
+pub(super) fn response_view(response: &Response, option_order: &[usize]) -> Value {
     match response {
         Response::Choice(picked) => {
             json!({"choice": to_display(picked, option_order)})
@@ -92,7 +92,7 @@ impl Actor {
             "ends_at": round.ends_at,
             "finished_at": round.finished_at,
             "question_count": match round.kind {
-                RoundKind::Live if !round.live.is_empty() => round.live.len(),
+                RoundKind::Live | RoundKind::Buzzer if !round.live.is_empty() => round.live.len(),
                 _ => round.config.blueprint.total(),
             },
             "grace_ms": round.config.grace_ms,
@@ -103,6 +103,7 @@ impl Actor {
                 view["time_limit_seconds"] = json!(round.config.time_limit_seconds);
                 view["window_seconds"] = json!(round.config.window_seconds);
             }
+            RoundKind::Buzzer => view["buzzer"] = json!(round.config.buzzer),
         }
         view
     }
@@ -113,7 +114,11 @@ impl Actor {
         let Some(question) = self.questions.get(&q.uid) else {
             return Value::Null;
         };
-        let points = round.config.scoring.points_centi(question);
+        let points = match round.kind {
+            // A buzzer question is worth the round's buzzer points, whatever the bank says.
+            RoundKind::Buzzer => i64::from(round.config.buzzer.points) * crate::stage::CENTI,
+            _ => round.config.scoring.points_centi(question),
+        };
         let mut view = json!({
             "round_id": round.id,
             "index": i,
@@ -258,7 +263,8 @@ impl Actor {
                                 .collect()
                         })
                         .unwrap_or_default(),
-                    RoundKind::Exam => Vec::new(),
+                    // Stage rounds score teams, not the participant's own answers.
+                    RoundKind::Exam | RoundKind::Buzzer => Vec::new(),
                 };
                 let items: Vec<Value> = items
                     .into_iter()
@@ -388,6 +394,18 @@ impl Actor {
             snapshot["question"] = view;
         }
         if let Some(r) = round_index
+            && self.rounds[r].kind == RoundKind::Buzzer
+            && let Some(i) = self.current_live_question(r)
+        {
+            let mut view = self.live_question_view(r, i, organizer);
+            if self.rounds[r].live[i].state == QuestionState::Closed {
+                view["result"] = self.buzzer_result_view(r, i);
+            }
+            snapshot["question"] = view;
+            snapshot["buzzer"] = self.buzzer_state_view(r, i, organizer);
+        }
+        snapshot["stage"] = self.stage_view(organizer);
+        if let Some(r) = round_index
             && self.rounds[r].kind == RoundKind::Exam
             && self.rounds[r].state == RoundState::Running
         {
@@ -412,6 +430,7 @@ impl Actor {
                 "score": mine.map(|r| centi_to_points(r.standing.score_centi)),
                 "correct": mine.map(|r| r.standing.correct),
                 "of": ranking.ranked.len(),
+                "team": self.team_of(pid),
             });
             if let Some(r) = round_index
                 && self.rounds[r].kind == RoundKind::Exam
@@ -425,7 +444,7 @@ impl Actor {
         if organizer {
             snapshot["participants"] = json!(self.participants_status());
             if let Some(r) = round_index
-                && self.rounds[r].kind == RoundKind::Live
+                && self.rounds[r].kind.is_host_paced()
             {
                 snapshot["round_questions"] = json!(
                     self.rounds[r]

@@ -178,6 +178,8 @@ async fn create_contest(
     for (i, spec) in request.rounds.iter().enumerate() {
         validate_round(spec, &pool, i + 1)?;
     }
+    crate::contest::check_stage_settings(request.rounds.iter().map(|r| (r.kind, &r.config)))
+        .map_err(|m| AppError::unprocessable("invalid_round", m))?;
     let seed = match &request.seed {
         Some(text) => text
             .trim()
@@ -276,8 +278,20 @@ async fn add_round(
     }
     let bank_ids: Vec<String> = serde_json::from_str(&row.bank_ids).map_err(AppError::internal)?;
     let pool = pool_of(&state, &bank_ids).await?;
-    let number = state.store.rounds(id).await?.len() + 1;
+    let existing = state.store.rounds(id).await?;
+    let number = existing.len() + 1;
     validate_round(&spec, &pool, number)?;
+    let mut configs = Vec::with_capacity(number);
+    for round in &existing {
+        let kind = RoundKind::parse(&round.kind).unwrap_or(RoundKind::Live);
+        configs.push((
+            kind,
+            serde_json::from_str::<RoundConfig>(&round.config).map_err(AppError::internal)?,
+        ));
+    }
+    configs.push((spec.kind, spec.config.clone()));
+    crate::contest::check_stage_settings(configs.iter().map(|(kind, config)| (*kind, config)))
+        .map_err(|m| AppError::unprocessable("invalid_round", m))?;
     let round_id = state
         .store
         .add_round(

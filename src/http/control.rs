@@ -22,7 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rejections))
 }
 
-/// Every control button: start a round, next question, close, pause, resume, skip, end the round, finish.
+/// Every control button: start a round, next question, close, pause, resume, skip, end the round, finish; in
+/// buzzer rounds also arm and judge, and for the team ledger undo and adjust_team.
 /// Returns the organizer snapshot after the action.
 #[utoipa::path(post, path = "/api/contests/{id}/control", tag = "control", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = ControlAction,
@@ -31,13 +32,13 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 422, description = "a blueprint cannot be filled; `details` names the quotas", body = crate::error::ErrorBody)))]
 async fn control(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Path(id): Path<i64>,
     Json(action): Json<ControlAction>,
 ) -> AppResult<axum::Json<Value>> {
     let handle = state.engine.contest(id).await?;
     let finishing = matches!(action, ControlAction::Finish);
-    let snapshot = handle.control(action).await?;
+    let snapshot = handle.control(action, &claims.sub).await?;
     if finishing {
         // The bank browser shows each question's statistics from its latest analysis.
         super::analysis::record_finished(&state.store, id).await;

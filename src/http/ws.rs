@@ -302,8 +302,8 @@ fn error_frame(code: &str, message: &str) -> Bytes {
     encode(&json!({"type": "error", "code": code, "message": message}))
 }
 
-/// Client messages: `ping` (clock sync), `snapshot` (resync), `tab_switch`, `answer`, `exam_start` and
-/// `exam_submit` (participants).
+/// Client messages: `ping` (clock sync), `snapshot` (resync), `tab_switch`, `answer`, `exam_start`,
+/// `exam_submit` and `buzz` (participants).
 async fn on_client_message(
     sink: &mut Sink,
     handle: &ContestHandle,
@@ -397,6 +397,15 @@ async fn on_client_message(
                 }
             }
         }
+        "buzz" => {
+            // Stamped before anything else: the time this socket read the buzz.
+            let received_ms = crate::contest::buzz_clock_ms();
+            let Viewer::Participant(who) = viewer else {
+                return send(sink, error_frame("forbidden", "only participants buzz")).await;
+            };
+            buzz_request(handle, who, &message, received_ms, reply_tx).await;
+            true
+        }
         "exam_start" | "exam_submit" => {
             let Viewer::Participant(who) = viewer else {
                 return send(sink, error_frame("forbidden", "only participants take exams")).await;
@@ -412,6 +421,49 @@ async fn on_client_message(
         }
         _ => send(sink, error_frame("unknown_message", "unknown message type")).await,
     }
+}
+
+/// `buzz` on a participant's socket. The buzz is handed to the engine here, in the order this socket read it
+/// (the engine numbers buzzes in the order it receives them); only the wait for its outcome (committed before
+/// any reply) runs beside the socket. The reply to this socket is `buzz_ack` or `buzz_error`.
+async fn buzz_request(
+    handle: &ContestHandle,
+    who: &ParticipantRef,
+    message: &serde_json::Value,
+    received_ms: i64,
+    reply_tx: &tokio::sync::mpsc::Sender<Bytes>,
+) {
+    let client_ms = message.get("client_ms").and_then(serde_json::Value::as_i64);
+    let reference = message.get("ref").cloned();
+    let error = |e: AppError, reference: Option<serde_json::Value>| {
+        encode(&json!({
+            "type": "buzz_error",
+            "status": e.status.as_u16(),
+            "code": e.code,
+            "message": e.message,
+            "ref": reference,
+        }))
+    };
+    let wait = match handle.send_buzz(who.clone(), client_ms, received_ms).await {
+        Ok(wait) => wait,
+        Err(e) => {
+            let _ = reply_tx.send(error(e, reference)).await;
+            return;
+        }
+    };
+    let reply_tx = reply_tx.clone();
+    tokio::spawn(async move {
+        let frame = match wait.await {
+            Ok(Ok(mut ack)) => {
+                ack["type"] = json!("buzz_ack");
+                ack["ref"] = reference.unwrap_or(serde_json::Value::Null);
+                encode(&ack)
+            }
+            Ok(Err(e)) => error(e, reference),
+            Err(_) => error(AppError::unavailable("the contest engine stopped"), reference),
+        };
+        let _ = reply_tx.send(frame).await;
+    });
 }
 
 /// `exam_start` and `exam_submit` on a participant's socket: the same engine calls as `POST /api/exam/start` and

@@ -18,6 +18,7 @@ mod item_stats;
 mod rejections;
 pub mod rows;
 mod secrets;
+mod stage;
 mod tokens;
 mod users;
 pub mod writer;
@@ -39,6 +40,7 @@ pub use item_stats::{ItemStatRow, ReviewRow};
 pub use rejections::{MAX_REJECTIONS_PAGE, REJECTIONS_KEPT_PER_MINUTE};
 pub use rows::*;
 pub use secrets::RosterLogin;
+pub use stage::{BuzzerEventRow, StageEntryRow, StageTeamRow, StageWrite};
 
 /// Migrations embedded in the binary, one directory per dialect.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

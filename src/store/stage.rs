@@ -1,0 +1,171 @@
+//! Stage formats: the teams, the score ledger and the buzzer log (migration 0007). Every change a stage round
+//! makes is one transaction ([`Store::record_stage`]), committed before the engine announces it.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+
+use super::Store;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct StageTeamRow {
+    pub id: i64,
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize, ToSchema)]
+pub struct StageEntryRow {
+    pub id: i64,
+    pub team_id: i64,
+    pub delta_centi: i64,
+    pub reason: String,
+    pub undoes: Option<i64>,
+    pub note: String,
+    pub round_id: Option<i64>,
+    pub position: Option<i64>,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct BuzzerEventRow {
+    pub round_id: i64,
+    pub position: i64,
+    pub n: i64,
+    pub kind: String,
+    pub team_id: Option<i64>,
+    pub participant_id: Option<i64>,
+    pub at_ms: i64,
+    pub seq: Option<i64>,
+    pub client_ms: Option<i64>,
+    pub correct: Option<bool>,
+    pub window_no: Option<i64>,
+    pub response: Option<String>,
+    pub created_by: Option<String>,
+}
+
+/// What one step of a stage round writes, all or nothing.
+#[derive(Debug, Default)]
+pub struct StageWrite {
+    pub event: Option<BuzzerEventRow>,
+    pub entries: Vec<StageEntryRow>,
+    /// The question (round id, position) closes at this time.
+    pub close: Option<(i64, i64, i64)>,
+}
+
+const ENTRY_COLUMNS: &str =
+    "id, team_id, delta_centi, reason, undoes, note, round_id, position, created_by, created_at";
+const EVENT_COLUMNS: &str = "round_id, position, n, kind, team_id, participant_id, at_ms, seq, client_ms, \
+                             correct, window_no, response, created_by";
+
+impl Store {
+    /// The contest's stage teams, by id (empty until the first stage round starts).
+    pub async fn stage_teams(&self, contest_id: i64) -> sqlx::Result<Vec<StageTeamRow>> {
+        sqlx::query_as("SELECT id, unit FROM stage_teams WHERE contest_id = ? ORDER BY id")
+            .bind(contest_id)
+            .fetch_all(self.writer_pool())
+            .await
+    }
+
+    /// Fix the teams: the given units, numbered 1, 2, ... in this order. Teams already fixed stay as they are;
+    /// returns the stored teams either way.
+    pub async fn fix_stage_teams(
+        &self,
+        contest_id: i64,
+        units: &[String],
+    ) -> sqlx::Result<Vec<StageTeamRow>> {
+        let mut tx = self.begin_write().await?;
+        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stage_teams WHERE contest_id = ?")
+            .bind(contest_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if existing == 0 {
+            for (i, unit) in units.iter().enumerate() {
+                sqlx::query("INSERT INTO stage_teams (contest_id, id, unit) VALUES (?, ?, ?)")
+                    .bind(contest_id)
+                    .bind(i as i64 + 1)
+                    .bind(unit)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        self.stage_teams(contest_id).await
+    }
+
+    /// The ledger, oldest entry first.
+    pub async fn stage_entries(&self, contest_id: i64) -> sqlx::Result<Vec<StageEntryRow>> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLUMNS} FROM stage_entries WHERE contest_id = ? ORDER BY id"
+        )))
+        .bind(contest_id)
+        .fetch_all(self.writer_pool())
+        .await
+    }
+
+    /// The buzzer log of a round, by question and then in the order handled.
+    pub async fn buzzer_events(&self, round_id: i64) -> sqlx::Result<Vec<BuzzerEventRow>> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM buzzer_events WHERE round_id = ? ORDER BY position, n"
+        )))
+        .bind(round_id)
+        .fetch_all(self.writer_pool())
+        .await
+    }
+
+    /// One step of a stage round in one transaction: the event, the ledger entries it made, and the question's
+    /// close. Nothing is written when any part fails.
+    pub async fn record_stage(&self, contest_id: i64, write: &StageWrite) -> sqlx::Result<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(e) = &write.event {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO buzzer_events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )))
+            .bind(e.round_id)
+            .bind(e.position)
+            .bind(e.n)
+            .bind(&e.kind)
+            .bind(e.team_id)
+            .bind(e.participant_id)
+            .bind(e.at_ms)
+            .bind(e.seq)
+            .bind(e.client_ms)
+            .bind(e.correct)
+            .bind(e.window_no)
+            .bind(&e.response)
+            .bind(&e.created_by)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for entry in &write.entries {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO stage_entries (contest_id, {ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )))
+            .bind(contest_id)
+            .bind(entry.id)
+            .bind(entry.team_id)
+            .bind(entry.delta_centi)
+            .bind(&entry.reason)
+            .bind(entry.undoes)
+            .bind(&entry.note)
+            .bind(entry.round_id)
+            .bind(entry.position)
+            .bind(&entry.created_by)
+            .bind(entry.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((round_id, position, closed_at)) = write.close {
+            sqlx::query(
+                "UPDATE round_questions SET state = 'closed', closed_at = ?, remaining_ms = NULL
+                 WHERE round_id = ? AND position = ?",
+            )
+            .bind(closed_at)
+            .bind(round_id)
+            .bind(position)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+}
