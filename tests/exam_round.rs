@@ -85,7 +85,9 @@ async fn exam_round_for_117() {
     for i in 0..PARTICIPANTS {
         people.push(server.join(&code, &badge(i)).await);
     }
-    let lazy_socket = server.ws(&people[LAZY_FROM].token, None).await;
+    // The last to open a paper (papers open one after another below) is the last to reach its deadline: once it
+    // is submitted automatically, every lazy paper is past its deadline.
+    let lazy_socket = server.ws(&people[PARTICIPANTS - 1].token, None).await;
 
     let started = server.control(contest_id, json!({"action": "start_round"})).await;
     let round_id = started["round"]["id"].as_i64().expect("round");
