@@ -43,14 +43,15 @@ after(async () => {
 const cspViolations = [];
 
 /** Collect uncaught errors and Content-Security-Policy violations (the server sends a strict policy). */
-function watch(page, name) {
+async function watch(page, name) {
   page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
   // Chromium reports a blocked script, style, image or connection on the console; the event catches the rest.
   page.on('console', (msg) => {
     if (/Content Security Policy|Content-Security-Policy/i.test(msg.text())) cspViolations.push(`${name}: ${msg.text()}`);
   });
-  page.exposeFunction('__reportCspViolation', (text) => cspViolations.push(`${name}: ${text}`)).catch(() => {});
-  page.addInitScript(() => {
+  // Both awaited: the listener must be in place before the first navigation, or the event report is lost.
+  await page.exposeFunction('__reportCspViolation', (text) => cspViolations.push(`${name}: ${text}`));
+  await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
       window.__reportCspViolation?.(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
     });
@@ -81,7 +82,7 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
 
   // --- Organizer: log in, create a contest with a live and an exam round ---
   const consoleCtx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-  const con = watch(await consoleCtx.newPage(), 'console');
+  const con = await watch(await consoleCtx.newPage(), 'console');
   await con.goto(`${server.base}/console#/login`);
   await tid(con, 'login-username').fill('admin');
   await tid(con, 'login-password').fill(ADMIN_PASSWORD);
@@ -97,7 +98,8 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
   assert.equal(blocked, false, 'an inline script must not run under the Content-Security-Policy');
   // Both reports of the probe (the console message and the securitypolicyviolation event) arrive, then are cleared.
   const reported = () => [/Content Security Policy/i, /blocked inline/].every((re) => cspViolations.some((v) => re.test(v)));
-  for (let i = 0; i < 100 && !reported(); i++) await con.waitForTimeout(20);
+  // Waits up to 10 s: on a loaded machine the event report can come well after the console message.
+  for (let i = 0; i < 500 && !reported(); i++) await con.waitForTimeout(20);
   assert.ok(reported(), `the probe inline script was reported as a CSP violation: ${JSON.stringify(cspViolations)}`);
   cspViolations.length = 0;
   await tid(con, 'login-submit').click();
@@ -139,7 +141,7 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
 
   // --- Big screen ---
   const screenCtx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
-  const screen = watch(await screenCtx.newPage(), 'screen');
+  const screen = await watch(await screenCtx.newPage(), 'screen');
   await screen.goto(displayUrl.replace(/^https?:\/\/[^/]+/, server.base));
   await tid(screen, 'lobby').waitFor();
   await tid(screen, 'qr').waitFor();
@@ -148,7 +150,7 @@ test('a whole contest: console, big screen and five phones', { timeout: 600_000 
   const phones = [];
   for (const spec of PHONES) {
     const ctx = await browser.newContext({ viewport: spec.viewport, isMobile: true, hasTouch: true });
-    const page = watch(await ctx.newPage(), `phone ${spec.badge}`);
+    const page = await watch(await ctx.newPage(), `phone ${spec.badge}`);
     // Answers and the exam paper go over the phone's socket while it is open; HTTP is the fallback.
     const http = [];
     page.on('request', (r) => {
