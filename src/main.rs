@@ -260,15 +260,8 @@ async fn bank_export(
         anyhow::bail!("no database at {} (set --data-dir)", db.display());
     }
     let store = jingsai::store::Store::open(&db).await?;
-    let Some(row) = store.list_banks().await?.into_iter().find(|b| b.id == bank_id) else {
+    let Some(bank) = store.bank(bank_id).await? else {
         anyhow::bail!("no bank `{bank_id}` in {}", db.display());
-    };
-    let questions = store.questions_of_banks(std::slice::from_ref(&row.id)).await?;
-    let bank = jingsai::bank::Bank {
-        id: row.id,
-        title: row.title,
-        language: row.language,
-        questions: questions.into_iter().map(|(_, q)| q).collect(),
     };
     let bytes = match format {
         "xlsx" => jingsai::bank::formats::export::to_xlsx(&bank)?,

@@ -316,6 +316,49 @@ async fn console_imports_xlsx_and_reports_errors_with_sheet_and_row() {
     let list = server.org_ok(Method::GET, "/api/questions?bank=demo", None).await;
     assert_eq!(list["total"].as_u64(), Some(4), "{list}");
 
+    // Export from the console: the bank as xlsx imports back with the same questions; native TOML too.
+    let export = |path: &str| {
+        server
+            .client
+            .get(server.url(path))
+            .bearer_auth(&server.organizer_token)
+            .send()
+    };
+    let response = export("/api/banks/demo/export").await.expect("export");
+    assert_eq!(response.status().as_u16(), 200);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .expect("disposition")
+        .to_string();
+    assert!(disposition.contains("demo.xlsx"), "{disposition}");
+    let exported = response.bytes().await.expect("bytes").to_vec();
+    assert!(exported.starts_with(b"PK"), "an xlsx is a zip");
+    let (status, body) = upload(&server, "name=demo.xlsx&bank=demo-again", exported).await;
+    assert_eq!((status, body["questions"].as_u64()), (200, Some(4)), "{body}");
+    let response = export("/api/banks/demo/export?format=native")
+        .await
+        .expect("native");
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.text().await.expect("text");
+    assert!(text.contains("id = \"demo\""), "{text}");
+    assert_eq!(
+        export("/api/banks/nope/export")
+            .await
+            .expect("404")
+            .status()
+            .as_u16(),
+        404
+    );
+    let response = export("/api/banks/demo/export?format=pdf").await.expect("400");
+    assert_eq!(response.status().as_u16(), 400);
+    let anonymous = server
+        .client
+        .get(server.url("/api/banks/demo/export"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(anonymous.status().as_u16(), 401);
+
     // Text formats go through the same endpoint.
     let aiken = std::fs::read(repo_path("tests/fixtures/banks/formats/good.aiken")).expect("aiken");
     let (status, body) = upload(&server, "name=quiz.txt&bank=quiz", aiken).await;

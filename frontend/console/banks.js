@@ -90,20 +90,30 @@ export function open(container) {
     renderImport();
   }
 
-  // The template needs the organizer token, so it is fetched and handed to the browser as a file.
-  async function downloadTemplate() {
+  // Downloads need the organizer token, so the file is fetched and handed to the browser as a blob.
+  async function download(path, filename, label) {
     try {
-      const response = await fetch('/api/banks/template.xlsx', { headers: { authorization: `Bearer ${session.token}` } });
+      const response = await fetch(path, { headers: { authorization: `Bearer ${session.token}` } });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const url = URL.createObjectURL(await response.blob());
-      const a = h('a', { href: url, download: t('console.banks.template_file') });
+      const a = h('a', { href: url, download: filename });
       document.body.append(a);
       a.click();
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 1000);
     } catch (err) {
-      toast(`${t('console.banks.template')}: ${err.message}`, 'error');
+      toast(`${label}: ${err.message}`, 'error');
     }
+  }
+
+  function downloadTemplate() {
+    return download('/api/banks/template.xlsx', t('console.banks.template_file'), t('console.banks.template'));
+  }
+
+  /** A bank as xlsx (the template's layout: edit it in Excel and import it back) or as native TOML. */
+  function exportBank(bank, format) {
+    const file = `${bank.id}.${format === 'xlsx' ? 'xlsx' : 'toml'}`;
+    return download(`/api/banks/${encodeURIComponent(bank.id)}/export?format=${format}`, file, t('console.banks.export'));
   }
 
   function renderBanks() {
@@ -115,12 +125,18 @@ export function open(container) {
             h('th', { scope: 'col' }, t('console.banks.col.title')),
             h('th', { scope: 'col' }, t('console.banks.col.lang')),
             h('th.num', { scope: 'col' }, t('console.banks.col.count')),
-            h('th', { scope: 'col' }, t('console.banks.col.imported')))),
+            h('th', { scope: 'col' }, t('console.banks.col.imported')),
+            h('th', { scope: 'col' }, t('console.banks.export')))),
           h('tbody', state.banks.map((b) => h('tr',
             h('td', h('div.strong', b.title), h('div.muted.small.mono', b.id)),
             h('td', b.language),
             h('td.num', b.question_count),
-            h('td.nowrap', formatDateTime(b.imported_at)))))));
+            h('td.nowrap', formatDateTime(b.imported_at)),
+            h('td.actions',
+              h('button.btn.small', { type: 'button', onclick: () => exportBank(b, 'xlsx'),
+                dataset: { testid: 'bank-export-xlsx', bank: b.id } }, 'Excel'),
+              h('button.btn.small', { type: 'button', onclick: () => exportBank(b, 'native'),
+                dataset: { testid: 'bank-export-native', bank: b.id } }, 'TOML')))))));
   }
 
   function renderFilters() {

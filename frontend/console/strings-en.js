@@ -499,4 +499,6 @@ export const en = {
   'console.analysis.bank_from': 'Analysis of {at}',
   'console.analysis.facility_chart_aria': 'Facility of each question, {n} questions',
   'console.analysis.facility_chart_caption': 'Facility of each question; dashed lines at {hard}% and {easy}%, flagged questions in red.',
+  // Bank export (console)
+  'console.banks.export': 'Export',
 };

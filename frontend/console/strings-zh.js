@@ -499,4 +499,6 @@ export const zh = {
   'console.analysis.bank_from': '{at} 的分析',
   'console.analysis.facility_chart_aria': '各题难度系数条形图，{n} 道题',
   'console.analysis.facility_chart_caption': '各题难度系数；虚线为 {hard}% 与 {easy}%，红色为有标记的题。',
+  // Bank export (console)
+  'console.banks.export': '导出',
 };

@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_question))
         .routes(routes!(categories))
         .routes(routes!(template))
+        .routes(routes!(export_bank))
 }
 
 pub fn upload_router() -> OpenApiRouter<AppState> {
@@ -189,6 +190,64 @@ async fn template(_: Organizer) -> AppResult<impl IntoResponse> {
                 header::CONTENT_DISPOSITION,
                 "attachment; filename=\"jingsai-bank-template.xlsx\"",
             ),
+        ],
+        bytes,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ExportParams {
+    /// `xlsx` (the import template's layout; imports back unchanged) or `native` (TOML). Default `xlsx`.
+    format: Option<String>,
+}
+
+/// Export a bank as it is stored: xlsx (the template's layout, so it imports back unchanged) or the native TOML.
+#[utoipa::path(get, path = "/api/banks/{id}/export", tag = "banks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "bank id"), ExportParams),
+    responses((status = 200, description = "the file, as an attachment"),
+              (status = 404, description = "`not_found`: no such bank", body = crate::error::ErrorBody),
+              (status = 400, description = "`invalid_format`: format is neither xlsx nor native", body = crate::error::ErrorBody)))]
+async fn export_bank(
+    State(state): State<AppState>,
+    _: Organizer,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(params): Query<ExportParams>,
+) -> AppResult<impl IntoResponse> {
+    let format = params.format.as_deref().unwrap_or("xlsx");
+    if format != "xlsx" && format != "native" {
+        return Err(AppError::bad_request(
+            "invalid_format",
+            format!("format must be xlsx or native, not {format}"),
+        ));
+    }
+    let bank = state
+        .store
+        .bank(&id)
+        .await
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::not_found("bank"))?;
+    // The id is a bank id (validated at import: letters, digits, '-' and '_'), safe in a header.
+    let safe: String = bank
+        .id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let (bytes, content_type, file) = if format == "xlsx" {
+        let bytes = crate::bank::formats::export::to_xlsx(&bank).map_err(AppError::internal)?;
+        (bytes, XLSX, format!("{safe}.xlsx"))
+    } else {
+        let text = crate::bank::formats::export::to_native(&bank);
+        (
+            text.into_bytes(),
+            "application/toml; charset=utf-8",
+            format!("{safe}.toml"),
+        )
+    };
+    let disposition = format!("attachment; filename=\"{file}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
     ))

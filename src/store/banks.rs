@@ -123,6 +123,20 @@ impl Store {
     }
 
     /// Every question of the given banks, ordered by uid.
+    /// One bank with all its questions, as stored (for export). None if there is no such bank.
+    pub async fn bank(&self, bank_id: &str) -> anyhow::Result<Option<crate::bank::Bank>> {
+        let Some(row) = self.list_banks().await?.into_iter().find(|b| b.id == bank_id) else {
+            return Ok(None);
+        };
+        let questions = self.questions_of_banks(std::slice::from_ref(&row.id)).await?;
+        Ok(Some(crate::bank::Bank {
+            id: row.id,
+            title: row.title,
+            language: row.language,
+            questions: questions.into_iter().map(|(_, q)| q).collect(),
+        }))
+    }
+
     pub async fn questions_of_banks(&self, bank_ids: &[String]) -> anyhow::Result<Vec<(i64, Question)>> {
         let mut out = Vec::new();
         for bank_id in bank_ids {

@@ -63,5 +63,22 @@ test('bank import: CSV errors by row, bank id, template download', { timeout: 12
   await tid(page, 'bank-import-result').waitFor();
   assert.equal((await api.get('/api/banks')).find((b) => b.id === 'browser-template').question_count, 4);
   await shot(page, 'console-bank-import-done');
+
+  // 导出: the CSV-imported bank as Excel, imported back under another id, has the same questions.
+  const exportButton = page.locator('[data-testid="bank-export-xlsx"][data-bank="browser-csv"]');
+  const [exported] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+  assert.equal(exported.suggestedFilename(), 'browser-csv.xlsx');
+  const exportedPath = await exported.path();
+  await tid(page, 'bank-files').setInputFiles({ name: 'again.xlsx', mimeType: 'application/octet-stream', buffer: readFileSync(exportedPath) });
+  await tid(page, 'bank-import-id').fill('browser-again');
+  await tid(page, 'bank-import').click();
+  await tid(page, 'bank-import-result').waitFor();
+  assert.equal((await api.get('/api/banks')).find((b) => b.id === 'browser-again').question_count, 5);
+  const [native] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('[data-testid="bank-export-native"][data-bank="browser-csv"]').click(),
+  ]);
+  assert.equal(native.suggestedFilename(), 'browser-csv.toml');
+  assert.match(readFileSync(await native.path(), 'utf8'), /id = "browser-csv"/);
   await context.close();
 });
