@@ -122,22 +122,7 @@ impl Actor {
 
     /// `next`: show the next question to everyone (no key, no clock); the buzzer is not armed yet.
     pub(super) async fn open_next_buzzer_question(&mut self, r: usize) -> AppResult<()> {
-        if self.open_question_index(r).is_some() {
-            return Err(AppError::conflict(
-                "question_open",
-                "a question is still open; close or skip it first",
-            ));
-        }
-        let i = self.rounds[r]
-            .live
-            .iter()
-            .position(|q| q.state == QuestionState::Pending)
-            .ok_or_else(|| {
-                AppError::conflict(
-                    "no_more_questions",
-                    "every question of this round has been played",
-                )
-            })?;
+        let i = self.next_pending_question(r)?;
         let run = self.new_run(r)?;
         let now = now_ms();
         self.set_live_question(r, i, |q| {

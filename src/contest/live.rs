@@ -105,14 +105,15 @@ impl Actor {
         Ok(())
     }
 
-    pub(super) async fn open_next_question(&mut self, r: usize) -> AppResult<()> {
+    /// The question `next` opens: none may be open, and one must be left. Live and buzzer rounds alike.
+    pub(super) fn next_pending_question(&self, r: usize) -> AppResult<usize> {
         if self.open_question_index(r).is_some() {
             return Err(AppError::conflict(
                 "question_open",
                 "a question is still open; close or skip it first",
             ));
         }
-        let i = self.rounds[r]
+        self.rounds[r]
             .live
             .iter()
             .position(|q| q.state == QuestionState::Pending)
@@ -121,7 +122,11 @@ impl Actor {
                     "no_more_questions",
                     "every question of this round has been played",
                 )
-            })?;
+            })
+    }
+
+    pub(super) async fn open_next_question(&mut self, r: usize) -> AppResult<()> {
+        let i = self.next_pending_question(r)?;
         let now = now_ms();
         let limit = self.rounds[r].config.question_ms();
         self.set_live_question(r, i, |q| {
