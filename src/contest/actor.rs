@@ -448,7 +448,13 @@ impl Actor {
     async fn handle(&mut self, command: Command) {
         match command {
             Command::Control(action, by, reply) => {
+                let detail = serde_json::to_value(&action).unwrap_or_default();
                 let result = self.control(action, &by).await;
+                let outcome = match &result {
+                    Ok(_) => "ok",
+                    Err(e) => e.code,
+                };
+                self.audit(&by, &detail, outcome).await;
                 let _ = reply.send(result);
             }
             Command::Buzz {

@@ -202,3 +202,26 @@ impl Actor {
         Ok(())
     }
 }
+
+impl Actor {
+    /// Append an organizer action to the contest's audit log: `detail` is the action as sent (its `action`
+    /// field names it), `outcome` is `ok` or the error code it was refused with. A failed append is logged and
+    /// does not undo the action, which is already committed and announced.
+    pub(super) async fn audit(&self, by: &str, detail: &Value, outcome: &str) {
+        let action = detail
+            .get("action")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_owned();
+        let entry = crate::store::AuditEntry {
+            at_ms: now_ms(),
+            actor: by,
+            action: &action,
+            detail,
+            outcome,
+        };
+        if let Err(e) = self.store.append_audit(self.contest.id, &entry).await {
+            tracing::error!(contest = self.contest.id, action, "audit log append failed: {e}");
+        }
+    }
+}

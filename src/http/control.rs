@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(paper_audit))
         .routes(routes!(list_adjustments, adjust))
         .routes(routes!(rejections))
+        .routes(routes!(audit_log))
 }
 
 /// Every control button: start a round, next question, close, pause, resume, skip, end the round, finish; in
@@ -165,4 +166,25 @@ async fn rejections(
         .rejections_page(id, page.after.unwrap_or(0), limit)
         .await?;
     Ok(axum::Json(json!(rows)))
+}
+
+/// The contest's audit log: every organizer action, oldest first, and whether its hash chain is whole.
+#[utoipa::path(get, path = "/api/contests/{id}/audit", tag = "results", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "`{entries: [AuditRow], chain_ok, chain_error}`", body = Object)))]
+async fn audit_log(
+    State(state): State<AppState>,
+    _: Organizer,
+    Path(id): Path<i64>,
+) -> AppResult<axum::Json<Value>> {
+    if state.store.contest(id).await?.is_none() {
+        return Err(AppError::not_found("contest"));
+    }
+    let rows = state.store.audit_log(id).await?;
+    let broken = crate::store::chain_break(&rows);
+    Ok(axum::Json(json!({
+        "entries": rows,
+        "chain_ok": broken.is_none(),
+        "chain_error": broken.map(|(_, message)| message),
+    })))
 }

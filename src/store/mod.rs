@@ -11,6 +11,7 @@
 //! grouped by resource (`banks.rs`, `contests.rs`, `answers.rs`) to make that split mechanical.
 
 mod answers;
+mod audit;
 mod backup;
 mod banks;
 mod contests;
@@ -33,6 +34,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 
 pub use answers::Rejection;
+pub use audit::{AuditEntry, AuditRow, GENESIS_HASH, chain_break, chain_hash};
 pub use backup::{BackupSummary, backup_database};
 pub use banks::{CategoryCount, QuestionFilter};
 pub use contests::{NewContest, NewRound, RosterEntry, SeatRow};
