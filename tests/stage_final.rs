@@ -453,7 +453,20 @@ async fn compulsory_by_seat_takes_device_answers_from_the_member_whose_turn_it_i
         let choice = if right { key } else { (key + 1) % options };
         answer(member, k, choice, &format!("m{k}"));
         assert_eq!(reply(&member.ws, &format!("m{k}")).await["type"], "answer_ack");
+        // The teammate sees the answer given for the team.
+        let seen = teammate
+            .ws
+            .wait_for("team_answer", |m| m["type"] == "team_answer" && m["index"] == k)
+            .await;
+        assert_eq!(seen["judgement"]["response"]["choice"], json!([choice]));
+        assert_eq!(seen["judgement"]["participant_id"], member.joined.participant_id);
         *expected.get_mut(&team).unwrap() += if right { 20.0 } else { -5.0 };
+    }
+    for phone in &phones {
+        for m in frames(&phone.ws, "team_answer") {
+            let team = m["judgement"]["team"].as_i64().unwrap();
+            assert_eq!(team, phone.team, "only the team's members see its answer: {m}");
+        }
     }
     let me = server
         .participant(&phones[0].joined.token, Method::GET, "/api/me", None)
