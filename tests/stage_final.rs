@@ -528,8 +528,12 @@ async fn a_podium_tie_goes_to_a_tiebreak_that_the_recorded_draw_can_settle() {
     let tiebreak = &started["stage"]["tiebreak"];
     assert_eq!(tiebreak["purpose"], "podium");
     assert_eq!(tiebreak["teams"], json!([1, 2, 3]));
-    // Nobody buzzes: the question is void and another is needed; then the organizer draws.
+    // The first question is skipped (a bad question), the second nobody buzzes for (closed void): each asks
+    // for another question; then the organizer draws.
     server.control(id, json!({"action": "next"})).await;
+    server.control(id, json!({"action": "skip"})).await;
+    let second = server.control(id, json!({"action": "next"})).await;
+    assert_eq!(second["buzzer"]["eligible"], json!([1, 2, 3]));
     server.control(id, json!({"action": "close"})).await;
     let drawn = server.control(id, json!({"action": "draw"})).await;
     let tb = &drawn["stage"]["tiebreak"];

@@ -312,4 +312,31 @@ impl Actor {
             }
         }
     }
+
+    /// A 加赛 question was skipped: it decided nothing, so the 加赛 needs another question.
+    pub(super) async fn tiebreak_question_dropped(&mut self, r: usize) -> AppResult<()> {
+        let Some(mut doc) = self.round_stage(r).cloned() else {
+            return Ok(());
+        };
+        let Some(tb) = doc.tiebreak.as_mut() else {
+            return Ok(());
+        };
+        if tb.state.result().is_some() || tb.state.current_question().is_none() {
+            return Ok(());
+        }
+        let (next, _) = tb.state.step(&TiebreakEvent::Void).map_err(rule_error)?;
+        tb.state = next;
+        let round_id = self.rounds[r].id;
+        self.store
+            .record_stage(
+                self.contest.id,
+                &StageWrite {
+                    round_states: vec![(round_id, Self::round_stage_json(&doc))],
+                    ..StageWrite::default()
+                },
+            )
+            .await?;
+        self.stage.rounds.insert(round_id, doc);
+        Ok(())
+    }
 }
