@@ -1,0 +1,280 @@
+// A buzzer question (抢答) of a stage final, end to end in the browser: three units, one phone each (390×844, separate
+// browser contexts), the big screen open at 1920×1080; the organizer drives the control API over HTTP.
+// - every phone shows its team, its score and the big buzz button;
+// - a phone pressing before the buzzer is armed gets the foul on the phone (explained, with the penalty) and the
+//   screen marks it in the buzz order;
+// - after arming, the two other phones press: the screen shows them first and second in the server's order
+//   (the order of the organizer's snapshot), with the gap in ms; the phones show "抢到了" and "第 2 位";
+// - the first is judged wrong: the floor passes to the second, judged right;
+// - the scores on the screen's standings and on every phone equal the totals computed here from the settings.
+// Screenshots: target/screenshots/stage-buzzer-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, apiClient, shot, importRoster, joinPhone, horizontalOverflow } from './harness.mjs';
+
+const PHONE = { width: 390, height: 844 };
+const SCREENS = [{ width: 1920, height: 1080 }, { width: 1366, height: 768 }];
+const SETTINGS = {
+  points: 20, wrong_penalty: 10, late_penalty: 10, foul_penalty: 15, answer_seconds: 120, buzz_window_seconds: 120,
+  on_wrong: 'pass', answer_by: 'judge',
+};
+const BASE = 100;
+const ROSTER = [
+  { name: '张伟', badge: '610001', unit: '刑侦大队' },
+  { name: '王芳', badge: '610002', unit: '治安大队' },
+  { name: '李娜', badge: '610003', unit: '交警大队' },
+];
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const tid = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+/** A phone's screenshot from the top of its page (where the team and its status are). */
+async function phoneShot(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(400);
+  await shot(page, name);
+}
+
+async function assertNoOverflow(page, what) {
+  const o = await horizontalOverflow(page);
+  assert.ok(o.scrollWidth <= o.innerWidth && o.offenders.length === 0 && o.spills.length === 0,
+    `${what}: horizontal overflow ${JSON.stringify(o)}`);
+}
+
+/**
+ * Nothing on the big screen leaves the viewport or is cut off: no page scroll, every element of the view inside
+ * the window, the buzz rows and the standings whole inside their boxes.
+ */
+async function screenFits(page, what) {
+  const report = await page.evaluate(() => {
+    const out = [];
+    const w = window.innerWidth;
+    const hgt = window.innerHeight;
+    for (const el of document.querySelectorAll('#stage *')) {
+      const b = el.getBoundingClientRect();
+      if (!b.width || !b.height || getComputedStyle(el).visibility === 'hidden') continue;
+      if (b.left < -1 || b.top < -1 || b.right > w + 1 || b.bottom > hgt + 1) out.push(`${el.className || el.tagName} ${Math.round(b.left)},${Math.round(b.top)}..${Math.round(b.right)},${Math.round(b.bottom)}`);
+    }
+    const clipped = [];
+    for (const sel of ['[data-testid="screen-buzz"]', '[data-testid="screen-team"]', '.s-stage-phase']) {
+      for (const el of document.querySelectorAll(sel)) {
+        const side = el.closest('.s-stage-side, .s-stage-bar');
+        if (!side) continue;
+        const b = el.getBoundingClientRect();
+        const box = side.getBoundingClientRect();
+        if (b.bottom > box.bottom + 1) clipped.push(el.textContent.trim().slice(0, 30));
+      }
+    }
+    return { scroll: [document.documentElement.scrollWidth - w, document.documentElement.scrollHeight - hgt], out: out.slice(0, 8), clipped };
+  });
+  assert.ok(report.scroll[0] <= 0 && report.scroll[1] <= 0, `${what}: the page scrolls ${JSON.stringify(report)}`);
+  assert.deepEqual(report.out, [], `${what}: outside the window`);
+  assert.deepEqual(report.clipped, [], `${what}: cut off`);
+}
+
+/** The team standings the screen shows: {unit: total}. */
+async function screenTotals(page) {
+  return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-testid="screen-stage-standings"] [data-testid="screen-team"]')]
+    .map((el) => [el.dataset.unit, Number(el.querySelector('[data-testid="screen-team-total"]').textContent)])));
+}
+
+test('buzzer question: three phones, the big screen, fouls, the buzz order, the floor passing on, scores', { timeout: 300_000 }, async () => {
+  const org = apiClient(server.base);
+  await org.login();
+  const contest = await org.post('/api/contests', {
+    title: '党史知识竞赛决赛',
+    bank_ids: ['party-history'],
+    rounds: [{
+      title: '抢答题', kind: 'buzzer',
+      config: {
+        blueprint: { quotas: [{ type: 'single', count: 3 }] },
+        grace_ms: 0,
+        stage: { base_score: BASE },
+        buzzer: SETTINGS,
+      },
+    }],
+  });
+  const id = contest.id;
+  const control = (body) => org.post(`/api/contests/${id}/control`, body);
+  await importRoster(server.base, id, `姓名,警号,单位\n${ROSTER.map((r) => `${r.name},${r.badge},${r.unit}`).join('\n')}\n`);
+
+  const problems = [];
+  const watch = (page, name) => {
+    page.on('pageerror', (e) => problems.push(`${name}: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`${name}: ${m.text()}`); });
+    return page;
+  };
+
+  // The big screens: 1920×1080 and 1366×768.
+  const display = await org.post(`/api/contests/${id}/display-token`);
+  const screens = [];
+  for (const viewport of SCREENS) {
+    const ctx = await browser.newContext({ viewport });
+    const page = watch(await ctx.newPage(), `screen ${viewport.width}`);
+    await page.goto(`${server.base}/screen?token=${encodeURIComponent(display.token)}`);
+    await tid(page, 'lobby').waitFor();
+    screens.push({ page, name: `${viewport.width}x${viewport.height}` });
+  }
+  const [screen] = screens.map((x) => x.page);
+  const eachScreen = async (fn) => { for (const x of screens) await fn(x.page, x.name); };
+
+  // Three phones.
+  const phones = [];
+  for (const who of ROSTER) {
+    const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const page = watch(await ctx.newPage(), who.unit);
+    await joinPhone(page, server.base, contest.join_code, who.badge);
+    phones.push({ ...who, page });
+  }
+
+  let state = await control({ action: 'start_round' });
+  const teamOf = new Map(state.stage.teams.map((team) => [team.unit, team.id]));
+  assert.equal(teamOf.size, 3, 'three teams');
+  for (const p of phones) p.team = teamOf.get(p.unit);
+
+  // Every phone: its team and its score, before the first question.
+  for (const p of phones) {
+    await tid(p.page, 'stage').waitFor();
+    await p.page.waitForFunction((team) => document.querySelector('[data-testid="stage-team"]')?.dataset.team === String(team), p.team);
+    assert.equal(await tid(p.page, 'stage-team-unit').textContent(), p.unit);
+    assert.equal(await tid(p.page, 'stage-team-score').textContent(), String(BASE));
+  }
+  await phoneShot(phones[0].page, 'stage-buzzer-phone-ready');
+  await eachScreen(async (page, name) => {
+    await tid(page, 'screen-stage-intro').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="screen-board-team"]').length === 3);
+    await screenFits(page, `screen ${name}, intro`);
+    await shot(page, `stage-buzzer-screen-intro-${name}`);
+  });
+
+  // The question opens: everyone sees the buzz button, not yet armed (a press now is a foul).
+  state = await control({ action: 'next' });
+  const question = state.question;
+  for (const p of phones) {
+    await tid(p.page, 'buzz-button').waitFor();
+    assert.equal(await tid(p.page, 'buzz-button').getAttribute('data-mode'), 'early', `${p.unit}: not armed yet`);
+    assert.equal((await tid(p.page, 'question-stem').textContent()).trim(), question.question.stem.trim());
+    await assertNoOverflow(p.page, `${p.unit}, question open`);
+  }
+  await phoneShot(phones[0].page, 'stage-buzzer-phone-open');
+  await eachScreen(async (page, name) => {
+    await page.waitForFunction(() => document.querySelector('[data-testid="screen-stage"]')?.dataset.phase === 'opened');
+    assert.equal((await tid(page, 'question-stem').textContent()).trim(), question.question.stem.trim());
+    assert.equal(await page.locator('[data-testid="correct-option"]').count(), 0, 'no key while the question is open');
+    await page.waitForTimeout(700); // the view's entrance
+    await screenFits(page, `screen ${name}, question open`);
+    await shot(page, `stage-buzzer-screen-open-${name}`);
+  });
+
+  // The first phone presses early: a foul, explained on that phone.
+  const [early, first, second] = phones;
+  await tid(early.page, 'buzz-button').click();
+  await early.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'foul');
+  const foulText = await tid(early.page, 'buzz-result').textContent();
+  assert.match(foulText, /犯规/);
+  assert.match(foulText, new RegExp(`−${SETTINGS.foul_penalty}`), `the penalty is shown: ${foulText}`);
+  await early.page.waitForFunction(() => document.querySelector('[data-testid="buzz-button"]')?.disabled === true);
+  await early.page.waitForFunction((total) => document.querySelector('[data-testid="stage-team-score"]')?.textContent === total,
+    String(BASE - SETTINGS.foul_penalty));
+  await phoneShot(early.page, 'stage-buzzer-phone-foul');
+  // The screen marks the foul in the buzz order.
+  await screen.waitForFunction((team) => {
+    const row = document.querySelector('[data-testid="screen-buzz"]');
+    return row && row.dataset.foul === 'true' && row.dataset.team === String(team);
+  }, early.team);
+  assert.match(await screen.locator('[data-testid="screen-buzz"]').first().textContent(), /犯规/);
+  await eachScreen((page, name) => shot(page, `stage-buzzer-screen-foul-${name}`));
+
+  // Armed: the other two press, one after the other.
+  await control({ action: 'arm' });
+  for (const p of [first, second]) {
+    await p.page.waitForFunction(() => document.querySelector('[data-testid="buzz-button"]')?.dataset.mode === 'live');
+  }
+  await phoneShot(first.page, 'stage-buzzer-phone-armed');
+  await eachScreen(async (page, name) => {
+    await page.waitForFunction(() => document.querySelector('[data-testid="screen-stage"]')?.dataset.phase === 'armed');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="screen-countdown"]')?.textContent) > 100);
+    await shot(page, `stage-buzzer-screen-armed-${name}`);
+  });
+  await tid(first.page, 'buzz-button').click();
+  await first.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'floor');
+  await tid(second.page, 'buzz-button').click();
+  await second.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'queued');
+  assert.match(await tid(first.page, 'buzz-result').textContent(), /抢到了/);
+  assert.match(await tid(second.page, 'buzz-result').textContent(), /第 2 位/);
+  await phoneShot(first.page, 'stage-buzzer-phone-floor');
+  await phoneShot(second.page, 'stage-buzzer-phone-queued');
+
+  // The server's order.
+  state = await org.get(`/api/contests/${id}`);
+  const order = state.buzzer.order;
+  assert.deepEqual(order.map((b) => [b.team, b.foul]), [[early.team, true], [first.team, false], [second.team, false]]);
+  assert.equal(state.buzzer.floor, first.team);
+  // The screen shows the order: the foul, then first and second by server time, with the gap in ms.
+  await eachScreen(async (page, name) => {
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="screen-buzz"]').length === 3);
+    const rows = await page.locator('[data-testid="screen-buzz"]').evaluateAll((els) => els.map((el) => ({
+      team: Number(el.dataset.team), foul: el.dataset.foul === 'true', place: el.dataset.place, gap: el.querySelector('[data-testid="screen-buzz-gap"]').textContent,
+    })));
+    assert.deepEqual(rows.map((r) => [r.team, r.foul, r.place]),
+      [[early.team, true, ''], [first.team, false, '1'], [second.team, false, '2']], `screen ${name}: the buzz order`);
+    assert.equal(rows[1].gap, '最先');
+    assert.equal(rows[2].gap, `+${order[2].server_ms - order[1].server_ms} 毫秒`, `screen ${name}: the gap to the first`);
+    await page.waitForFunction((team) => document.querySelector('[data-testid="screen-floor"]')?.dataset.team === String(team), first.team);
+    await screenFits(page, `screen ${name}, floor`);
+    await shot(page, `stage-buzzer-screen-floor-${name}`);
+  });
+
+  // Wrong: the floor passes to the second; right.
+  await control({ action: 'judge', correct: false, team: first.team });
+  await second.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'floor');
+  await screen.waitForFunction((team) => document.querySelector('[data-testid="screen-floor"]')?.dataset.team === String(team), second.team);
+  await control({ action: 'judge', correct: true, team: second.team });
+
+  const expected = {
+    [early.unit]: BASE - SETTINGS.foul_penalty,
+    [first.unit]: BASE - SETTINGS.wrong_penalty,
+    [second.unit]: BASE + SETTINGS.points,
+  };
+  state = await org.get(`/api/contests/${id}`);
+  assert.deepEqual(Object.fromEntries(state.stage.standings.map((s) => [s.unit, s.total])), expected, 'the server agrees with the rules');
+  for (const p of phones) {
+    await p.page.waitForFunction((total) => document.querySelector('[data-testid="stage-team-score"]')?.textContent === total,
+      String(expected[p.unit]));
+    await tid(p.page, 'stage-result').waitFor();
+    await tid(p.page, 'correct-answer').waitFor();
+    await assertNoOverflow(p.page, `${p.unit}, closed`);
+  }
+  assert.match(await tid(second.page, 'stage-result').textContent(), /本队答对/);
+  assert.match(await tid(first.page, 'stage-team-answer').textContent(), /回答错误/);
+  await phoneShot(second.page, 'stage-buzzer-phone-won');
+  await phoneShot(first.page, 'stage-buzzer-phone-wrong');
+
+  // The screen: the verdict, the key, and the same totals.
+  await eachScreen(async (page, name) => {
+    await tid(page, 'screen-verdict').waitFor();
+    assert.match(await tid(page, 'screen-verdict').textContent(), new RegExp(`${second.unit}.*回答正确`));
+    assert.equal(await page.locator('[data-testid="correct-option"]').count(), question.answer.choice.length, 'the key is marked');
+    await page.waitForFunction((want) => {
+      const got = Object.fromEntries([...document.querySelectorAll('[data-testid="screen-stage-standings"] [data-testid="screen-team"]')]
+        .map((el) => [el.dataset.unit, el.querySelector('[data-testid="screen-team-total"]').textContent]));
+      return JSON.stringify(got) === JSON.stringify(want);
+    }, Object.fromEntries(Object.entries(expected).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v)])));
+    assert.deepEqual(await screenTotals(page), expected);
+    await page.waitForTimeout(800);
+    await screenFits(page, `screen ${name}, closed`);
+    await shot(page, `stage-buzzer-screen-closed-${name}`);
+  });
+
+  assert.deepEqual(problems, [], 'no page errors');
+});
