@@ -150,18 +150,20 @@ function apply(msg) {
   }
   if (msg.type === 'round_finished' && msg.round && msg.round.kind === 'exam') app.outbox.drop(msg.round.id);
   if (msg.type === 'round_started' && isStageRound(msg.round)) askForTeams();
+  // A finished 加赛 settles places and who goes on: the teams' standing comes with a fresh snapshot.
+  if (msg.type === 'tiebreak_update' && msg.tiebreak && msg.tiebreak.finished) askForTeams({ always: true });
   notePoints(pointValues(app.state), app.state && app.state.boardDecimals);
   if (before !== app.state || msg.type) scheduleRender();
 }
 
 /**
  * The teams are fixed when the first stage round starts, and only a snapshot says which one is this phone's (and
- * carries the stage object): ask for one once the round has started, unless it is known already. The phones of a
- * hall ask within half a second of each other, not all at once.
+ * carries the stage object): ask for one once the round has started, unless it is known already (and after a
+ * 加赛 has finished: who is still in). The phones of a hall ask within half a second of each other, not all at once.
  */
-function askForTeams() {
+function askForTeams({ always = false } = {}) {
   const s = app.state;
-  if (s && s.stage && s.me && s.me.team != null) return;
+  if (!always && s && s.stage && s.me && s.me.team != null) return;
   const session = app.session;
   setTimeout(() => {
     if (app.session !== session) return;

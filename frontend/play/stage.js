@@ -7,7 +7,7 @@
 import { h, formatPoints, pointsDecimals } from '/shared/ui.js';
 import { t, errorText } from '/shared/i18n.js';
 import {
-  isBuzzKind, teamUnit, teamActive, standingsOf, eliminationOf, questionSettings, buzzOrder, teamBuzzStatus,
+  isBuzzKind, teamUnit, teamActive, standingsOf, eliminationOf, questionSettings, buzzOrder, teamBuzzStatus, inQuestion,
 } from '/shared/stage-state.js';
 import { answerKey, phoneOffline } from './outbox.js';
 import { createCountdown } from './countdown.js';
@@ -78,13 +78,19 @@ export function stageScreen(app) {
       && e.index === v.q.index && (!reasons || reasons.includes(e.reason)));
   }
 
-  /** The team contending in a 加赛, or any team outside one. */
+  /** The team plays the current question (a 加赛 question is for the tied teams only); before one, the 加赛's teams. */
   function contends(v, team) {
+    if (v.b) return inQuestion(v.b, team);
     if (v.kind !== 'tiebreak') return true;
     const tb = v.stage && v.stage.tiebreak;
-    if (v.b && Array.isArray(v.b.eligible) && v.b.phase === 'armed') return v.b.eligible.includes(team) || (v.b.order || []).some((x) => x.team === team);
     const contenders = tb ? (tb.remaining && tb.remaining.length ? tb.remaining : tb.teams) : null;
     return !contenders || contenders.includes(team);
+  }
+
+  /** In 必答 by seat order, the member who answers this question (else null: any member). */
+  function designated(v) {
+    const turn = v.stage && v.stage.turn;
+    return v.kind === 'compulsory' && turn && v.q && turn.index === v.q.index && turn.member ? turn.member : null;
   }
 
   function eliminated(v) {
@@ -199,7 +205,7 @@ export function stageScreen(app) {
     } else if (b && b.floor != null) {
       const turn = v.stage && v.stage.turn;
       const pick = kind === 'wager' ? wagerPickOf(v, b.floor) : null;
-      sig += JSON.stringify([b.floor, team, turn && turn.member, pick, v.decimals]);
+      sig += JSON.stringify([b.floor, team, turn && turn.member, pick, v.decimals, v.settings.answer_by]);
       node = turnNotice(v, b.floor, turn, pick);
     }
     parts.mine(sig, () => node);
@@ -253,12 +259,17 @@ export function stageScreen(app) {
   function turnNotice(v, floor, turn, pick) {
     const ours = floor === v.team;
     const member = turn && turn.team === floor && turn.member ? turn.member : null;
+    const me = member && v.s.me && member.participant_id === v.s.me.id;
+    let memberText = null;
+    if (me) memberText = t('stage.member_is_me');
+    else if (member) memberText = t(ours ? 'stage.member_answers_ours' : 'stage.member_answers', { name: member.name });
+    const answers = ours && (!member || me);
     return h('div.stage-turn', { 'data-testid': 'stage-turn', 'data-ours': String(ours), class: ours ? 'ours' : '' },
       h('div.stage-turn-title', ours ? t('stage.our_turn') : t('stage.their_turn', { unit: unitOf(v, floor) })),
-      member ? h('p.stage-turn-member', t(ours ? 'stage.member_answers_ours' : 'stage.member_answers', { name: member.name })) : null,
+      memberText ? h('p.stage-turn-member', { 'data-testid': 'stage-turn-member' }, memberText) : null,
       pick != null ? h('p.stage-turn-pick', { 'data-testid': 'stage-wager-value' },
         t(ours ? 'stage.our_wager' : 'stage.their_wager', { points: formatPoints(pick, v.decimals) })) : null,
-      ours ? h('p.stage-turn-how', t(v.settings.answer_by === 'device' ? 'stage.answer_below' : 'stage.answer_aloud')) : null);
+      answers ? h('p.stage-turn-how', t(v.settings.answer_by === 'device' ? 'stage.answer_below' : 'stage.answer_aloud')) : null);
   }
 
   /** Who holds the floor (buzzer kinds), with the order of buzzes. */
@@ -344,6 +355,8 @@ export function stageScreen(app) {
     const { b, team, settings } = v;
     if (!b || settings.answer_by !== 'device' || team == null || eliminated(v)) return false;
     if (v.q.state !== 'open' || b.phase !== 'answering' || b.floor !== team) return false;
+    const member = designated(v);
+    if (member && v.s.me && member.participant_id !== v.s.me.id) return false;
     if (!ans) return true;
     return ans.state === 'error' && !FINAL.has(ans.error && ans.error.code);
   }
@@ -616,4 +629,23 @@ export function stageScreen(app) {
 
   // Phases the clock ends (a buzz window, an answer time) arrive as frames; the countdown runs by itself.
   return { el, update, destroy() { countdown.stop(); } };
+}
+
+/** The own team's final place and score, on the phone's final screen of a contest with a stage final. */
+export function stageFinalCard(s) {
+  const team = s.me ? s.me.team : null;
+  if (!s.stage || team == null) return null;
+  const rows = standingsOf(s.stage, s.leaderboard);
+  const mine = rows.find((r) => r.team === team);
+  if (!mine) return null;
+  const decimals = pointsDecimals(rows.map((r) => r.total));
+  return h('div.card.hero.final-hero.stage-final', { 'data-testid': 'stage-final' },
+    h('div.hero-kicker', t('stage.final_team', { unit: mine.unit || teamUnit(s.stage, team) })),
+    h('div.final-grid',
+      h('div',
+        h('div.hero-label', t('stage.final_place')),
+        h('div.hero-value', { 'data-testid': 'stage-final-place' }, String(mine.place), h('span.rank-of', ` / ${rows.length}`))),
+      h('div',
+        h('div.hero-label', t('stage.team_score')),
+        h('div.hero-value', { 'data-testid': 'stage-final-score' }, formatPoints(mine.total, decimals)))));
 }

@@ -110,6 +110,8 @@ function unitsKey() { return state.contest ? `jingsai.screen.units.${state.conte
 function onMessage(msg) {
   // Stage frames (buzzer, team scores, turns, wagers, tie-breaks, cuts), and the stage part of the general ones.
   if (msg.type !== 'snapshot' && reduceStage(state, msg)) {
+    // A finished 加赛 settles places and who goes on: a fresh snapshot brings the teams' standing.
+    if (msg.type === 'tiebreak_update' && msg.tiebreak && msg.tiebreak.finished && live) live.send({ type: 'snapshot' });
     refresh();
     return;
   }

@@ -134,6 +134,7 @@ export function reduceStage(s, msg) {
         const active = new Map(msg.teams.map((team) => [team.id, team.active]));
         stage.standings = (stage.standings || []).map((row) => ({ ...row, active: active.get(row.team) ?? row.active }));
       }
+      if (Array.isArray(msg.standings) && msg.standings.length) stage.standings = mergeStandings(stage, msg.standings);
       return true;
     }
     default:
@@ -195,10 +196,19 @@ export function buzzOrder(order) {
   }));
 }
 
+/** Whether `team` plays question `b` (a 加赛 question is for the tied teams only; eliminated teams are out). */
+export function inQuestion(b, team) {
+  if (!b || team == null) return false;
+  if (!Array.isArray(b.eligible)) return true;
+  return b.eligible.includes(team) || (b.locked_out || []).includes(team) || (b.answered || []).includes(team)
+    || (b.order || []).some((x) => x.team === team);
+}
+
 /**
  * Where `team` stands in the buzzer question `b`:
- * 'won' | 'floor' | 'queued' (with `position`, 1 = next) | 'fouled' | 'answered' (wrong or late) | 'ineligible'
- * (armed but not among `eligible`, e.g. a 加赛 among other teams) | 'free' (may still buzz) | 'closed'.
+ * 'won' | 'floor' | 'queued' (with `position`, 1 = next) | 'judging' (buzzed, its place not known yet) | 'fouled' |
+ * 'answered' (wrong or late) | 'ineligible' (not in this question: a tie-break among other teams, or eliminated) |
+ * 'free' (may still buzz) | 'closed'.
  */
 export function teamBuzzStatus(b, team) {
   if (!b || team == null) return { status: 'free' };
@@ -213,6 +223,6 @@ export function teamBuzzStatus(b, team) {
   const position = (b.queue || []).indexOf(team);
   if (position >= 0) return { status: 'queued', position: position + 1, buzz };
   if (buzz) return { status: 'judging', buzz };
-  if (b.phase === 'armed' && Array.isArray(b.eligible) && !b.eligible.includes(team)) return { status: 'ineligible' };
+  if (!inQuestion(b, team)) return { status: 'ineligible' };
   return { status: 'free' };
 }
