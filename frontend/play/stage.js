@@ -51,7 +51,8 @@ export function stageScreen(app) {
   function view() {
     const s = app.state;
     const round = s.round;
-    const q = s.question && round && s.question.round_id === round.id ? s.question : null;
+    // Once the round is over, its summary (the cut, the standings) replaces its last question.
+    const q = round && round.state === 'running' && s.question && s.question.round_id === round.id ? s.question : null;
     const b = q && s.buzzer && s.buzzer.round_id === q.round_id && s.buzzer.index === q.index ? s.buzzer : null;
     const team = s.me ? s.me.team : null;
     const stage = s.stage;
@@ -452,17 +453,21 @@ export function stageScreen(app) {
     parts.result(sig, () => {
       let tone = 'neutral';
       let title;
-      if (outcome && outcome.result === 'won') {
+      const last = ((v.b && v.b.judgements) || []).slice(-1)[0];
+      if (!isBuzzKind(v.kind) && last) {
+        // 必答 and 风险题: the verdict on the team whose turn it was.
+        const ours = last.team === v.team;
+        const verdict = t(`stage.verdict.${last.verdict}`);
+        title = ours ? t('stage.result_ours', { verdict }) : t('stage.result_team', { unit: unitOf(v, last.team), verdict });
+        if (ours) tone = last.verdict === 'right' ? 'correct' : 'wrong';
+      } else if (outcome && outcome.result === 'won') {
         title = outcome.team === v.team ? t('stage.result_we_won') : t('stage.result_won', { unit: outcome.unit || unitOf(v, outcome.team) });
         tone = outcome.team === v.team ? 'correct' : ours.length ? 'wrong' : 'neutral';
       } else if (outcome && outcome.result === 'void') {
         title = t(`stage.void.${outcome.reason}`);
         tone = ours.length ? 'wrong' : 'neutral';
       } else {
-        // 必答 and 风险题 questions end with the verdict on the team whose turn it was.
-        const last = ((v.b && v.b.judgements) || []).slice(-1)[0];
-        title = last ? `${unitOf(v, last.team)} ${t(`stage.verdict.${last.verdict}`)}` : t('stage.closed');
-        if (last && last.team === v.team) tone = last.verdict === 'right' ? 'correct' : 'wrong';
+        title = t('stage.closed');
       }
       const keyText = answerText(q.question, q.result.answer);
       return [

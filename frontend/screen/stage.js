@@ -242,7 +242,13 @@ function verdictCard(state, b, q) {
   let detail = '';
   const entries = verdictEntries(state, q);
   const decimals = decimalsOf(state);
-  if (outcome && outcome.result === 'won') {
+  if (!isBuzzKind(state.round && state.round.kind) && last) {
+    // 必答 and 风险题: the verdict on the team whose turn it was.
+    tone = last.verdict === 'right' ? 'right' : 'wrong';
+    title = `${unitOf(state, last.team)} ${t(`stage.verdict.${last.verdict}`)}`;
+    const e = entries.get(`${last.team}:verdict`);
+    detail = e && e.delta ? signed(e.delta, decimals) : '';
+  } else if (outcome && outcome.result === 'won') {
     tone = 'right';
     title = t('stage.won_by', { unit: outcome.unit || unitOf(state, outcome.team) });
     const e = entries.get(`${outcome.team}:verdict`);
@@ -283,11 +289,14 @@ function tiebreakStrip(state, tb) {
 function wagerStrip(state, w) {
   const picks = new Map((w.picks || []).map((p) => [p.team, p]));
   const decimals = decimalsOf(state);
+  const b = buzzerOf(state);
+  const answering = b && b.phase === 'answering' ? b.floor : null;
   return h('div.s-strip', { 'data-testid': 'screen-wager-picks' },
     h('span.s-strip-label', t('stage.picks')),
     h('span.s-strip-teams', (w.order || []).map((o) => {
       const p = picks.get(o.team);
-      return h('span.s-chip', { class: p ? 'done' : o.team === w.next_to_pick ? 'live' : '', dataset: { team: String(o.team) } },
+      const live = answering != null ? o.team === answering : !p && o.team === w.next_to_pick;
+      return h('span.s-chip', { class: live ? 'live' : p ? 'done' : '', dataset: { team: String(o.team) } },
         o.unit || unitOf(state, o.team), ' ',
         h('b', !p ? '…' : p.points == null ? t('stage.pass') : formatPoints(p.points, decimals)));
     })));
@@ -337,14 +346,15 @@ export function stageQuestionView(state) {
     const buzz = isBuzzKind(round.kind);
     const lang = document.documentElement.lang;
     if (render.main(`${cur.state}|${!!cur.result}|${lang}`, () => questionMain(cur))) requestAnimationFrame(fitMain);
-    render.strip(JSON.stringify([s.stage && s.stage.tiebreak, s.stage && s.stage.wager, lang]), () => stripFor(s, round));
+    render.strip(JSON.stringify([s.stage && s.stage.tiebreak, s.stage && s.stage.wager, b && b.phase, b && b.floor, lang]), () => stripFor(s, round));
 
     // The phase: listen / armed with the buzz window / the floor holder with the answer time / closed.
     let clock = null;
     if (phase === 'armed' && b.window_deadline) clock = { deadline: b.window_deadline, totalMs: (settings.buzz_window_seconds || 10) * 1000 };
     if (phase === 'answering' && b.floor != null && b.floor_deadline) clock = { deadline: b.floor_deadline, totalMs: (settings.answer_seconds || 10) * 1000 };
     const floorBuzz = b && b.floor != null ? buzzOrder(b.order).find((x) => x.team === b.floor && !x.foul) : null;
-    const phaseSig = JSON.stringify([phase, b && b.floor, b && b.window, floorBuzz && floorBuzz.name, clock && clock.deadline, buzz, settings.foul_penalty, lang]);
+    const phaseSig = JSON.stringify([phase, b && b.floor, b && b.window, floorBuzz && floorBuzz.name, clock && clock.deadline, buzz, settings.foul_penalty,
+      !buzz && s.stage && [s.stage.turn, s.stage.wager], lang]);
     render.phase(phaseSig, () => {
       countdown.set(clock);
       if (phase === 'closed') return null; // the verdict takes its place
@@ -352,6 +362,11 @@ export function stageQuestionView(state) {
         opened: buzz ? 'stage.buzz_listen' : 'stage.listen_turn', armed: 'stage.buzz_armed', closed: 'stage.closed', skipped: 'stage.skipped',
         answering: b && b.floor != null ? (buzz ? 'stage.floor' : 'stage.answering') : 'stage.judging',
       }[phase];
+      if (!buzz && b && b.floor != null) {
+        // 必答, 风险题: whose turn it is, with the answer time.
+        return h('section.s-stage-phase.s-turn-phase', { 'data-testid': 'screen-stage-phase', dataset: { phase } },
+          turnCard(s, b, round), clock ? countdown.el : null);
+      }
       return h('section.s-stage-phase', { 'data-testid': 'screen-stage-phase', dataset: { phase } },
         h('div.s-stage-phase-text',
           h('div.s-stage-phase-title', t(title)),
@@ -361,8 +376,11 @@ export function stageQuestionView(state) {
           phase === 'opened' && buzz ? h('div.s-stage-phase-note', t('stage.buzz_early_note', { points: formatPoints(settings.foul_penalty ?? 10, decimalsOf(s)) })) : null),
         clock ? countdown.el : null);
     });
-    render.turn(JSON.stringify([!buzz && b && b.floor, s.stage && s.stage.turn, s.stage && s.stage.wager, lang]),
-      () => (!buzz && b && (b.floor != null || phase === 'opened') ? turnCard(s, b, round) : null));
+    // After a 必答 or 风险题 question: whose turn it was, beside the verdict.
+    render.turn(JSON.stringify([!buzz && phase, b && b.judgements, s.stage && s.stage.turn, s.stage && s.stage.wager, lang]), () => {
+      const last = b && (b.judgements || []).slice(-1)[0];
+      return !buzz && b && b.floor == null && last ? turnCard(s, { ...b, floor: last.team }, round) : null;
+    });
     render.order(JSON.stringify([buzz, b && b.order, b && b.floor, b && b.judgements, b && b.phase, (s.stage && s.stage.ledger || []).length, lang]),
       () => (buzz && b ? orderList(s, b, cur) : null));
     render.verdict(JSON.stringify([cur.state, cur.result && cur.result.outcome, b && b.judgements, (s.stage && s.stage.ledger || []).length, lang]),

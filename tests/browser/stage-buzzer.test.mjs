@@ -278,3 +278,189 @@ test('buzzer question: three phones, the big screen, fouls, the buzz order, the 
 
   assert.deepEqual(problems, [], 'no page errors');
 });
+
+// 必答 then 风险题 with an elimination cut, three phones and the big screen:
+// - 必答 (answered on the phones): the team whose turn it is sees "轮到本队作答" and the answer form, the others
+//   whose turn it is and no form; the screen shows whose turn it is; one team right, the next wrong;
+// - 风险题: the screen and the phones show the picking order (by the totals, high to low) and each pick; the team
+//   answering sees its stake; right gains the value, wrong loses it, a pass changes nothing;
+// - the cut after the 风险题 round: the screen lists who goes on and who is out; the phone of the team that is
+//   out says so; every total equals the one computed here from the settings.
+test('compulsory and wager questions, then the elimination cut', { timeout: 300_000 }, async () => {
+  const COMPULSORY = { mode: 'team_common', answer_seconds: 60, answer_by: 'device', points: 10, wrong_penalty: 5 };
+  const WAGER = {
+    options: [{ points: 10, difficulty: 1 }, { points: 30, difficulty: 2 }], pick_order: 'high_to_low', allow_pass: true,
+    answer_seconds: 60, answer_by: 'judge',
+  };
+  const roster = [
+    { name: '赵强', badge: '620001', unit: '一大队' },
+    { name: '钱敏', badge: '620002', unit: '二大队' },
+    { name: '孙磊', badge: '620003', unit: '三大队' },
+  ];
+  const org = apiClient(server.base);
+  await org.login();
+  const contest = await org.post('/api/contests', {
+    title: '决赛第二阶段',
+    bank_ids: ['party-history'],
+    rounds: [
+      {
+        title: '必答题', kind: 'compulsory',
+        config: { blueprint: { quotas: [{ type: 'single', count: 3 }] }, grace_ms: 0, stage: { base_score: BASE }, compulsory: COMPULSORY },
+      },
+      {
+        title: '风险题', kind: 'wager',
+        config: {
+          blueprint: { quotas: [{ type: 'single', difficulty: 1, count: 3 }, { type: 'single', difficulty: 2, count: 3 }] },
+          grace_ms: 0, stage: { base_score: BASE }, wager: WAGER, elimination: { advance: 2, tie_rule: 'draw' },
+        },
+      },
+    ],
+  });
+  const id = contest.id;
+  const control = (body) => org.post(`/api/contests/${id}/control`, body);
+  await importRoster(server.base, id, `姓名,警号,单位\n${roster.map((r) => `${r.name},${r.badge},${r.unit}`).join('\n')}\n`);
+
+  const problems = [];
+  const watch = (page, name) => {
+    page.on('pageerror', (e) => problems.push(`${name}: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`${name}: ${m.text()}`); });
+    return page;
+  };
+  const display = await org.post(`/api/contests/${id}/display-token`);
+  const screens = [];
+  for (const viewport of SCREENS) {
+    const ctx = await browser.newContext({ viewport });
+    const page = watch(await ctx.newPage(), `screen ${viewport.width}`);
+    await page.goto(`${server.base}/screen?token=${encodeURIComponent(display.token)}`);
+    await tid(page, 'lobby').waitFor();
+    screens.push({ page, name: `${viewport.width}x${viewport.height}` });
+  }
+  const eachScreen = async (fn) => { for (const x of screens) await fn(x.page, x.name); };
+  const phones = [];
+  for (const who of roster) {
+    const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const page = watch(await ctx.newPage(), who.unit);
+    await joinPhone(page, server.base, contest.join_code, who.badge);
+    phones.push({ ...who, page });
+  }
+
+  // ---- 必答
+  let state = await control({ action: 'start_round' });
+  const byTeam = new Map();
+  for (const team of state.stage.teams) {
+    const p = phones.find((x) => x.unit === team.unit);
+    p.team = team.id;
+    byTeam.set(team.id, p);
+  }
+  const totals = new Map(phones.map((p) => [p.team, BASE]));
+  for (const p of phones) await p.page.waitForFunction((team) => document.querySelector('[data-testid="stage-team"]')?.dataset.team === String(team), p.team);
+
+  for (const right of [true, false]) {
+    state = await control({ action: 'next' });
+    const turn = state.stage.turn;
+    assert.ok(turn && turn.team, `a turn: ${JSON.stringify(state.stage.turn)}`);
+    const answering = byTeam.get(turn.team);
+    const key = state.question.answer.choice;
+    for (const p of phones) {
+      await p.page.waitForFunction(() => document.querySelector('[data-testid="stage-turn"]'));
+      const ours = await tid(p.page, 'stage-turn').getAttribute('data-ours');
+      assert.equal(ours, String(p === answering), `${p.unit}: whose turn`);
+      assert.match(await tid(p.page, 'stage-turn').textContent(), p === answering ? /轮到本队作答/ : new RegExp(`轮到 ${answering.unit} 作答`));
+      const enabled = await p.page.locator('[data-testid="options"] button.option:not([disabled])').count();
+      assert.equal(enabled > 0, p === answering, `${p.unit}: the answer form only for the team whose turn it is`);
+      assert.equal(await tid(p.page, 'buzz-button').count(), 0, 'no buzz button in a 必答 round');
+    }
+    await eachScreen(async (page, name) => {
+      await page.waitForFunction((team) => document.querySelector('[data-testid="screen-turn"]')?.dataset.team === String(team), turn.team);
+      assert.match(await tid(page, 'screen-turn').textContent(), new RegExp(answering.unit));
+      await page.waitForTimeout(600);
+      await screenFits(page, `screen ${name}, 必答 turn`);
+      if (right) await shot(page, `stage-compulsory-screen-turn-${name}`);
+    });
+    if (right) {
+      await phoneShot(answering.page, 'stage-compulsory-phone-our-turn');
+      await phoneShot(phones.find((p) => p !== answering).page, 'stage-compulsory-phone-their-turn');
+    }
+    const choice = right ? key[0] : [0, 1, 2, 3].find((k) => !key.includes(k));
+    await tid(answering.page, `option-${choice}`).click();
+    totals.set(turn.team, totals.get(turn.team) + (right ? COMPULSORY.points : -COMPULSORY.wrong_penalty));
+    for (const p of phones) {
+      await tid(p.page, 'stage-result').waitFor();
+      await p.page.waitForFunction((total) => document.querySelector('[data-testid="stage-team-score"]')?.textContent === total,
+        String(totals.get(p.team)));
+    }
+    assert.match(await tid(answering.page, 'stage-result').textContent(), right ? /本队回答正确/ : /本队回答错误/);
+    await eachScreen(async (page) => {
+      await tid(page, 'screen-verdict').waitFor();
+      assert.match(await tid(page, 'screen-verdict').textContent(), new RegExp(`${answering.unit}.*${right ? '回答正确' : '回答错误'}`));
+    });
+    if (!right) await phoneShot(answering.page, 'stage-compulsory-phone-wrong');
+  }
+  await control({ action: 'end_round' });
+
+  // ---- 风险题: picking order by the totals, high to low.
+  state = await control({ action: 'start_round' });
+  const order = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([team]) => team);
+  assert.deepEqual(state.stage.wager.order.map((o) => o.team), order, 'picking order high to low');
+  await eachScreen(async (page, name) => {
+    await tid(page, 'screen-wager-picks').waitFor();
+    const rows = await page.locator('[data-testid="screen-wager-row"]').evaluateAll((els) => els.map((el) => Number(el.dataset.team)));
+    assert.deepEqual(rows, order, `screen ${name}: the picking order`);
+    await page.waitForTimeout(600);
+    await screenFits(page, `screen ${name}, wager picking`);
+    await shot(page, `stage-wager-screen-order-${name}`);
+  });
+  const plays = [[order[0], 30, true], [order[1], 10, false], [order[2], null, null]];
+  for (const [team, points, right] of plays) {
+    const p = byTeam.get(team);
+    for (const phone of phones) {
+      await phone.page.waitForFunction((t) => document.querySelector('[data-testid="stage-wager-next"]')?.textContent.length > 0
+        && document.querySelector('[data-testid="stage-wager"] li.next')?.dataset.team === String(t), team);
+    }
+    state = await control({ action: 'wager_pick', team, points });
+    if (points == null) continue;
+    await p.page.waitForFunction(() => document.querySelector('[data-testid="stage-wager-value"]'));
+    assert.match(await tid(p.page, 'stage-wager-value').textContent(), new RegExp(`本队选择 ${points} 分`));
+    await eachScreen(async (page, name) => {
+      await page.waitForFunction((t) => document.querySelector('[data-testid="screen-turn"]')?.dataset.team === String(t), team);
+      assert.match(await tid(page, 'screen-wager-stake').textContent(), new RegExp(`${points}`));
+      assert.match(await tid(page, 'screen-wager-picks').textContent(), new RegExp(`${p.unit}`));
+      await page.waitForTimeout(600);
+      await screenFits(page, `screen ${name}, wager question`);
+      if (right) await shot(page, `stage-wager-screen-question-${name}`);
+    });
+    if (right) await phoneShot(p.page, 'stage-wager-phone-stake');
+    await control({ action: 'judge', correct: right, team });
+    totals.set(team, totals.get(team) + (right ? points : -points));
+    await p.page.waitForFunction((total) => document.querySelector('[data-testid="stage-team-score"]')?.textContent === total, String(totals.get(team)));
+  }
+  await control({ action: 'end_round' });
+
+  // ---- The cut: the two best go on.
+  const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([team]) => team);
+  const [out] = ranked.slice(2);
+  state = await org.get(`/api/contests/${id}`);
+  assert.deepEqual(Object.fromEntries(state.stage.standings.map((s) => [s.team, s.total])), Object.fromEntries(totals), 'the server agrees');
+  await eachScreen(async (page, name) => {
+    await tid(page, 'screen-stage-cut').waitFor();
+    const advanced = await page.locator('[data-testid="screen-cut-advanced"] li').evaluateAll((els) => els.map((el) => Number(el.dataset.team)));
+    const eliminated = await page.locator('[data-testid="screen-cut-eliminated"] li').evaluateAll((els) => els.map((el) => Number(el.dataset.team)));
+    assert.deepEqual(advanced.sort(), ranked.slice(0, 2).sort(), `screen ${name}: who goes on`);
+    assert.deepEqual(eliminated, [out], `screen ${name}: who is out`);
+    const board = await page.locator('[data-testid="screen-board-team"]').evaluateAll((els) => els.map((el) => [Number(el.dataset.team), el.querySelector('.s-st-total').textContent, el.dataset.active]));
+    assert.deepEqual(board.map(([team, total]) => [team, Number(total)]), ranked.map((team) => [team, totals.get(team)]), `screen ${name}: standings`);
+    await page.waitForTimeout(600);
+    await screenFits(page, `screen ${name}, cut`);
+    await shot(page, `stage-cut-screen-${name}`);
+  });
+  const outPhone = byTeam.get(out);
+  await tid(outPhone.page, 'stage-eliminated').waitFor();
+  assert.match(await tid(outPhone.page, 'stage-eliminated').textContent(), /本队已止步于第 2 轮/);
+  await phoneShot(outPhone.page, 'stage-cut-phone-out');
+  for (const p of phones.filter((x) => x !== outPhone)) {
+    await tid(p.page, 'stage-cut').waitFor();
+    assert.match(await tid(p.page, 'stage-cut').textContent(), /本队晋级/);
+  }
+  for (const p of phones) await assertNoOverflow(p.page, `${p.unit}, after the cut`);
+  assert.deepEqual(problems, [], 'no page errors');
+});
