@@ -132,11 +132,15 @@ export function stageScreen(app) {
     let tone = 'calm';
     let clock = null;
     let total = 0;
+    // A team outside the question (not in the 加赛, or eliminated) follows it calmly.
+    const watching = isBuzzKind(kind) && v.team != null && (eliminated(v) || !contends(v, v.team));
+    const watchKey = kind === 'tiebreak' ? 'stage.tiebreak_running' : 'stage.watching';
     if (phase === 'ended') key = 'stage.round_over';
     else if (phase === 'ready') key = kind === 'wager' ? 'stage.wager_picking' : 'stage.get_ready';
-    else if (phase === 'opened') { key = isBuzzKind(kind) ? 'stage.buzz_listen' : 'stage.listen_turn'; tone = 'wait'; }
+    else if (phase === 'opened') { key = watching ? watchKey : isBuzzKind(kind) ? 'stage.buzz_listen' : 'stage.listen_turn'; tone = 'wait'; }
     else if (phase === 'armed') {
-      key = 'stage.buzz_armed'; tone = 'go'; clock = b.window_deadline; total = (settings.buzz_window_seconds || 10) * 1000;
+      key = watching ? watchKey : 'stage.buzz_armed'; tone = watching ? 'calm' : 'go';
+      clock = b.window_deadline; total = (settings.buzz_window_seconds || 10) * 1000;
     } else if (phase === 'answering') {
       key = b.floor != null ? 'stage.answering' : 'stage.judging'; tone = 'floor';
       if (b.floor != null) { clock = b.floor_deadline; total = (settings.answer_seconds || 10) * 1000; }
@@ -201,7 +205,7 @@ export function stageScreen(app) {
       const place = st.buzz ? (buzzOrder(b.order).find((x) => x.seq === st.buzz.seq) || {}).place : null;
       sig += JSON.stringify([st.status, st.position, place, st.buzz && st.buzz.name, foul && foul.delta,
         mineAck && mineAck.state, mineAck && mineAck.reply && mineAck.reply.result, mineAck && mineAck.reply && mineAck.reply.code,
-        contends(v, team), v.decimals]);
+        contends(v, team), v.decimals, v.kind === 'tiebreak' && v.stage && v.stage.tiebreak && v.stage.tiebreak.placings]);
       node = buzzResult(v, st, mineAck, foul, place);
     } else if (b && b.floor != null) {
       const turn = v.stage && v.stage.turn;
@@ -233,11 +237,11 @@ export function stageScreen(app) {
       case 'answered':
         return null; // the team's judgement says it (renderJudged)
       case 'ineligible':
-        return box('none', t('stage.buzz_not_eligible'), null);
+        return v.kind === 'tiebreak' ? tiebreakBox(v, box) : box('none', t('stage.buzz_not_eligible'), null);
       default:
         break;
     }
-    if (!contends(v, team)) return box('none', t('stage.tiebreak_running'), t('stage.tiebreak_watch'));
+    if (!contends(v, team)) return v.kind === 'tiebreak' ? tiebreakBox(v, box) : box('none', t('stage.buzz_not_eligible'), null);
     if (mineAck && mineAck.state === 'error') {
       return box('error', t('stage.buzz_refused'), errorText(mineAck.error));
     }
@@ -249,6 +253,14 @@ export function stageScreen(app) {
       return box('queued', t('stage.place_n', { n: (r.position || 0) + 1 }), t('stage.buzz_queued_hint'));
     }
     return null;
+  }
+
+  /** A team outside the 加赛 question: placed by it already, or not in it at all. */
+  function tiebreakBox(v, box) {
+    const tb = v.stage && v.stage.tiebreak;
+    const placed = tb && (tb.placings || []).find((p) => p.team === v.team);
+    if (placed) return box('none', t('stage.tiebreak_placed', { n: placed.place }), t('stage.tiebreak_goes_on'));
+    return box('none', t('stage.tiebreak_running'), t('stage.tiebreak_watch'));
   }
 
   function wagerPickOf(v, team) {
@@ -449,7 +461,8 @@ export function stageScreen(app) {
     const ours = (v.b && v.b.judgements || []).filter((j) => j.team === v.team);
     const ourEntries = entriesFor(v, v.team, VERDICT_REASONS.concat(['foul']));
     const delta = ourEntries.filter((e) => e.undone_by == null).reduce((a, e) => a + e.delta, 0);
-    const sig = JSON.stringify([outcome, ours.map((j) => j.verdict), delta, ourEntries.length, v.team, v.decimals, app.lang()]);
+    const sig = JSON.stringify([outcome, ours.map((j) => j.verdict), delta, ourEntries.length, v.team, v.decimals,
+      v.stage && v.stage.tiebreak && v.stage.tiebreak.finished, app.lang()]);
     parts.result(sig, () => {
       let tone = 'neutral';
       let title;
@@ -463,6 +476,10 @@ export function stageScreen(app) {
       } else if (outcome && outcome.result === 'won') {
         title = outcome.team === v.team ? t('stage.result_we_won') : t('stage.result_won', { unit: outcome.unit || unitOf(v, outcome.team) });
         tone = outcome.team === v.team ? 'correct' : ours.length ? 'wrong' : 'neutral';
+      } else if (outcome && outcome.result === 'void' && v.kind === 'tiebreak') {
+        const tb = v.stage && v.stage.tiebreak;
+        title = t(tb && tb.finished ? 'stage.tiebreak_done' : 'stage.tiebreak_no_place');
+        tone = ours.length ? 'wrong' : 'neutral';
       } else if (outcome && outcome.result === 'void') {
         title = t(`stage.void.${outcome.reason}`);
         tone = ours.length ? 'wrong' : 'neutral';

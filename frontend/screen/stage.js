@@ -212,6 +212,7 @@ function orderList(state, b, q) {
       h('span.s-order-who', h('b', x.unit || unitOf(state, x.team)), x.name ? h('small', x.name) : null),
       h('span.s-order-gap', { 'data-testid': 'screen-buzz-gap' }, x.foul ? t('stage.buzz_foul_early') : x.place === 1 ? t('stage.first') : t('stage.after_ms', { ms: x.after_ms })),
       h('span.s-order-verdict', j ? t(`stage.verdict.${j.verdict}`) : '',
+        j && j.verdict !== 'right' && state.round && state.round.kind === 'tiebreak' ? ` · ${t('stage.tiebreak_out')}` : null,
         e && e.delta ? h('em', ` ${signed(e.delta, decimals)}`) : null));
     })) : h('p.s-order-empty', t(b.phase === 'armed' ? 'stage.buzz_nobody_yet' : 'stage.buzz_when_armed')));
 }
@@ -253,6 +254,10 @@ function verdictCard(state, b, q) {
     title = t('stage.won_by', { unit: outcome.unit || unitOf(state, outcome.team) });
     const e = entries.get(`${outcome.team}:verdict`);
     detail = e && e.delta ? signed(e.delta, decimals) : '';
+  } else if (outcome && outcome.result === 'void' && state.round && state.round.kind === 'tiebreak') {
+    // A 加赛 question that took no place: the 加赛 is over (a wrong answer left one team), or goes on.
+    const tb = state.stage && state.stage.tiebreak;
+    title = t(tb && tb.finished ? 'stage.tiebreak_done' : 'stage.tiebreak_goes_on');
   } else if (outcome && outcome.result === 'void') {
     title = t(`stage.void.${outcome.reason}`);
   } else if (last) {
@@ -276,10 +281,18 @@ function stripFor(state, round) {
   return null;
 }
 
+/** What the 加赛 decides: the places the tied teams hold (podium), or the places that go on (a cut). */
+function tiebreakTitle(tb) {
+  if (tb.purpose === 'cut') return t('stage.tiebreak_for_cut');
+  const n = (tb.teams || []).length;
+  if (tb.first_place == null || !n) return t('stage.tiebreak_for_podium');
+  return t('stage.tiebreak_for_places', { from: tb.first_place, to: tb.first_place + n - 1 });
+}
+
 function tiebreakStrip(state, tb) {
   const remaining = tb.remaining && tb.remaining.length ? tb.remaining : (tb.finished ? [] : tb.teams || []);
   return h('div.s-strip.s-tb-strip', { 'data-testid': 'screen-tiebreak' },
-    h('span.s-strip-label', t(tb.purpose === 'cut' ? 'stage.tiebreak_for_cut' : 'stage.tiebreak_for_podium')),
+    h('span.s-strip-label', tiebreakTitle(tb)),
     h('span.s-strip-teams', (tb.teams || []).map((id) => h('span.s-chip', { class: remaining.includes(id) ? 'live' : 'done', dataset: { team: String(id) } }, unitOf(state, id)))),
     (tb.placings || []).length ? h('span.s-strip-placings', { 'data-testid': 'screen-tiebreak-placings' },
       tb.placings.map((p) => h('span.s-placing', t('stage.place_is', { n: p.place }), ' ', h('b', p.unit || unitOf(state, p.team)),
@@ -317,8 +330,10 @@ export function stageQuestionView(state) {
   const render = {
     main: part(mainEl), strip: part(stripEl), phase: part(phaseEl), turn: part(turnEl), order: part(orderEl), verdict: part(verdictEl),
   };
+  // A 加赛 question is worth no points: no points in the top bar.
+  const shown = round.kind === 'tiebreak' ? { ...q, question: { ...q.question, points: null } } : q;
   const el = h('section.s-stage', { 'data-testid': 'screen-stage', dataset: { kind: round.kind } },
-    topBar(state, { question: q, extra: kindPill(round) }),
+    topBar(state, { question: shown, extra: kindPill(round) }),
     stripEl,
     h('div.s-stage-body', mainEl, side),
     bar.el);
@@ -383,12 +398,13 @@ export function stageQuestionView(state) {
     });
     render.order(JSON.stringify([buzz, b && b.order, b && b.floor, b && b.judgements, b && b.phase, (s.stage && s.stage.ledger || []).length, lang]),
       () => (buzz && b ? orderList(s, b, cur) : null));
-    render.verdict(JSON.stringify([cur.state, cur.result && cur.result.outcome, b && b.judgements, (s.stage && s.stage.ledger || []).length, lang]),
+    render.verdict(JSON.stringify([cur.state, cur.result && cur.result.outcome, b && b.judgements, (s.stage && s.stage.ledger || []).length,
+      s.stage && s.stage.tiebreak && s.stage.tiebreak.finished, lang]),
       () => (cur.state === 'closed' ? verdictCard(s, b, cur) : null));
     requestAnimationFrame(fitSide);
     const turnTeam = !buzz && b ? b.floor : null;
     const tb = round.kind === 'tiebreak' && s.stage && s.stage.tiebreak;
-    bar.update(s, { lit: buzz ? (b && b.floor) : turnTeam, tied: tb ? (tb.remaining && tb.remaining.length ? tb.remaining : tb.teams) : null });
+    bar.update(s, { lit: buzz ? (b && b.floor) : turnTeam, tied: tb && !tb.finished ? (tb.remaining && tb.remaining.length ? tb.remaining : tb.teams) : null });
   }
 
   update(state);
@@ -458,7 +474,7 @@ function wagerPanel(state, w) {
 function tiebreakPanel(state, tb) {
   const remaining = tb.remaining && tb.remaining.length ? tb.remaining : (tb.finished ? [] : tb.teams || []);
   return h('section.s-tb', { 'data-testid': 'screen-tiebreak' },
-    h('h2.s-side-title', t(tb.purpose === 'cut' ? 'stage.tiebreak_for_cut' : 'stage.tiebreak_for_podium')),
+    h('h2.s-side-title', tiebreakTitle(tb)),
     h('div.s-tb-teams', (tb.teams || []).map((id) => h('span.s-chip.big', { class: remaining.includes(id) ? 'live' : 'done' }, unitOf(state, id)))),
     (tb.placings || []).length ? h('ol.s-tb-placings', { 'data-testid': 'screen-tiebreak-placings' }, tb.placings.map((p) => h('li',
       h('span', t('stage.place_is', { n: p.place })), h('b', p.unit || unitOf(state, p.team)), p.shared ? h('small', t('stage.shared')) : null)))

@@ -464,3 +464,124 @@ test('compulsory and wager questions, then the elimination cut', { timeout: 300_
   for (const p of phones) await assertNoOverflow(p.page, `${p.unit}, after the cut`);
   assert.deepEqual(problems, [], 'no page errors');
 });
+
+// 加赛 (tie-break) for the podium, then the end of the final: four units; one wins a buzzer question, the other three
+// are tied for places 2 to 4. In the 加赛 only the tied teams get the buzz button (the leader's phone says a
+// tie-break is under way); the screen shows the tied teams and each place as it is decided; a right answer takes
+// 2nd, a wrong one puts that team 4th and leaves the last one 3rd. The final podium on the screen and every phone's
+// final team place follow the 加赛, and no 加赛 question changed a score.
+test('tie-break for the podium, then the final places', { timeout: 300_000 }, async () => {
+  const roster = [
+    { name: '周一', badge: '630001', unit: 'A队' },
+    { name: '吴二', badge: '630002', unit: 'B队' },
+    { name: '郑三', badge: '630003', unit: 'C队' },
+    { name: '王四', badge: '630004', unit: 'D队' },
+  ];
+  const TIEBREAK = { answer_seconds: 120, buzz_window_seconds: 120, on_wrong: 'pass', answer_by: 'judge' };
+  const org = apiClient(server.base);
+  await org.login();
+  const contest = await org.post('/api/contests', {
+    title: '决赛加赛',
+    bank_ids: ['party-history'],
+    rounds: [
+      { title: '抢答题', kind: 'buzzer', config: { blueprint: { quotas: [{ type: 'single', count: 1 }] }, grace_ms: 0, stage: { base_score: BASE }, buzzer: SETTINGS } },
+      { title: '加赛', kind: 'tiebreak', config: { blueprint: { quotas: [{ type: 'single', count: 4 }] }, grace_ms: 0, stage: { base_score: BASE }, tiebreak: TIEBREAK } },
+    ],
+  });
+  const id = contest.id;
+  const control = (body) => org.post(`/api/contests/${id}/control`, body);
+  await importRoster(server.base, id, `姓名,警号,单位\n${roster.map((r) => `${r.name},${r.badge},${r.unit}`).join('\n')}\n`);
+  const problems = [];
+  const watch = (page, name) => {
+    page.on('pageerror', (e) => problems.push(`${name}: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`${name}: ${m.text()}`); });
+    return page;
+  };
+  const display = await org.post(`/api/contests/${id}/display-token`);
+  const screens = [];
+  for (const viewport of SCREENS) {
+    const ctx = await browser.newContext({ viewport });
+    const page = watch(await ctx.newPage(), `screen ${viewport.width}`);
+    await page.goto(`${server.base}/screen?token=${encodeURIComponent(display.token)}`);
+    await tid(page, 'lobby').waitFor();
+    screens.push({ page, name: `${viewport.width}x${viewport.height}` });
+  }
+  const eachScreen = async (fn) => { for (const x of screens) await fn(x.page, x.name); };
+  const phones = [];
+  for (const who of roster) {
+    const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const page = watch(await ctx.newPage(), who.unit);
+    await joinPhone(page, server.base, contest.join_code, who.badge);
+    phones.push({ ...who, page });
+  }
+  const [lead, second, wrong, third] = phones;
+
+  // The buzzer question: the leader wins it.
+  let state = await control({ action: 'start_round' });
+  for (const p of phones) p.team = state.stage.teams.find((team) => team.unit === p.unit).id;
+  await control({ action: 'next' });
+  await control({ action: 'arm' });
+  await lead.page.waitForFunction(() => document.querySelector('[data-testid="buzz-button"]')?.dataset.mode === 'live');
+  await tid(lead.page, 'buzz-button').click();
+  await lead.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'floor');
+  await control({ action: 'judge', correct: true, team: lead.team });
+  await control({ action: 'end_round' });
+
+  // The 加赛 among the three tied teams.
+  state = await control({ action: 'start_round' });
+  assert.deepEqual([...state.stage.tiebreak.teams].sort(), [second.team, wrong.team, third.team].sort(), 'the tied teams play');
+  await eachScreen(async (page, name) => {
+    await tid(page, 'screen-tiebreak').waitFor();
+    await page.waitForTimeout(600);
+    await screenFits(page, `screen ${name}, 加赛 intro`);
+    await shot(page, `stage-tiebreak-screen-intro-${name}`);
+  });
+  for (const [i, [buzzer, right]] of [[second, true], [wrong, false]].entries()) {
+    await control({ action: 'next' });
+    await control({ action: 'arm' });
+    for (const p of phones) {
+      if (p === lead || (i === 1 && p === second)) {
+        await p.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'none');
+        assert.match(await tid(p.page, 'buzz-result').textContent(), p === lead ? /加赛进行中/ : /本队在加赛中获得第 2 名/);
+        assert.equal(await tid(p.page, 'buzz-button').count(), 0, `${p.unit}: no buzz button outside the 加赛`);
+      } else {
+        await p.page.waitForFunction(() => document.querySelector('[data-testid="buzz-button"]')?.dataset.mode === 'live');
+      }
+    }
+    if (i === 0) await phoneShot(lead.page, 'stage-tiebreak-phone-watching');
+    await tid(buzzer.page, 'buzz-button').click();
+    await buzzer.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'floor');
+    if (i === 0) await phoneShot(buzzer.page, 'stage-tiebreak-phone-floor');
+    await control({ action: 'judge', correct: right, team: buzzer.team });
+    await eachScreen(async (page, name) => {
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="screen-tiebreak-placings"] .s-placing').length >= n, i === 0 ? 1 : 3);
+      await page.waitForTimeout(600);
+      await screenFits(page, `screen ${name}, 加赛 after question ${i + 1}`);
+      await shot(page, `stage-tiebreak-screen-q${i + 1}-${name}`);
+    });
+  }
+  state = await org.get(`/api/contests/${id}`);
+  assert.equal(state.stage.tiebreak.finished, true);
+  const placeOf = Object.fromEntries(state.stage.tiebreak.placings.map((p) => [p.team, p.place]));
+  assert.deepEqual([placeOf[second.team], placeOf[third.team], placeOf[wrong.team]], [2, 3, 4], 'right: 2nd; wrong: 4th; the last: 3rd');
+  assert.deepEqual(Object.fromEntries(state.stage.standings.map((s) => [s.unit, s.total])),
+    { [lead.unit]: BASE + SETTINGS.points, [second.unit]: BASE, [wrong.unit]: BASE, [third.unit]: BASE }, 'a 加赛 changes no score');
+
+  await control({ action: 'end_round' });
+  await control({ action: 'finish' });
+  const expectedPlace = new Map([[lead, 1], [second, 2], [third, 3], [wrong, 4]]);
+  await eachScreen(async (page, name) => {
+    await tid(page, 'podium').waitFor();
+    const podium = await page.locator('[data-testid="podium-place"]').evaluateAll((els) => els.map((el) => [el.dataset.rank, [...el.querySelectorAll('[data-testid="podium-team"]')].map((x) => x.textContent)]));
+    assert.deepEqual(Object.fromEntries(podium), { 1: [lead.unit], 2: [second.unit], 3: [third.unit] }, `screen ${name}: the podium`);
+    await page.waitForTimeout(2500);
+    await screenFits(page, `screen ${name}, podium`);
+    await shot(page, `stage-final-screen-${name}`);
+  });
+  for (const [p, place] of expectedPlace) {
+    await tid(p.page, 'stage-final').waitFor();
+    await p.page.waitForFunction((n) => document.querySelector('[data-testid="stage-final-place"]')?.firstChild?.textContent === String(n), place);
+  }
+  await phoneShot(third.page, 'stage-final-phone');
+  assert.deepEqual(problems, [], 'no page errors');
+});
