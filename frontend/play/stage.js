@@ -494,7 +494,9 @@ export function stageScreen(app) {
             h('div.verdict-main',
               h('div.verdict-title', title),
               ourEntries.length ? h('div.verdict-points', h('span.verdict-earned', { 'data-testid': 'stage-result-delta' },
-                t('stage.our_delta', { points: signed(delta, v.decimals) }))) : null))),
+                t('stage.our_delta', { points: signed(delta, v.decimals) }))) : null,
+              ours.length && ours[ours.length - 1].name
+                ? h('div.verdict-by', t('stage.answered_by', { name: ours[ours.length - 1].name })) : null))),
         keyText ? h('div.card.key-line', { 'data-testid': 'correct-answer' }, t('play.key_is', { text: keyText })) : null,
         explanationView(q.result.explanation, q.result.source),
       ];

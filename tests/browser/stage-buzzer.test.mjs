@@ -10,7 +10,11 @@
 // Screenshots: target/screenshots/stage-buzzer-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, apiClient, shot, importRoster, joinPhone, horizontalOverflow } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ROOT, startServer, launchBrowser, apiClient, shot, importRoster, joinPhone, horizontalOverflow,
+} from './harness.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const SCREENS = [{ width: 1920, height: 1080 }, { width: 1366, height: 768 }];
@@ -87,6 +91,48 @@ async function screenTotals(page) {
   return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-testid="screen-stage-standings"] [data-testid="screen-team"]')]
     .map((el) => [el.dataset.unit, Number(el.querySelector('[data-testid="screen-team-total"]').textContent)])));
 }
+
+/** Keys of a strings file, per language (`'zh-CN'` and `en` blocks of every addStrings call). */
+function stringKeys(path) {
+  const keys = { 'zh-CN': new Set(), en: new Set() };
+  let lang = null;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (/^\s*'zh-CN':\s*\{/.test(line)) lang = 'zh-CN';
+    else if (/^\s*en:\s*\{/.test(line)) lang = 'en';
+    const m = line.match(/^\s*'([^']+)':\s*'/);
+    if (m && lang) keys[lang].add(m[1]);
+  }
+  return keys;
+}
+
+test('every string of the stage views is in Chinese and in English', () => {
+  const families = {
+    'stage.kind.': ['compulsory', 'buzzer', 'wager', 'tiebreak'],
+    'stage.verdict.': ['right', 'wrong', 'late', 'incomplete'],
+    'stage.void.': ['no_buzz', 'wrong_answer', 'queue_exhausted', 'no_eligible_team', 'closed_by_organizer'],
+  };
+  const apps = [
+    ['play/stage.js', 'play/strings.js', { 'stage.buzz_done.': ['won', 'floor', 'queued', 'judging', 'fouled', 'answered', 'ineligible', 'closed'] },
+      ['err.locked_out', 'err.already_buzzed', 'err.team_already_answered', 'err.no_open_question', 'err.no_buzzer_round', 'err.not_in_a_team',
+        'err.not_floor_holder', 'err.nobody_holds_floor', 'err.answer_aloud', 'err.captain_only', 'err.not_in_this_question', 'err.not_your_turn']],
+    ['screen/stage.js', 'screen/strings.js', {
+      'stage.decided_by.': ['tiebreak_pending', 'tiebreak_round', 'keep_all_tied', 'previous_round_score', 'draw'],
+    }, []],
+  ];
+  for (const [view, strings, more, errors] of apps) {
+    const source = readFileSync(join(ROOT, 'frontend', view), 'utf8');
+    const used = new Set([...source.matchAll(/'(stage\.[a-z_.]+[a-z_])'/g)].map((m) => m[1]));
+    for (const [prefix, names] of Object.entries({ ...families, ...more })) {
+      assert.ok(source.includes(`\`${prefix}\${`), `${view} builds keys ${prefix}…`);
+      for (const name of names) used.add(prefix + name);
+    }
+    for (const key of errors) used.add(key);
+    const keys = stringKeys(join(ROOT, 'frontend', strings));
+    for (const lang of ['zh-CN', 'en']) {
+      assert.deepEqual([...used].filter((k) => !keys[lang].has(k)), [], `${strings}: ${lang} strings missing for ${view}`);
+    }
+  }
+});
 
 test('buzzer question: three phones, the big screen, fouls, the buzz order, the floor passing on, scores', { timeout: 300_000 }, async () => {
   const org = apiClient(server.base);
@@ -235,6 +281,16 @@ test('buzzer question: three phones, the big screen, fouls, the buzz order, the 
     await shot(page, `stage-buzzer-screen-floor-${name}`);
   });
 
+  // Reconnecting draws the same from the snapshot: the second phone and the big screen reload.
+  await second.page.reload();
+  await second.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'queued');
+  assert.match(await tid(second.page, 'buzz-result').textContent(), /第 2 位/, 'after a reload: still second in line');
+  assert.equal(await tid(second.page, 'buzz-button').isDisabled(), true, 'after a reload: no second buzz');
+  await second.page.waitForFunction(() => document.querySelectorAll('[data-testid="stage-buzz-order"] li').length === 3);
+  await screen.reload();
+  await screen.waitForFunction((team) => document.querySelector('[data-testid="screen-floor"]')?.dataset.team === String(team)
+    && document.querySelectorAll('[data-testid="screen-buzz"]').length === 3, first.team);
+
   // Wrong: the floor passes to the second; right.
   await control({ action: 'judge', correct: false, team: first.team });
   await second.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'floor');
@@ -296,6 +352,7 @@ test('compulsory and wager questions, then the elimination cut', { timeout: 300_
     { name: '赵强', badge: '620001', unit: '一大队' },
     { name: '钱敏', badge: '620002', unit: '二大队' },
     { name: '孙磊', badge: '620003', unit: '三大队' },
+    { name: '李刚', badge: '620004', unit: '一大队' }, // a second member: sees the team's answer
   ];
   const org = apiClient(server.base);
   await org.login();
@@ -346,12 +403,12 @@ test('compulsory and wager questions, then the elimination cut', { timeout: 300_
 
   // ---- 必答
   let state = await control({ action: 'start_round' });
-  const byTeam = new Map();
+  const byTeam = new Map(); // team → its first member's phone (who answers for it here)
   for (const team of state.stage.teams) {
-    const p = phones.find((x) => x.unit === team.unit);
-    p.team = team.id;
-    byTeam.set(team.id, p);
+    for (const p of phones.filter((x) => x.unit === team.unit)) p.team = team.id;
+    byTeam.set(team.id, phones.find((x) => x.unit === team.unit));
   }
+  const teammate = phones[3];
   const totals = new Map(phones.map((p) => [p.team, BASE]));
   for (const p of phones) await p.page.waitForFunction((team) => document.querySelector('[data-testid="stage-team"]')?.dataset.team === String(team), p.team);
 
@@ -363,11 +420,11 @@ test('compulsory and wager questions, then the elimination cut', { timeout: 300_
     const key = state.question.answer.choice;
     for (const p of phones) {
       await p.page.waitForFunction(() => document.querySelector('[data-testid="stage-turn"]'));
-      const ours = await tid(p.page, 'stage-turn').getAttribute('data-ours');
-      assert.equal(ours, String(p === answering), `${p.unit}: whose turn`);
-      assert.match(await tid(p.page, 'stage-turn').textContent(), p === answering ? /轮到本队作答/ : new RegExp(`轮到 ${answering.unit} 作答`));
+      const ours = p.team === turn.team;
+      assert.equal(await tid(p.page, 'stage-turn').getAttribute('data-ours'), String(ours), `${p.name}: whose turn`);
+      assert.match(await tid(p.page, 'stage-turn').textContent(), ours ? /轮到本队作答/ : new RegExp(`轮到 ${answering.unit} 作答`));
       const enabled = await p.page.locator('[data-testid="options"] button.option:not([disabled])').count();
-      assert.equal(enabled > 0, p === answering, `${p.unit}: the answer form only for the team whose turn it is`);
+      assert.equal(enabled > 0, ours, `${p.name}: the answer form only for the team whose turn it is`);
       assert.equal(await tid(p.page, 'buzz-button').count(), 0, 'no buzz button in a 必答 round');
     }
     await eachScreen(async (page, name) => {
@@ -379,7 +436,7 @@ test('compulsory and wager questions, then the elimination cut', { timeout: 300_
     });
     if (right) {
       await phoneShot(answering.page, 'stage-compulsory-phone-our-turn');
-      await phoneShot(phones.find((p) => p !== answering).page, 'stage-compulsory-phone-their-turn');
+      await phoneShot(phones.find((p) => p.team !== turn.team).page, 'stage-compulsory-phone-their-turn');
     }
     const choice = right ? key[0] : [0, 1, 2, 3].find((k) => !key.includes(k));
     await tid(answering.page, `option-${choice}`).click();
@@ -390,6 +447,13 @@ test('compulsory and wager questions, then the elimination cut', { timeout: 300_
         String(totals.get(p.team)));
     }
     assert.match(await tid(answering.page, 'stage-result').textContent(), right ? /本队回答正确/ : /本队回答错误/);
+    if (teammate.team === turn.team) {
+      // The other member sees the team's answer: who answered and the verdict; the form is closed.
+      const seen = await tid(teammate.page, 'stage-team-answer').textContent();
+      assert.match(seen, new RegExp(`${answering.name}.*${right ? '回答正确' : '回答错误'}`), `the teammate sees the team's answer: ${seen}`);
+      assert.equal(await teammate.page.locator('[data-testid="options"] button.option:not([disabled])').count(), 0);
+      await phoneShot(teammate.page, 'stage-compulsory-phone-teammate');
+    }
     await eachScreen(async (page) => {
       await tid(page, 'screen-verdict').waitFor();
       assert.match(await tid(page, 'screen-verdict').textContent(), new RegExp(`${answering.unit}.*${right ? '回答正确' : '回答错误'}`));
@@ -453,11 +517,12 @@ test('compulsory and wager questions, then the elimination cut', { timeout: 300_
     await screenFits(page, `screen ${name}, cut`);
     await shot(page, `stage-cut-screen-${name}`);
   });
-  const outPhone = byTeam.get(out);
-  await tid(outPhone.page, 'stage-eliminated').waitFor();
-  assert.match(await tid(outPhone.page, 'stage-eliminated').textContent(), /本队已止步于第 2 轮/);
-  await phoneShot(outPhone.page, 'stage-cut-phone-out');
-  for (const p of phones.filter((x) => x !== outPhone)) {
+  for (const p of phones.filter((x) => x.team === out)) {
+    await tid(p.page, 'stage-eliminated').waitFor();
+    assert.match(await tid(p.page, 'stage-eliminated').textContent(), /本队已止步于第 2 轮/);
+  }
+  await phoneShot(byTeam.get(out).page, 'stage-cut-phone-out');
+  for (const p of phones.filter((x) => x.team !== out)) {
     await tid(p.page, 'stage-cut').waitFor();
     assert.match(await tid(p.page, 'stage-cut').textContent(), /本队晋级/);
   }
