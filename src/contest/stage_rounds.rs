@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::actor::Actor;
 use super::buzzer_log::{BuzzerRun, Cause, Step, event_row};
@@ -25,10 +25,9 @@ use super::model::*;
 use super::stage::rule_error;
 use crate::error::{AppError, AppResult};
 use crate::stage::{
-    BuzzerEvent, BuzzerOutcome, BuzzerQuestion, BuzzerSettings, CompulsoryMode, Contender, Cut, CutDecision,
-    Draw, OnWrong, PickSlot, RuleError, ScoreKind, SeatedTeam, TeamId, Tiebreak, TiebreakEvent, TiedGroup,
-    WagerPick, WagerRound, compulsory_turn, eliminate, pick_order, podium_cuts, rank_totals,
-    ties_that_matter,
+    BuzzerEvent, BuzzerQuestion, BuzzerSettings, CompulsoryMode, Cut, CutDecision, Draw, OnWrong, PickSlot,
+    RuleError, ScoreKind, SeatedTeam, TeamId, Tiebreak, TiebreakEvent, TiedGroup, WagerRound,
+    compulsory_turn, pick_order, podium_cuts, rank_totals, ties_that_matter,
 };
 use crate::store::{StageWrite, now_ms};
 
@@ -106,7 +105,7 @@ pub(super) struct RoundStage {
 }
 
 /// A seed for a recorded draw of this round, from the contest seed (so an auditor can redo it).
-fn draw_seed(contest_seed: u64, round_id: i64, salt: u64) -> u64 {
+pub(super) fn draw_seed(contest_seed: u64, round_id: i64, salt: u64) -> u64 {
     crate::stage::Draw::new(contest_seed ^ salt).number(round_id)
 }
 
@@ -178,7 +177,7 @@ impl Actor {
     }
 
     /// The totals of `teams` from the ledger.
-    fn totals_of(&self, teams: &[TeamId]) -> Vec<(TeamId, i64)> {
+    pub(super) fn totals_of(&self, teams: &[TeamId]) -> Vec<(TeamId, i64)> {
         let Some(ledger) = &self.stage.ledger else {
             return Vec::new();
         };
@@ -292,15 +291,27 @@ impl Actor {
             .find(|group| !self.decided_by_tiebreak(&group.teams))
     }
 
-    /// `teams` were all placed by one finished podium 加赛 (with their totals unchanged since, it still holds).
+    /// `teams` (tied on their totals) were all placed by one finished 加赛: its places stand.
     fn decided_by_tiebreak(&self, teams: &[TeamId]) -> bool {
-        self.stage.rounds.values().any(|s| {
-            s.tiebreak.as_ref().is_some_and(|t| {
-                t.purpose == TiebreakPurpose::Podium
-                    && t.state.result().is_some()
-                    && teams.iter().all(|team| t.group.teams.contains(team))
+        let places: Vec<Option<(i64, u32)>> = teams.iter().map(|&t| self.tiebreak_place(t)).collect();
+        let Some(Some((round, _))) = places.first().copied() else {
+            return false;
+        };
+        places.iter().all(|p| p.is_some_and(|(r, _)| r == round))
+    }
+
+    /// The place a finished 加赛 gave `team` (the latest such 加赛): (its round id, place).
+    pub(super) fn tiebreak_place(&self, team: TeamId) -> Option<(i64, u32)> {
+        self.rounds
+            .iter()
+            .filter(|round| round.kind == RoundKind::Tiebreak)
+            .filter_map(|round| {
+                let tb = self.stage.rounds.get(&round.id)?.tiebreak.as_ref()?;
+                let place = tb.state.result()?.placings.iter().find(|p| p.team == team)?.place;
+                Some((round.position, round.id, place))
             })
-        })
+            .max_by_key(|(position, _, _)| *position)
+            .map(|(_, id, place)| (id, place))
     }
 
     /// Start a stage round: fix the teams, draw its questions, store its document, announce it.
@@ -365,7 +376,7 @@ impl Actor {
 
     /// Open question `i` of stage round `r` with `setup`: one transaction stores the open state, the setup in the
     /// round's document and, for an assigned question, the assignment; then the frames go out.
-    async fn open_stage_question(
+    pub(super) async fn open_stage_question(
         &mut self,
         r: usize,
         i: usize,
@@ -518,302 +529,6 @@ impl Actor {
             .collect()
     }
 
-    /// `wager_pick`: the organizer enters the pick of the team whose turn it is; a value opens its question (the
-    /// first of the round's draw with the value's difficulty not used yet), a pass opens nothing.
-    pub(super) async fn wager_pick(&mut self, r: usize, team: TeamId, points: Option<u32>) -> AppResult<()> {
-        if let Some(i) = self.open_question_index(r) {
-            return Err(AppError::conflict(
-                "question_open",
-                format!("question {} is still open: judge or close it first", i + 1),
-            ));
-        }
-        let mut doc = self
-            .round_stage(r)
-            .cloned()
-            .ok_or_else(|| AppError::conflict("no_stage", "the round has no stage state"))?;
-        let wager = doc
-            .wager
-            .as_mut()
-            .ok_or_else(|| AppError::conflict("not_a_wager_round", "this round has no picks"))?;
-        let pick = match points {
-            Some(points) => WagerPick::Value { points },
-            None => WagerPick::Pass,
-        };
-        let option = wager.round.check_pick(team, pick).map_err(rule_error)?;
-        let question = match option {
-            Some(option) => {
-                let round = &self.rounds[r];
-                let i = round
-                    .live
-                    .iter()
-                    .position(|q| {
-                        q.state == QuestionState::Pending
-                            && self
-                                .questions
-                                .get(&q.uid)
-                                .is_some_and(|question| question.difficulty == option.difficulty)
-                    })
-                    .ok_or_else(|| {
-                        AppError::conflict(
-                            "no_question_of_difficulty",
-                            format!(
-                                "no question of difficulty {} is left in this round's draw for {} points; pick \
-                                 another value, or give the round a blueprint with more questions of that \
-                                 difficulty",
-                                option.difficulty, option.points
-                            ),
-                        )
-                    })?;
-                Some((i, option))
-            }
-            None => None,
-        };
-        wager.round.pick(team, pick).map_err(rule_error)?;
-        wager.questions.push((team, question.map(|(i, _)| i)));
-        match question {
-            Some((i, option)) => {
-                let settings = &self.rounds[r].config.wager;
-                let setup = RunSetup {
-                    teams: doc.teams.clone(),
-                    settings: BuzzerSettings {
-                        points: option.points,
-                        wrong_penalty: option.points,
-                        late_penalty: option.points,
-                        foul_penalty: 0,
-                        answer_seconds: settings.answer_seconds,
-                        buzz_window_seconds: 10,
-                        on_wrong: OnWrong::Void,
-                        answer_by: settings.answer_by,
-                    },
-                    kind: ScoreKind::Wager,
-                    assigned: Some(team),
-                    member_seat: None,
-                    wager_points: Some(option.points),
-                };
-                self.open_stage_question(r, i, setup, doc).await?;
-            }
-            None => {
-                let round_id = self.rounds[r].id;
-                self.store
-                    .record_stage(
-                        self.contest.id,
-                        &StageWrite {
-                            round_states: vec![(round_id, Self::round_stage_json(&doc))],
-                            ..StageWrite::default()
-                        },
-                    )
-                    .await?;
-                self.stage.rounds.insert(round_id, doc);
-            }
-        }
-        self.publish_stage_frame(r, "wager_pick");
-        Ok(())
-    }
-
-    /// `draw` in a 加赛 (the last resort, e.g. no questions left): the recorded draw orders the teams still tied.
-    pub(super) async fn tiebreak_draw(&mut self, r: usize) -> AppResult<()> {
-        if let Some(i) = self.open_question_index(r) {
-            return Err(AppError::conflict(
-                "question_open",
-                format!("question {} is still open: judge or close it first", i + 1),
-            ));
-        }
-        let mut doc = self
-            .round_stage(r)
-            .cloned()
-            .ok_or_else(|| AppError::conflict("no_stage", "the round has no stage state"))?;
-        let tb = doc
-            .tiebreak
-            .as_mut()
-            .ok_or_else(|| AppError::conflict("not_a_tiebreak_round", "this round is no 加赛"))?;
-        let (next, _) = tb
-            .state
-            .step(&TiebreakEvent::Draw { seed: tb.draw_seed })
-            .map_err(rule_error)?;
-        tb.state = next;
-        let writes = self.tiebreak_writes(r, &doc)?;
-        self.store
-            .record_stage(
-                self.contest.id,
-                &StageWrite {
-                    round_states: writes
-                        .iter()
-                        .map(|(id, s)| (*id, Self::round_stage_json(s)))
-                        .collect(),
-                    ..StageWrite::default()
-                },
-            )
-            .await?;
-        for (id, s) in writes {
-            self.stage.rounds.insert(id, s);
-        }
-        self.invalidate_ranking();
-        self.publish_stage_frame(r, "tiebreak_update");
-        Ok(())
-    }
-
-    /// The documents to store after a 加赛 step: the round's own, and when it finished deciding a cut, the cut's
-    /// round's with the cut settled.
-    fn tiebreak_writes(&self, r: usize, doc: &RoundStage) -> AppResult<Vec<(i64, RoundStage)>> {
-        let mut writes = vec![(self.rounds[r].id, doc.clone())];
-        if let Some(tb) = &doc.tiebreak
-            && let (Some(result), TiebreakPurpose::Cut { round_id }) = (tb.state.result(), tb.purpose)
-            && let Some(mut cut_doc) = self.stage.rounds.get(&round_id).cloned()
-            && let Some(cut) = &cut_doc.cut
-            && cut.decided_by == CutDecision::TiebreakPending
-        {
-            cut_doc.cut = Some(cut.settle(result).map_err(rule_error)?);
-            writes.push((round_id, cut_doc));
-        }
-        Ok(writes)
-    }
-
-    /// Before a buzzer step of round `r` question `i` is stored: in a 加赛, the tie-break state after the step's
-    /// outcomes (a right answer takes the best place left, a wrong one the worst, a void asks for another
-    /// question), as documents to store with the step. Empty when nothing changes.
-    pub(super) fn tiebreak_followup(
-        &self,
-        r: usize,
-        step: &Step,
-        outcomes: &[BuzzerOutcome],
-    ) -> AppResult<Vec<(i64, RoundStage)>> {
-        if self.rounds[r].kind != RoundKind::Tiebreak {
-            return Ok(Vec::new());
-        }
-        let Some(mut doc) = self.round_stage(r).cloned() else {
-            return Ok(Vec::new());
-        };
-        let Some(tb) = doc.tiebreak.as_mut() else {
-            return Ok(Vec::new());
-        };
-        let mut events: Vec<TiebreakEvent> = outcomes.iter().filter_map(TiebreakEvent::from_buzzer).collect();
-        if matches!(step, Step::Close) && tb.state.current_question().is_some() {
-            events.push(TiebreakEvent::Void);
-        }
-        if events.is_empty() {
-            return Ok(Vec::new());
-        }
-        for event in events {
-            if tb.state.result().is_some()
-                || (event != TiebreakEvent::Void && tb.state.current_question().is_none())
-            {
-                // Decided already (the last wrong answer placed everyone): later outcomes change nothing.
-                continue;
-            }
-            if event == TiebreakEvent::Void && tb.state.current_question().is_none() {
-                continue;
-            }
-            let (next, _) = tb.state.step(&event).map_err(rule_error)?;
-            tb.state = next;
-        }
-        self.tiebreak_writes(r, &doc)
-    }
-
-    /// After a committed buzzer step: the tie-break documents it carried take effect; when the 加赛 is decided
-    /// while its question is still open, that question ends (nothing is left to play for).
-    pub(super) fn apply_round_stages(&mut self, docs: Vec<(i64, RoundStage)>) -> bool {
-        let changed = !docs.is_empty();
-        for (id, doc) in docs {
-            self.stage.rounds.insert(id, doc);
-        }
-        if changed {
-            self.invalidate_ranking();
-        }
-        changed
-    }
-
-    /// A 加赛 that is decided, with its question still open: the question to close.
-    pub(super) fn decided_tiebreak_open_question(&self, r: usize) -> Option<usize> {
-        let tb = self.round_stage(r)?.tiebreak.as_ref()?;
-        tb.state.result()?;
-        self.open_question_index(r)
-    }
-
-    /// End of a stage round: with elimination, the cut (from the ledger totals of the teams it admitted).
-    pub(super) async fn cut_after_round(&mut self, r: usize) -> AppResult<()> {
-        let Some(settings) = self.rounds[r].config.elimination.clone() else {
-            return Ok(());
-        };
-        let round_id = self.rounds[r].id;
-        let Some(mut doc) = self.round_stage(r).cloned() else {
-            return Ok(());
-        };
-        if doc.cut.is_some() {
-            return Ok(());
-        }
-        let cut = self.compute_cut(r, &doc, &settings)?;
-        doc.cut = Some(cut);
-        self.store
-            .record_stage(
-                self.contest.id,
-                &StageWrite {
-                    round_states: vec![(round_id, Self::round_stage_json(&doc))],
-                    ..StageWrite::default()
-                },
-            )
-            .await?;
-        self.stage.rounds.insert(round_id, doc);
-        self.invalidate_ranking();
-        self.publish_stage_frame(r, "stage_cut");
-        Ok(())
-    }
-
-    fn compute_cut(
-        &self,
-        r: usize,
-        doc: &RoundStage,
-        settings: &crate::stage::EliminationSettings,
-    ) -> AppResult<Cut> {
-        let round_id = self.rounds[r].id;
-        let ledger = self
-            .stage
-            .ledger
-            .as_ref()
-            .ok_or_else(|| AppError::conflict("no_stage", "no stage ledger"))?;
-        // The round's own entries (still in force) give the score before it, for `previous_round_score`.
-        let mut this_round: BTreeMap<TeamId, i64> = BTreeMap::new();
-        for entry in ledger.effective() {
-            let index = usize::try_from(entry.id).unwrap_or(0).saturating_sub(1);
-            if self.stage.meta.get(index).and_then(|m| m.round_id) == Some(round_id) {
-                *this_round.entry(entry.team).or_default() += entry.delta_centi;
-            }
-        }
-        let contenders: Vec<Contender> = self
-            .totals_of(&doc.teams)
-            .into_iter()
-            .map(|(team, total)| Contender {
-                team,
-                score_centi: total,
-                previous_centi: total - this_round.get(&team).copied().unwrap_or(0),
-            })
-            .collect();
-        let seed = draw_seed(self.contest.seed, round_id, 0x454c);
-        eliminate(settings, &contenders, &Draw::new(seed)).map_err(rule_error)
-    }
-
-    /// After a restart: an eliminating round that finished without its cut stored gets it now (the ledger has
-    /// not changed since, unless by an undo or an adjustment, which the organizer made knowingly).
-    pub(super) fn rebuild_missing_cuts(&mut self) {
-        for r in 0..self.rounds.len() {
-            let round = &self.rounds[r];
-            if round.state != RoundState::Finished || !round.kind.is_stage() {
-                continue;
-            }
-            let Some(settings) = round.config.elimination.clone() else {
-                continue;
-            };
-            let id = round.id;
-            if let Some(doc) = self.stage.rounds.get(&id).cloned()
-                && doc.cut.is_none()
-                && let Ok(cut) = self.compute_cut(r, &doc, &settings)
-            {
-                let mut doc = doc;
-                doc.cut = Some(cut);
-                self.stage.rounds.insert(id, doc);
-            }
-        }
-    }
-
     /// Read the stored documents (after the teams and the ledger, before the buzzer questions are replayed).
     pub(super) async fn load_round_stages(&mut self) -> anyhow::Result<()> {
         self.stage.rounds.clear();
@@ -826,268 +541,10 @@ impl Actor {
         self.rebuild_missing_cuts();
         Ok(())
     }
-
-    // ----- views -----
-
-    /// 必答: whose turn question `i` is: `{index, team, unit, member_seat, member}`; null for other questions.
-    pub(super) fn turn_view(&self, r: usize, i: usize) -> Value {
-        let setup = self.round_stage(r).and_then(|s| s.setups.get(&i));
-        let Some(setup) = setup.filter(|s| s.kind == ScoreKind::Compulsory) else {
-            return Value::Null;
-        };
-        let Some(team) = setup.assigned else {
-            return Value::Null;
-        };
-        let member = setup.member_seat.and_then(|seat| {
-            let members = self.members_of(team);
-            let pid = *members.get(seat as usize)?;
-            let p = self.participants.get(&pid)?;
-            Some(json!({"participant_id": pid, "name": p.name}))
-        });
-        json!({
-            "index": i,
-            "team": team,
-            "unit": self.stage.unit_of(team),
-            "member_seat": setup.member_seat,
-            "member": member,
-        })
-    }
-
-    fn wager_view(&self, r: usize) -> Value {
-        let Some(w) = self.round_stage(r).and_then(|s| s.wager.as_ref()) else {
-            return Value::Null;
-        };
-        let settings = &self.rounds[r].config.wager;
-        json!({
-            "round_id": self.rounds[r].id,
-            "options": settings.options,
-            "allow_pass": settings.allow_pass,
-            "order": w.order.iter().map(|slot| json!({
-                "team": slot.team,
-                "unit": self.stage.unit_of(slot.team),
-                "total": super::standings::centi_to_points(slot.total_centi),
-                "decided_by_draw": slot.decided_by_draw,
-            })).collect::<Vec<_>>(),
-            "picks": w.questions.iter().map(|&(team, index)| json!({
-                "team": team,
-                "unit": self.stage.unit_of(team),
-                "points": match w.round.pick_of(team) {
-                    Some(WagerPick::Value { points }) => json!(points),
-                    _ => Value::Null,
-                },
-                "index": index,
-            })).collect::<Vec<_>>(),
-            "next_to_pick": w.round.next_to_pick(),
-            "draw_seed": w.draw_seed.to_string(),
-        })
-    }
-
-    fn tiebreak_view(&self, r: usize) -> Value {
-        let Some(tb) = self.round_stage(r).and_then(|s| s.tiebreak.as_ref()) else {
-            return Value::Null;
-        };
-        let placings: Vec<Value> = match tb.state.result() {
-            Some(result) => result
-                .placings
-                .iter()
-                .map(|p| json!({"team": p.team, "unit": self.stage.unit_of(p.team), "place": p.place, "shared": p.shared}))
-                .collect(),
-            None => tb
-                .state
-                .placed()
-                .into_iter()
-                .map(|(team, place)| json!({"team": team, "unit": self.stage.unit_of(team), "place": place, "shared": false}))
-                .collect(),
-        };
-        json!({
-            "round_id": self.rounds[r].id,
-            "purpose": match tb.purpose { TiebreakPurpose::Cut { .. } => "cut", TiebreakPurpose::Podium => "podium" },
-            "cut_round_id": match tb.purpose { TiebreakPurpose::Cut { round_id } => Some(round_id), TiebreakPurpose::Podium => None },
-            "teams": tb.group.teams,
-            "first_place": tb.group.first_place,
-            "cuts": tb.cuts,
-            "remaining": tb.state.remaining(),
-            "placings": placings,
-            "finished": tb.state.result().is_some(),
-            "draw_seed": tb.result_draw_seed(),
-        })
-    }
-
-    fn cut_view(&self, round_id: i64, cut: &Cut) -> Value {
-        json!({
-            "round_id": round_id,
-            "advance": cut.advance,
-            "advanced": cut.advanced,
-            "eliminated": cut.eliminated,
-            "tied_at_cut": cut.tied_at_cut,
-            "open_places": cut.open_places,
-            "first_tied_place": cut.first_tied_place,
-            "decided_by": cut.decided_by,
-        })
-    }
-
-    /// Every cut so far, in play order.
-    pub(super) fn cuts_view(&self) -> Value {
-        let mut cuts: Vec<(i64, Value)> = self
-            .rounds
-            .iter()
-            .filter_map(|round| {
-                let cut = self.stage.rounds.get(&round.id)?.cut.as_ref()?;
-                Some((round.position, self.cut_view(round.id, cut)))
-            })
-            .collect();
-        cuts.sort_by_key(|(position, _)| *position);
-        json!(cuts.into_iter().map(|(_, v)| v).collect::<Vec<_>>())
-    }
-
-    /// The round-kind parts of the stage view for the running (or last) stage round.
-    pub(super) fn stage_round_views(&self, view: &mut Value) {
-        let current = self.running_round().or_else(|| {
-            self.rounds
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.kind.is_stage() && r.state == RoundState::Finished)
-                .max_by_key(|(_, r)| r.position)
-                .map(|(k, _)| k)
-        });
-        let Some(r) = current.filter(|&r| self.rounds[r].kind.is_stage()) else {
-            return;
-        };
-        view["round_id"] = json!(self.rounds[r].id);
-        view["round_kind"] = json!(self.rounds[r].kind);
-        if self.rounds[r].kind == RoundKind::Compulsory {
-            let i = self
-                .open_question_index(r)
-                .or_else(|| self.rounds[r].live.iter().rposition(|q| q.opened_at.is_some()));
-            view["turn"] = i.map_or(Value::Null, |i| self.turn_view(r, i));
-        }
-        view["wager"] = self.wager_view(r);
-        let tiebreak = self
-            .rounds
-            .iter()
-            .enumerate()
-            .filter(|(_, round)| round.kind == RoundKind::Tiebreak && round.state != RoundState::Pending)
-            .max_by_key(|(_, round)| round.position)
-            .map(|(k, _)| self.tiebreak_view(k));
-        view["tiebreak"] = tiebreak.unwrap_or(Value::Null);
-    }
-
-    /// A frame with the round's stage view part named by `kind` (`wager_order`, `wager_pick`,
-    /// `tiebreak_update`, `stage_cut`), the same bytes to everyone.
-    pub(super) fn publish_stage_frame(&self, r: usize, kind: &str) {
-        let round_id = self.rounds[r].id;
-        let mut frame = json!({"type": kind, "round_id": round_id, "server_now": now_ms()});
-        match kind {
-            "wager_order" | "wager_pick" => frame["wager"] = self.wager_view(r),
-            "tiebreak_update" => frame["tiebreak"] = self.tiebreak_view(r),
-            "stage_cut" => {
-                if let Some(cut) = self.round_stage(r).and_then(|s| s.cut.as_ref()) {
-                    frame["cut"] = self.cut_view(round_id, cut);
-                }
-                frame["teams"] = self.stage_teams_view();
-                frame["standings"] = self.team_standings_view();
-            }
-            _ => {}
-        }
-        self.publish_both(frame);
-    }
-
-    /// At a round's start: its picking order or tied teams.
-    fn publish_round_stage(&self, r: usize) {
-        match self.rounds[r].kind {
-            RoundKind::Wager => self.publish_stage_frame(r, "wager_order"),
-            RoundKind::Tiebreak => self.publish_stage_frame(r, "tiebreak_update"),
-            _ => {}
-        }
-    }
-
-    /// `[{id, unit, active}]`.
-    pub(super) fn stage_teams_view(&self) -> Value {
-        let active = self.active_teams_now();
-        json!(
-            self.stage
-                .teams
-                .iter()
-                .map(|t| json!({"id": t.id, "unit": t.unit, "active": active.contains(&t.id)}))
-                .collect::<Vec<_>>()
-        )
-    }
-
-    /// Final places of the teams: the teams still in first (by total, ties on a podium place in the order a
-    /// finished 加赛 placed them), then the teams eliminated at the latest cut, and so on back. Teams with equal
-    /// totals that no 加赛 separated share a place. Returns (team, total, place, active), best first.
-    pub(super) fn team_places(&self) -> Vec<(TeamId, i64, u32, bool)> {
-        let Some(ledger) = &self.stage.ledger else {
-            return Vec::new();
-        };
-        let active = self.active_teams_now();
-        // Groups: the teams still in, then each cut's eliminated teams, latest cut first.
-        let mut groups: Vec<Vec<TeamId>> = vec![active.clone()];
-        let mut cuts: Vec<(i64, &Cut)> = self
-            .rounds
-            .iter()
-            .filter_map(|round| Some((round.position, self.stage.rounds.get(&round.id)?.cut.as_ref()?)))
-            .collect();
-        cuts.sort_by_key(|(position, _)| std::cmp::Reverse(*position));
-        for (_, cut) in cuts {
-            let out: Vec<TeamId> = cut
-                .eliminated
-                .iter()
-                .copied()
-                .filter(|t| !groups.iter().any(|g| g.contains(t)))
-                .collect();
-            groups.push(out);
-        }
-        let placed: Vec<TeamId> = groups.iter().flatten().copied().collect();
-        let rest: Vec<TeamId> = ledger
-            .teams()
-            .iter()
-            .copied()
-            .filter(|t| !placed.contains(t))
-            .collect();
-        groups.push(rest);
-        let tiebreak_place = |team: TeamId| -> Option<u32> {
-            self.stage.rounds.values().find_map(|s| {
-                let tb = s.tiebreak.as_ref()?;
-                if tb.purpose != TiebreakPurpose::Podium {
-                    return None;
-                }
-                let result = tb.state.result()?;
-                result.placings.iter().find(|p| p.team == team).map(|p| p.place)
-            })
-        };
-        let mut out = Vec::new();
-        for group in groups {
-            let mut rows: Vec<(TeamId, i64, Option<u32>)> = group
-                .iter()
-                .map(|&t| {
-                    (
-                        t,
-                        ledger.total(t).unwrap_or(ledger.base_centi()),
-                        tiebreak_place(t),
-                    )
-                })
-                .collect();
-            rows.sort_by_key(|&(team, total, tb)| (std::cmp::Reverse(total), tb.unwrap_or(u32::MAX), team));
-            let start = out.len();
-            for (i, &(team, total, tb)) in rows.iter().enumerate() {
-                let place = match out.last() {
-                    Some(&(_, above_total, above_place, _))
-                        if i > 0 && above_total == total && (tb.is_none() || rows[i - 1].2 == tb) =>
-                    {
-                        above_place
-                    }
-                    _ => (start + i + 1) as u32,
-                };
-                out.push((team, total, place, active.contains(&team)));
-            }
-        }
-        out
-    }
 }
 
 impl TiebreakState {
-    fn result_draw_seed(&self) -> Option<String> {
+    pub(super) fn result_draw_seed(&self) -> Option<String> {
         self.state
             .result()
             .and_then(|r| r.draw_seed)
