@@ -321,11 +321,13 @@ export function stageScreen(app) {
     const ans = answerState(v, key);
     const editable = canAnswer(v, ans);
     const keyAnswer = q.state === 'closed' && q.result ? q.result.answer : null;
-    const mine = ans && ans.body ? ans.body : null;
+    // The answer given for the team: this phone's own, else a teammate's (team_answer).
+    const teamAnswer = teamAnswerOf(v);
+    const mine = ans && ans.body ? ans.body : teamAnswer && teamAnswer.response ? teamAnswer.response : null;
     const needsConfirm = question.type === 'multiple' || question.type === 'fill';
     const ready = question.type === 'fill' ? draft.blanks.some((x) => x.trim()) : draft.selected.size > 0;
     const sig = JSON.stringify([q.round_id, q.index, q.state, editable, !!keyAnswer, ans && ans.state, ans && ans.error && ans.error.code,
-      [...draft.selected], needsConfirm && ready, app.lang()]);
+      [...draft.selected], needsConfirm && ready, mine, app.lang()]);
     parts.question(sig, () => {
       const stemId = `stage-stem-${q.round_id}-${q.index}`;
       let body;
@@ -340,7 +342,7 @@ export function stageScreen(app) {
         const reveal = keyAnswer ? { correct: new Set(keyAnswer.choice || []), distribution: null } : null;
         body = choiceOptions({
           question, selected, disabled: !editable, sent: !editable && !!(mine && mine.choice), reveal, labelledBy: stemId,
-          onPick: (i) => pick(v, i),
+          onPick: (i) => pick(v, i), pickLabel: t('stage.team_pick'),
         });
       }
       const points = question.points != null && v.kind !== 'tiebreak' && v.kind !== 'wager'
@@ -356,6 +358,12 @@ export function stageScreen(app) {
         }, question.type === 'multiple' ? t('play.confirm_n', { n: draft.selected.size }) : t('play.submit')) : null,
         answerStatus(ans));
     });
+  }
+
+  /** The own team's device answer to the current question, as its members got it (team_answer). */
+  function teamAnswerOf(v) {
+    const seen = v.q && v.s.teamAnswers ? v.s.teamAnswers[answerKey(v.q.round_id, v.q.index)] : null;
+    return seen && seen.team === v.team ? seen : null;
   }
 
   function answerState(v, key) {
@@ -424,8 +432,9 @@ export function stageScreen(app) {
   /** Every judgement of the question; the own team's first and marked, so its members see their team's answer. */
   function renderJudged(v) {
     const js = (v.b && v.b.judgements) || [];
+    const response = teamAnswerOf(v);
     const sig = JSON.stringify([js.map((j) => [j.team, j.verdict, j.at]), v.team, v.decimals,
-      ((v.stage && v.stage.ledger) || []).length, app.lang()]);
+      ((v.stage && v.stage.ledger) || []).length, response, app.lang()]);
     parts.judged(sig, () => {
       if (!js.length) return null;
       return h('div.card.stage-judged', { 'data-testid': 'stage-judgements' },
@@ -441,7 +450,10 @@ export function stageScreen(app) {
           h('span.stage-judged-text',
             h('strong', ours ? t('stage.our_team_is', { unit: unitOf(v, j.team) }) : unitOf(v, j.team)),
             j.name ? h('span.stage-judged-name', `（${j.name}）`) : null,
-            ' ', t(`stage.verdict.${j.verdict}`)),
+            ' ', t(`stage.verdict.${j.verdict}`),
+            ours && response && response.team === j.team && response.response
+              ? h('span.stage-judged-response', { 'data-testid': 'stage-team-response' },
+                t('stage.team_answered', { text: answerText(v.q.question, response.response) })) : null),
           entry && entry.delta !== 0 ? h('span.stage-judged-delta', signed(entry.delta, v.decimals)) : null);
         })));
     });

@@ -21,6 +21,8 @@ export function reduce(s, msg) {
     return {
       ...rest, rounds: rest.rounds || [], me: rest.me || {}, exam: rest.exam || null, buzzer: rest.buzzer || null,
       stage: rest.stage || null,
+      // The team's answers seen on this page (personal frames, not in snapshots): kept across a reconnect.
+      teamAnswers: (s && s.teamAnswers) || {},
     };
   }
   if (!s) return s;
@@ -100,6 +102,10 @@ export function reduce(s, msg) {
       break;
     case 'exam_result':
       s.exam = msg.exam;
+      break;
+    case 'team_answer':
+      // Team play: the device answer a member gave for the own team, with its verdict (to the team's members).
+      s.teamAnswers = { ...(s.teamAnswers || {}), [`${msg.round_id}:${msg.index}`]: msg.judgement };
       break;
     default:
       break;

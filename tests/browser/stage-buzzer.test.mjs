@@ -452,6 +452,10 @@ test('compulsory and wager questions, then the elimination cut', { timeout: 300_
       const seen = await tid(teammate.page, 'stage-team-answer').textContent();
       assert.match(seen, new RegExp(`${answering.name}.*${right ? '回答正确' : '回答错误'}`), `the teammate sees the team's answer: ${seen}`);
       assert.equal(await teammate.page.locator('[data-testid="options"] button.option:not([disabled])').count(), 0);
+      // ...and the option picked for the team (team_answer), marked as the team's pick.
+      await teammate.page.waitForFunction((k) => document.querySelector('[data-testid="options"] button.option.picked')?.dataset.index === String(k), choice);
+      assert.match(await teammate.page.locator('[data-testid="options"] button.option.picked').textContent(), /本队的选择/);
+      assert.match(await tid(teammate.page, 'stage-team-response').textContent(), /本队答案/);
       await phoneShot(teammate.page, 'stage-compulsory-phone-teammate');
     }
     await eachScreen(async (page) => {
