@@ -332,6 +332,24 @@ test('buzzer question: three phones, the big screen, fouls, the buzz order, the 
     await shot(page, `stage-buzzer-screen-closed-${name}`);
   });
 
+  // In English: no untranslated key on the phone or the screen.
+  const rawKey = /\b(stage|err|play)\.[a-z_]+/;
+  await tid(first.page, 'lang-toggle').click();
+  await first.page.waitForFunction(() => document.documentElement.lang === 'en');
+  await tid(first.page, 'stage-result').waitFor();
+  const phoneText = await first.page.locator('#app').textContent();
+  assert.doesNotMatch(phoneText, rawKey, 'phone in English');
+  assert.match(phoneText, /Your team/);
+  await assertNoOverflow(first.page, 'phone in English');
+  await phoneShot(first.page, 'stage-buzzer-phone-en');
+  await screen.locator('#lang').click();
+  await screen.waitForFunction(() => document.documentElement.lang === 'en');
+  await tid(screen, 'screen-verdict').waitFor();
+  assert.doesNotMatch(await screen.locator('#stage').textContent(), rawKey, 'screen in English');
+  await screen.waitForTimeout(800); // the view's entrance
+  await screenFits(screen, 'screen in English');
+  await shot(screen, 'stage-buzzer-screen-en');
+
   assert.deepEqual(problems, [], 'no page errors');
 });
 
