@@ -143,11 +143,18 @@ impl Actor {
                 },
             )
             .await?;
+        let round_id = self.rounds[r].id;
+        let cut_rounds: Vec<i64> = writes
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| *id != round_id)
+            .collect();
         for (id, s) in writes {
             self.stage.rounds.insert(id, s);
         }
         self.invalidate_ranking();
         self.publish_stage_frame(r, "tiebreak_update");
+        self.publish_settled_cuts(&cut_rounds);
         Ok(())
     }
 
@@ -338,5 +345,14 @@ impl Actor {
             .await?;
         self.stage.rounds.insert(round_id, doc);
         Ok(())
+    }
+
+    /// A 加赛 settled the cut of these rounds: announce each cut again (`stage_cut`), now decided.
+    pub(super) fn publish_settled_cuts(&self, round_ids: &[i64]) {
+        for id in round_ids {
+            if let Some(k) = self.rounds.iter().position(|round| round.id == *id) {
+                self.publish_stage_frame(k, "stage_cut");
+            }
+        }
     }
 }
