@@ -4,6 +4,7 @@
 //! so `jingsai bank check` and every import apply the same validation (docs/bank-format.md).
 
 pub mod formats;
+pub mod lint;
 pub mod model;
 pub mod native;
 
