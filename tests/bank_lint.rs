@@ -363,3 +363,79 @@ async fn lint_endpoint_and_stored_exclusions() {
         "the seeds should vary the first draw: {first_rounds:?}"
     );
 }
+
+/// One question with the given extra lines, in a bank `v`.
+fn one_file(extra: &str) -> String {
+    format!(
+        "[bank]\nid = \"v\"\ntitle = \"V\"\nlanguage = \"zh-CN\"\n\n[[questions]]\nid = \"v-001\"\ntype = \"true_false\"\n\
+         category = \"c\"\ndifficulty = 1\nstem = \"遵义会议在1935年召开。\"\nanswer = true\nexplanation = \"是。\"\n\
+         source = \"s\"\n{extra}\n\n[[questions]]\nid = \"v-002\"\ntype = \"true_false\"\ncategory = \"c\"\n\
+         difficulty = 1\nstem = \"古田会议在1929年召开。\"\nanswer = true\nexplanation = \"是。\"\nsource = \"s\"\n"
+    )
+}
+
+#[test]
+fn link_fields_are_validated_where_they_are_written() {
+    let errors = |extra: &str| -> Vec<String> {
+        match jingsai::bank::load_texts(&[("v.toml".to_string(), one_file(extra))]) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    };
+    assert_eq!(
+        errors("excludes = [\"v-002\"]\ngroup = \"会议\"\nlint_ok = [\"v-002\"]"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        errors("excludes = [\"v-001\"]"),
+        ["v.toml:15: `excludes` names the question itself (`v-001`)"]
+    );
+    assert_eq!(
+        errors("excludes = [\"v-002\", \"v-002\"]"),
+        ["v.toml:15: `excludes` names `v-002` twice"]
+    );
+    assert_eq!(
+        errors("lint_ok = [\" \"]"),
+        ["v.toml:15: `lint_ok` has an empty id"]
+    );
+    assert_eq!(errors("group = \"  \""), ["v.toml:15: `group` is empty"]);
+    assert_eq!(
+        errors("lint_ok = [\"v-003\"]"),
+        [
+            "v.toml:15: `lint_ok` of question `v-001` names `v-003`, which is no question of bank `v` (it names \
+          questions of the same bank; a bank split across files is checked and imported whole)"
+        ]
+    );
+    let unknown = errors("excludes = 3");
+    assert!(
+        unknown[0].starts_with("v.toml:15: invalid `excludes`"),
+        "{unknown:?}"
+    );
+
+    // Ids in another file of the same bank are found when the files are read together.
+    let other = "[bank]\nid = \"v\"\ntitle = \"V\"\nlanguage = \"zh-CN\"\n\n[[questions]]\nid = \"v-003\"\n\
+                 type = \"true_false\"\ncategory = \"c\"\ndifficulty = 1\nstem = \"洛川会议在1937年召开。\"\n\
+                 answer = true\nexplanation = \"是。\"\nsource = \"s\"\nexcludes = [\"v-001\"]\n";
+    let banks = jingsai::bank::load_texts(&[
+        ("v.toml".to_string(), one_file("excludes = [\"v-003\"]")),
+        ("w.toml".to_string(), other.to_string()),
+    ])
+    .expect("links across the files of one bank");
+    assert_eq!(banks[0].questions.len(), 3);
+    assert_eq!(banks[0].questions[0].excludes, ["v-003"]);
+
+    // From a spreadsheet, the error names the sheet and row of the question.
+    let mut bank = jingsai::bank::parse_native("v.toml", &one_file("excludes = [\"v-002\"]")).expect("valid");
+    bank.questions[1].excludes = vec!["v-404".into()];
+    let bytes = jingsai::bank::formats::export::to_xlsx(&bank).expect("xlsx");
+    let errors =
+        jingsai::bank::formats::load_bytes("v.xlsx", &bytes, &Default::default()).expect_err("unknown id");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!((errors[0].file.as_str(), errors[0].line), ("v.xlsx[题库]", 3));
+    assert!(
+        errors[0]
+            .message
+            .starts_with("`互斥题号` of question `v-002` names `v-404`"),
+        "{errors:?}"
+    );
+}
