@@ -501,4 +501,21 @@ export const en = {
   'console.analysis.facility_chart_caption': 'Facility of each question; dashed lines at {hard}% and {easy}%, flagged questions in red.',
   // Bank export (console)
   'console.banks.export': 'Export',
+  // Bank check (bank lint, docs/bank-lint.md)
+  'console.banks.col.actions': 'Export and check',
+  'console.banks.lint': 'Check',
+  'console.banks.lint_title': 'Bank check: {bank}',
+  'console.banks.lint_summary': '{q} questions, {n} warning(s); not listed: {ok} reviewed pair(s) (lint_ok), {ex} pair(s) that never meet (exclusions).',
+  'console.banks.lint_none': 'No warnings.',
+  'console.banks.lint_close': 'Close',
+  'console.banks.lint_show': 'Show {id} in the question list below',
+  'console.lint.rule.near_duplicate': 'Near duplicate',
+  'console.lint.rule.give_away': 'Give-away',
+  'console.lint.rule.key_letter_balance': 'Key letters unbalanced',
+  'console.lint.rule.true_false_balance': 'True/false unbalanced',
+  'console.lint.rule.longest_option_key': 'Longest option is the key',
+  'console.lint.rule.all_but_one': 'All but one option correct',
+  'console.lint.rule.difficulty_spread': 'Difficulty too uniform',
+  'console.lint.rule.missing_explanation': 'No explanation',
+  'console.lint.rule.missing_source': 'No source',
 };

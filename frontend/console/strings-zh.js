@@ -501,4 +501,21 @@ export const zh = {
   'console.analysis.facility_chart_caption': '各题难度系数；虚线为 {hard}% 与 {easy}%，红色为有标记的题。',
   // Bank export (console)
   'console.banks.export': '导出',
+  // Bank check (bank lint, docs/bank-lint.md)
+  'console.banks.col.actions': '导出与检查',
+  'console.banks.lint': '检查',
+  'console.banks.lint_title': '题库检查：{bank}',
+  'console.banks.lint_summary': '{q} 道题，{n} 条提示；已复核（lint_ok）{ok} 对、互斥（不会同场出现）{ex} 对，不再列出。',
+  'console.banks.lint_none': '没有发现问题。',
+  'console.banks.lint_close': '关闭',
+  'console.banks.lint_show': '在下方题目列表中查看 {id}',
+  'console.lint.rule.near_duplicate': '疑似重复',
+  'console.lint.rule.give_away': '泄露答案',
+  'console.lint.rule.key_letter_balance': '答案字母不均',
+  'console.lint.rule.true_false_balance': '判断题正误不均',
+  'console.lint.rule.longest_option_key': '最长选项即答案',
+  'console.lint.rule.all_but_one': '多选题除一项外全选',
+  'console.lint.rule.difficulty_spread': '难度过于集中',
+  'console.lint.rule.missing_explanation': '缺少解析',
+  'console.lint.rule.missing_source': '缺少来源',
 };
