@@ -289,6 +289,9 @@ pub fn question_json(uid: i64, q: &Question) -> Value {
         "answer": q.key,
         "explanation": q.explanation,
         "source": q.source,
+        "group": q.group,
+        "excludes": q.excludes,
+        "lint_ok": q.lint_ok,
     })
 }
 
