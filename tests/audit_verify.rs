@@ -555,3 +555,265 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("no database at"), "{}", run.stderr);
 }
+
+/// The contest's audit log as (action, detail) pairs, after checking every row is the organizer's and `ok`.
+async fn logged(server: &TestServer, id: i64) -> Vec<(String, Value)> {
+    let log = server
+        .org_ok(Method::GET, &format!("/api/contests/{id}/audit"), None)
+        .await;
+    assert_eq!(log["chain_ok"], true, "{log}");
+    log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            assert_eq!(
+                (&e["actor"], &e["outcome"]),
+                (&json!("admin"), &json!("ok")),
+                "{e}"
+            );
+            let detail = serde_json::from_str(e["detail"].as_str().expect("detail")).expect("detail json");
+            (e["action"].as_str().expect("action").to_owned(), detail)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_seat_and_bank_actions_are_logged_and_a_regrade_is_recorded() {
+    let server = TestServer::start().await;
+    let round = json!({"title": "Quick", "kind": "live", "config": {
+        "blueprint": {"quotas": [{"type": "single", "count": 2}]}, "question_seconds": 30,
+        "close_when_all_answered": false}});
+    let contest = server
+        .org_ok(
+            Method::POST,
+            "/api/contests",
+            Some(json!({"title": "Setup", "bank_ids": ["english-sample"], "rounds": [round.clone()]})),
+        )
+        .await;
+    let id = contest["id"].as_i64().expect("id");
+    let code = contest["join_code"].as_str().expect("code").to_string();
+    let added = server
+        .org_ok(Method::POST, &format!("/api/contests/{id}/rounds"), Some(round))
+        .await;
+    let extra_round = added["id"].as_i64().expect("round id");
+    let (status, _) = server
+        .org(
+            Method::DELETE,
+            &format!("/api/contests/{id}/rounds/{extra_round}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, body) = server.import_roster(id, &roster_csv(3, 1)).await;
+    assert_eq!(status, 200, "{body}");
+    let display = server
+        .org_ok(Method::POST, &format!("/api/contests/{id}/display-token"), None)
+        .await;
+    let display_token = display["token"].as_str().expect("token").to_string();
+    let (status, _) = server
+        .org(Method::DELETE, &format!("/api/contests/{id}/display-token"), None)
+        .await;
+    assert_eq!(status, 204);
+    server
+        .org_ok(
+            Method::PUT,
+            &format!("/api/contests/{id}/join-base"),
+            Some(json!({"join_base_url": "http://192.168.1.20:8080"})),
+        )
+        .await;
+
+    // A second phone asks for the seat of participant 0; the organizer approves; then frees another seat.
+    let first = server.join(&code, &badge(0)).await;
+    let (status, refused) = send(
+        &server.client,
+        Method::POST,
+        &server.url("/api/join"),
+        None,
+        Some(json!({"code": code, "badge": badge(0), "device": "another-phone"})),
+    )
+    .await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (409, &json!("seat_taken")),
+        "{refused}"
+    );
+    server
+        .org_ok(
+            Method::POST,
+            &format!(
+                "/api/contests/{id}/participants/{}/device-change",
+                first.participant_id
+            ),
+            Some(json!({"approve": true})),
+        )
+        .await;
+    let second = server.join(&code, &badge(1)).await;
+    server
+        .org_ok(
+            Method::POST,
+            &format!(
+                "/api/contests/{id}/participants/{}/release-seat",
+                second.participant_id
+            ),
+            None,
+        )
+        .await;
+
+    // Played and finished: one question answered, one skipped.
+    let started = server.control(id, json!({"action": "start_round"})).await;
+    let round_id = started["round"]["id"].as_i64().expect("round id");
+    server.control(id, json!({"action": "next"})).await;
+    let body = json!({"round_id": round_id, "index": 0, "choice": [0]});
+    let (status, ack) = server
+        .participant(&second.token, Method::POST, "/api/answers", Some(body))
+        .await;
+    assert_eq!(status, 200, "{ack}");
+    server.control(id, json!({"action": "close"})).await;
+    server.control(id, json!({"action": "skip"})).await;
+    server.control(id, json!({"action": "finish"})).await;
+
+    // The bank is imported again: the finished contest is regraded, and its results are recorded again.
+    let content =
+        std::fs::read_to_string(repo_path("question_banks/english-sample.toml")).expect("bank file");
+    server
+        .org_ok(
+            Method::POST,
+            "/api/banks/import",
+            Some(json!({"files": [{"name": "english-sample.toml", "content": content}]})),
+        )
+        .await;
+
+    let log = logged(&server, id).await;
+    let actions: Vec<&str> = log.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "create_contest",
+            "add_round",
+            "delete_round",
+            "import_roster",
+            "display_link",
+            "revoke_display_links",
+            "set_join_base",
+            "device_change",
+            "release_seat",
+            "start_round",
+            "next",
+            "close",
+            "skip",
+            "finish",
+            "results_recorded",
+            "bank_import",
+            "results_recorded",
+        ],
+        "{log:#?}"
+    );
+    let detail = |action: &str| log.iter().find(|(a, _)| a == action).expect(action).1.clone();
+    assert_eq!(
+        detail("create_contest"),
+        json!({"title": "Setup", "bank_ids": ["english-sample"], "rounds": 1, "join_mode": "roster",
+               "unit_scoring": "sum", "seed": "generated"})
+    );
+    assert_eq!(detail("delete_round"), json!({"round_id": extra_round}));
+    assert_eq!(
+        detail("device_change"),
+        json!({"participant_id": first.participant_id, "approve": true})
+    );
+    assert_eq!(
+        detail("release_seat"),
+        json!({"participant_id": second.participant_id})
+    );
+    assert_eq!(
+        detail("set_join_base"),
+        json!({"join_base_url": "http://192.168.1.20:8080"})
+    );
+    assert_eq!(
+        detail("bank_import"),
+        json!({"banks": [{"id": "english-sample", "questions": 30}]})
+    );
+    let text = serde_json::to_string(&log).expect("log");
+    assert!(!text.contains(&display_token), "a token in the audit log");
+    let regrade = &log.last().expect("row").1;
+    assert_eq!(
+        (&regrade["cause"], &regrade["ranked"]),
+        (&json!("bank_import"), &json!(2)),
+        "{regrade}"
+    );
+
+    // The regraded results verify; the question statistics computed before the import are not compared.
+    let text = assert_audit_verifies(server.data_dir.path(), id);
+    assert!(
+        text.contains("computed before the contest finished or before a later bank import"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_refused_before_the_engine_keep_their_reason() {
+    let server = TestServer::start().await;
+    let contest = server
+        .org_ok(
+            Method::POST,
+            "/api/contests",
+            Some(json!({"title": "Refusals", "bank_ids": ["english-sample"], "rounds": [
+                {"title": "Live", "kind": "live", "config": {"blueprint": {"quotas": [{"type": "single", "count": 1}]}}}
+            ]})),
+        )
+        .await;
+    let id = contest["id"].as_i64().expect("id");
+    let code = contest["join_code"].as_str().expect("code").to_string();
+    let (status, body) = server.import_roster(id, &roster_csv(1, 1)).await;
+    assert_eq!(status, 200, "{body}");
+    let phone = server.join(&code, &badge(0)).await;
+    let socket = server.ws(&phone.token, None).await;
+    socket.wait_for("snapshot", |m| m["type"] == "snapshot").await;
+
+    // Over HTTP, a body that is no answer; over the socket, an answer frame without a round.
+    let (status, body) = server
+        .participant(
+            &phone.token,
+            Method::POST,
+            "/api/answers",
+            Some(json!({"index": 0, "choice": [0]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    socket.send(&json!({"type": "answer", "index": 2, "choice": [1], "ref": "r"}).to_string());
+    let error = socket.wait_for("answer_error", |m| m["ref"] == "r").await;
+    assert_eq!(error["code"], "invalid_answer");
+
+    let rows = eventually("both refusals recorded", async || {
+        let rows = server
+            .org_ok(Method::GET, &format!("/api/contests/{id}/rejections"), None)
+            .await;
+        (rows.as_array()?.len() == 2).then_some(rows)
+    })
+    .await;
+    let rows = rows.as_array().expect("rows");
+    assert!(
+        rows.iter().all(|r| r["participant_id"] == phone.participant_id),
+        "{rows:?}"
+    );
+    assert!(
+        rows[0]["reason"]
+            .as_str()
+            .expect("reason")
+            .starts_with("invalid_field: "),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1]["reason"]
+            .as_str()
+            .expect("reason")
+            .starts_with("invalid_answer: "),
+        "{rows:?}"
+    );
+    assert_eq!(rows[1]["question_ref"], "2");
+    assert!(
+        rows.iter().all(|r| r["received_at"].as_i64().is_some()),
+        "{rows:?}"
+    );
+    let report = assert_audit_verifies(server.data_dir.path(), id);
+    assert!(report.contains("rejections  2 recorded"), "{report}");
+}
