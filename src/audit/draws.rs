@@ -188,7 +188,7 @@ pub fn check(data: &Data, report: &mut Report) {
         match round.kind {
             // Stage kinds other than the buzzer may draw their own way: only the kinds known to share the
             // live round's draw are regenerated.
-            Some(kind) if matches!(kind, RoundKind::Live | RoundKind::Buzzer) => {
+            Some(RoundKind::Live | RoundKind::Buzzer) => {
                 let served: Result<Vec<PaperItem>, String> = round
                     .questions
                     .iter()
