@@ -782,38 +782,40 @@ async fn answers_refused_before_the_engine_keep_their_reason() {
     socket.send(&json!({"type": "answer", "index": 2, "choice": [1], "ref": "r"}).to_string());
     let error = socket.wait_for("answer_error", |m| m["ref"] == "r").await;
     assert_eq!(error["code"], "invalid_answer");
+    // A round id that names no round of the contest: recorded without a round.
+    let body = json!({"round_id": 987_654, "index": 1, "choice": [0]});
+    let (status, _) = server
+        .participant(&phone.token, Method::POST, "/api/answers", Some(body))
+        .await;
+    assert_eq!(status, 404);
 
-    let rows = eventually("both refusals recorded", async || {
+    let rows = eventually("the refusals recorded", async || {
         let rows = server
             .org_ok(Method::GET, &format!("/api/contests/{id}/rejections"), None)
             .await;
-        (rows.as_array()?.len() == 2).then_some(rows)
+        (rows.as_array()?.len() == 3).then_some(rows)
     })
     .await;
     let rows = rows.as_array().expect("rows");
     assert!(
-        rows.iter().all(|r| r["participant_id"] == phone.participant_id),
+        rows.iter().all(|r| r["participant_id"] == phone.participant_id && r["received_at"].is_i64()),
         "{rows:?}"
     );
-    assert!(
-        rows[0]["reason"]
-            .as_str()
-            .expect("reason")
-            .starts_with("invalid_field: "),
-        "{rows:?}"
-    );
-    assert!(
-        rows[1]["reason"]
-            .as_str()
-            .expect("reason")
-            .starts_with("invalid_answer: "),
-        "{rows:?}"
-    );
-    assert_eq!(rows[1]["question_ref"], "2");
-    assert!(
-        rows.iter().all(|r| r["received_at"].as_i64().is_some()),
-        "{rows:?}"
+    let reasons: Vec<(&str, &Value, &Value)> = rows
+        .iter()
+        .map(|r| {
+            let reason = r["reason"].as_str().expect("reason");
+            (reason.split(':').next().expect("code"), &r["round_id"], &r["question_ref"])
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("invalid_field", &Value::Null, &Value::Null),
+            ("invalid_answer", &Value::Null, &json!("2")),
+            ("not_found", &Value::Null, &json!("1")),
+        ]
     );
     let report = assert_audit_verifies(server.data_dir.path(), id);
-    assert!(report.contains("rejections  2 recorded"), "{report}");
+    assert!(report.contains("rejections  3 recorded"), "{report}");
 }
