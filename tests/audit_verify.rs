@@ -461,6 +461,25 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
             ],
         ],
     );
+    let run = audit_verify(&data_dir, id, &["--json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let first = &report["differences"][0];
+    assert_eq!(
+        (&first["check"], &first["field"]),
+        (&json!("paper"), &json!("question"))
+    );
+    let served: Value = serde_json::from_str(&items).expect("paper");
+    assert_eq!(
+        first["location"],
+        json!({"round_id": exam_id, "round": 2, "round_title": "笔试", "participant_id": pid(0),
+               "participant": "警员001", "index": 0, "question_uid": paper["items"][0]["uid"],
+               "question_id": first["location"]["question_id"]})
+    );
+    assert_eq!(
+        (&first["stored"], &first["recomputed"]),
+        (&paper["items"][0]["uid"], &served["items"][0]["uid"])
+    );
     exec(
         &db,
         &format!("UPDATE papers SET items = '{items}' WHERE {where_exam}"),
@@ -516,6 +535,28 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     exec(
         &db,
         &format!("UPDATE stage_entries SET delta_centi = {delta} WHERE contest_id = {id} AND id = {entry}"),
+    )
+    .await;
+
+    // A team adjustment's note in the ledger, against the organizer's action in the audit log.
+    let where_note = format!("contest_id = {id} AND reason = 'adjustment'");
+    exec(
+        &db,
+        &format!("UPDATE stage_entries SET note = 'no reason' WHERE {where_note}"),
+    )
+    .await;
+    let run = audit_verify(&data_dir, id, &[]);
+    assert_differs(
+        &run,
+        &[&[
+            "[audit_log]",
+            "ledger entry",
+            "note: stored \"no reason\", recomputed \"appeal upheld\"",
+        ]],
+    );
+    exec(
+        &db,
+        &format!("UPDATE stage_entries SET note = 'appeal upheld' WHERE {where_note}"),
     )
     .await;
 
@@ -798,14 +839,19 @@ async fn answers_refused_before_the_engine_keep_their_reason() {
     .await;
     let rows = rows.as_array().expect("rows");
     assert!(
-        rows.iter().all(|r| r["participant_id"] == phone.participant_id && r["received_at"].is_i64()),
+        rows.iter()
+            .all(|r| r["participant_id"] == phone.participant_id && r["received_at"].is_i64()),
         "{rows:?}"
     );
     let reasons: Vec<(&str, &Value, &Value)> = rows
         .iter()
         .map(|r| {
             let reason = r["reason"].as_str().expect("reason");
-            (reason.split(':').next().expect("code"), &r["round_id"], &r["question_ref"])
+            (
+                reason.split(':').next().expect("code"),
+                &r["round_id"],
+                &r["question_ref"],
+            )
         })
         .collect();
     assert_eq!(

@@ -322,3 +322,60 @@ pub fn check(data: &Data, report: &mut Report) -> Answers {
     }
     answers
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::AnswerKey;
+
+    fn question(qtype: QuestionType, key: AnswerKey, options: usize) -> Question {
+        Question {
+            bank_id: "b".into(),
+            id: "q".into(),
+            qtype,
+            category: "c".into(),
+            difficulty: 1,
+            points: None,
+            tags: Vec::new(),
+            stem: "?".into(),
+            options: (0..options).map(|i| format!("option {i}")).collect(),
+            key,
+            explanation: String::new(),
+            source: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_responses_the_server_stores_pass() {
+        let single = question(QuestionType::Single, AnswerKey::Choice(vec![1]), 4);
+        let multiple = question(QuestionType::Multiple, AnswerKey::Choice(vec![0, 2]), 4);
+        let fill = question(
+            QuestionType::Fill,
+            AnswerKey::Blanks(vec![vec!["a".into()], vec!["b".into()]]),
+            0,
+        );
+        let choice = |c: &[usize]| Response::Choice(c.to_vec());
+        assert_eq!(shape_problem(&single, &choice(&[3])), None);
+        assert_eq!(shape_problem(&multiple, &choice(&[0, 1, 3])), None);
+        assert_eq!(
+            shape_problem(&fill, &Response::Blanks(vec!["x".into(), "".into()])),
+            None
+        );
+        for (q, r) in [
+            (&single, choice(&[])),
+            (&single, choice(&[0, 1])),
+            (&single, choice(&[4])),
+            (&multiple, choice(&[2, 0])),
+            (&multiple, choice(&[1, 1])),
+            (&single, Response::Blanks(vec!["a".into()])),
+            (&fill, choice(&[0])),
+            (&fill, Response::Blanks(vec!["a".into()])),
+            (
+                &fill,
+                Response::Blanks(vec!["a".into(), "长".repeat(MAX_BLANK_CHARS + 1)]),
+            ),
+        ] {
+            assert!(shape_problem(q, &r).is_some(), "{r:?} for {:?}", q.qtype);
+        }
+    }
+}
