@@ -459,13 +459,15 @@ async fn answer(
     let input = match input {
         Ok(Json(input)) => input,
         Err(e) => {
-            // A body that is no answer never reaches the engine; it is kept for the record like every refusal.
+            // A body that is no answer never reaches the engine; it is kept for the record like every refusal
+            // (the parser's message may quote the body: only its start is kept).
+            let message: String = e.message.chars().take(300).collect();
             let rejection = Rejection {
                 contest_id: p.contest_id,
                 participant_id: p.who.participant_id,
                 round_id: None,
                 question_ref: None,
-                reason: format!("{}: {}", e.code, e.message),
+                reason: format!("{}: {message}", e.code),
                 received_at: now_ms(),
             };
             state.engine.writer().put_rejection(rejection).await;

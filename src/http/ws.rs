@@ -91,7 +91,8 @@ impl Refusals {
             participant_id: who.participant_id,
             round_id: message.get("round_id").and_then(serde_json::Value::as_i64),
             question_ref: index,
-            reason: format!("{code}: {detail}"),
+            // The parser's message may quote the frame: only its start is kept.
+            reason: format!("{code}: {}", detail.chars().take(300).collect::<String>()),
             received_at: now_ms(),
         };
         self.writer.put_rejection(rejection).await;
