@@ -13,6 +13,7 @@ pub mod limits;
 mod login;
 mod meta;
 mod participant;
+mod results;
 pub mod revoke;
 mod seats;
 pub mod serve;
@@ -228,6 +229,7 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .merge(display::router())
         .merge(control::router())
         .merge(participant::router())
+        .merge(results::router())
         .merge(seats::router())
         .merge(meta::router())
         .layer(DefaultBodyLimit::max(body_limit));
@@ -276,7 +278,9 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        // The printable results pages (src/http/results.rs) send a policy of their own that allows exactly
+        // their inline stylesheet; every other response gets this one.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))

@@ -85,31 +85,41 @@ pub fn check(tiers: &[AwardTier]) -> Result<Vec<Tier>, Vec<TierProblem>> {
         let name = tier.name.trim();
         let chars = name.chars().count();
         if chars == 0 || chars > MAX_NAME_CHARS {
-            problem(format!("tier {n}: the name must have 1 to {MAX_NAME_CHARS} characters"));
+            problem(format!(
+                "tier {n}: the name must have 1 to {MAX_NAME_CHARS} characters"
+            ));
         } else if tiers[..i].iter().any(|t| t.name.trim() == name) {
-            problem(format!("tier {n}: the name {name} is already used by a tier above"));
+            problem(format!(
+                "tier {n}: the name {name} is already used by a tier above"
+            ));
         }
         let rule = match (tier.rule, tier.count, tier.min_score) {
-            (AwardRule::Count, Some(count), None) if (1..=MAX_COUNT).contains(&count) => Some(Rule::Count(count)),
+            (AwardRule::Count, Some(count), None) if (1..=MAX_COUNT).contains(&count) => {
+                Some(Rule::Count(count))
+            }
             (AwardRule::Count, Some(_), None) => {
                 problem(format!("tier {n}: count must be between 1 and {MAX_COUNT}"));
                 None
             }
             (AwardRule::Count, _, _) => {
-                problem(format!("tier {n}: a tier by count needs `count` and no `min_score`"));
+                problem(format!(
+                    "tier {n}: a tier by count needs `count` and no `min_score`"
+                ));
                 None
             }
-            (AwardRule::MinScore, None, Some(score))
-                if score.is_finite() && score.abs() <= MAX_SCORE =>
-            {
+            (AwardRule::MinScore, None, Some(score)) if score.is_finite() && score.abs() <= MAX_SCORE => {
                 Some(Rule::MinScore((score * 100.0).round() as i64))
             }
             (AwardRule::MinScore, None, Some(_)) => {
-                problem(format!("tier {n}: min_score must be a number of points between −{MAX_SCORE} and {MAX_SCORE}"));
+                problem(format!(
+                    "tier {n}: min_score must be a number of points between −{MAX_SCORE} and {MAX_SCORE}"
+                ));
                 None
             }
             (AwardRule::MinScore, _, _) => {
-                problem(format!("tier {n}: a tier by minimum score needs `min_score` and no `count`"));
+                problem(format!(
+                    "tier {n}: a tier by minimum score needs `min_score` and no `count`"
+                ));
                 None
             }
         };
@@ -276,10 +286,7 @@ mod tests {
     fn absentees_get_nothing_and_short_rankings_run_out() {
         let tiers = [tier("一等奖", Rule::Count(2)), tier("二等奖", Rule::Count(5))];
         let entries = ranking(&[(1, 50), (2, 40), (3, 30), (0, 0), (0, 5)]);
-        assert_eq!(
-            assign(&tiers, &entries),
-            [Some(0), Some(0), Some(1), None, None]
-        );
+        assert_eq!(assign(&tiers, &entries), [Some(0), Some(0), Some(1), None, None]);
         assert!(assign(&tiers, &[]).is_empty());
         // A minimum of 0 does not reach absentees either.
         let zero = [tier("参与奖", Rule::MinScore(0))];
@@ -300,7 +307,10 @@ mod tests {
             count: None,
             min_score: Some(59.995),
         };
-        assert_eq!(check(&[score]).expect("valid")[0], tier("优秀奖", Rule::MinScore(6000)));
+        assert_eq!(
+            check(&[score]).expect("valid")[0],
+            tier("优秀奖", Rule::MinScore(6000))
+        );
 
         let bad = vec![
             AwardTier {

@@ -61,7 +61,10 @@ pub fn certificates(results: &Results, lang: Lang, tz: i32) -> Page {
                     esc(&e.name),
                     esc(&e.unit)
                 ),
-                format!("in recognition of an outstanding result in {}, has been awarded", esc(&contest.title)),
+                format!(
+                    "in recognition of an outstanding result in {}, has been awarded",
+                    esc(&contest.title)
+                ),
                 String::new(),
             ),
         };

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::contest::{RoundConfig, RoundKind};
+use crate::store::RoundRow;
 
 /// Points as decimal numbers in the views, hundredths here.
 pub fn centi(points: &Value) -> Option<i64> {
@@ -158,6 +159,21 @@ pub fn rounds(snapshot: &Value) -> Result<Vec<RoundInfo>, String> {
             })
         })
         .collect()
+}
+
+/// A round as the store keeps it (`question_count` from the blueprint).
+pub fn round_from_row(row: &RoundRow) -> Result<RoundInfo, String> {
+    let kind = RoundKind::parse(&row.kind).ok_or_else(|| format!("round {} has an unknown kind", row.id))?;
+    let config: RoundConfig = serde_json::from_str(&row.config)
+        .map_err(|e| format!("round {}: its settings do not read: {e}", row.id))?;
+    Ok(RoundInfo {
+        id: row.id,
+        title: row.title.clone(),
+        kind,
+        state: row.state.clone(),
+        question_count: config.blueprint.total(),
+        config,
+    })
 }
 
 /// When the contest was held: the earliest start of a round in the snapshot, else `created_at`.

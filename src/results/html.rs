@@ -140,7 +140,10 @@ mod tests {
             assert_eq!(base64(input.as_bytes()), output);
         }
         // The SHA-256 of the empty string, as browsers report it in CSP errors.
-        assert_eq!(style_source(""), "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='");
+        assert_eq!(
+            style_source(""),
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+        );
     }
 
     #[test]

@@ -87,13 +87,21 @@ impl Lang {
     /// The unit score rule of a contest (`sum` or `mean`).
     pub fn unit_scoring(self, rule: &str) -> &'static str {
         let l = self.labels();
-        if rule == "mean" { l.unit_mean_rule } else { l.unit_sum_rule }
+        if rule == "mean" {
+            l.unit_mean_rule
+        } else {
+            l.unit_sum_rule
+        }
     }
 
     /// The unit rule as a column name: 单位总分, 单位平均分.
     pub fn unit_scoring_short(self, rule: &str) -> &'static str {
         let l = self.labels();
-        if rule == "mean" { l.unit_mean_short } else { l.unit_sum_short }
+        if rule == "mean" {
+            l.unit_mean_short
+        } else {
+            l.unit_sum_short
+        }
     }
 
     /// `共 117 人参赛`.
@@ -573,7 +581,14 @@ mod tests {
 
     #[test]
     fn points_have_no_trailing_zeros() {
-        for (centi, text) in [(0, "0"), (1200, "12"), (1250, "12.5"), (1205, "12.05"), (-50, "-0.5"), (-1, "-0.01")] {
+        for (centi, text) in [
+            (0, "0"),
+            (1200, "12"),
+            (1250, "12.5"),
+            (1205, "12.05"),
+            (-50, "-0.5"),
+            (-1, "-0.01"),
+        ] {
             assert_eq!(points(centi), text);
         }
     }

@@ -73,7 +73,11 @@ pub fn build(rounds: &[RoundInfo], sheets: &[(i64, Vec<SheetRound>)]) -> Matrix 
                 round_title: round.title.clone(),
                 kind: round.kind,
                 index,
-                question_id: if round.kind == RoundKind::Exam { None } else { question_id },
+                question_id: if round.kind == RoundKind::Exam {
+                    None
+                } else {
+                    question_id
+                },
             }
         })
         .collect();
@@ -123,12 +127,20 @@ mod tests {
             kind,
             state: "finished".into(),
             question_count: 2,
-            config: serde_json::from_value::<RoundConfig>(serde_json::json!({"blueprint": {"quotas": [{"count": 2}]}}))
-                .expect("config"),
+            config: serde_json::from_value::<RoundConfig>(
+                serde_json::json!({"blueprint": {"quotas": [{"count": 2}]}}),
+            )
+            .expect("config"),
         }
     }
 
-    fn item(index: usize, question_id: &str, answer: Option<Vec<usize>>, points_centi: i64, bonus_centi: i64) -> SheetItem {
+    fn item(
+        index: usize,
+        question_id: &str,
+        answer: Option<Vec<usize>>,
+        points_centi: i64,
+        bonus_centi: i64,
+    ) -> SheetItem {
         SheetItem {
             index,
             question_uid: 1,
@@ -172,15 +184,30 @@ mod tests {
             (
                 10,
                 vec![
-                    sheet_round(1, RoundKind::Live, vec![item(0, "a", Some(vec![0]), 1000, 37), item(1, "b", None, 0, 0)]),
+                    sheet_round(
+                        1,
+                        RoundKind::Live,
+                        vec![item(0, "a", Some(vec![0]), 1000, 37), item(1, "b", None, 0, 0)],
+                    ),
                     sheet_round(2, RoundKind::Exam, vec![item(0, "x", Some(vec![2]), 0, 0)]),
                 ],
             ),
             (
                 11,
                 vec![
-                    sheet_round(1, RoundKind::Live, vec![item(0, "a", Some(vec![1]), 0, 0), item(1, "b", Some(vec![0]), 1000, 0)]),
-                    sheet_round(2, RoundKind::Exam, vec![item(0, "y", None, 0, 0), item(1, "x", Some(vec![0]), 1000, 0)]),
+                    sheet_round(
+                        1,
+                        RoundKind::Live,
+                        vec![
+                            item(0, "a", Some(vec![1]), 0, 0),
+                            item(1, "b", Some(vec![0]), 1000, 0),
+                        ],
+                    ),
+                    sheet_round(
+                        2,
+                        RoundKind::Exam,
+                        vec![item(0, "y", None, 0, 0), item(1, "x", Some(vec![0]), 1000, 0)],
+                    ),
                 ],
             ),
         ];
@@ -190,13 +217,27 @@ mod tests {
             .iter()
             .map(|c| (c.round_id, c.index, c.question_id.as_deref()))
             .collect();
-        assert_eq!(keys, [(1, 0, Some("a")), (1, 1, Some("b")), (2, 0, None), (2, 1, None)]);
+        assert_eq!(
+            keys,
+            [(1, 0, Some("a")), (1, 1, Some("b")), (2, 0, None), (2, 1, None)]
+        );
         let first = &m.rows[&10];
         let cell = first[0].as_ref().expect("answered");
-        assert_eq!((cell.answer.as_str(), cell.points_centi, cell.elapsed_ms), ("A", 1037, Some(1500)));
+        assert_eq!(
+            (cell.answer.as_str(), cell.points_centi, cell.elapsed_ms),
+            ("A", 1037, Some(1500))
+        );
         let unanswered = first[1].as_ref().expect("given");
-        assert_eq!((unanswered.outcome, unanswered.elapsed_ms), (Outcome::Unanswered, None));
-        assert_eq!(first[2].as_ref().map(|c| (c.question_id.as_str(), c.answer.as_str())), Some(("x", "C")));
+        assert_eq!(
+            (unanswered.outcome, unanswered.elapsed_ms),
+            (Outcome::Unanswered, None)
+        );
+        assert_eq!(
+            first[2]
+                .as_ref()
+                .map(|c| (c.question_id.as_str(), c.answer.as_str())),
+            Some(("x", "C"))
+        );
         assert_eq!(first[3], None, "a shorter paper");
         assert_eq!(m.rows[&11][3].as_ref().map(|c| c.question_id.as_str()), Some("x"));
     }

@@ -76,7 +76,11 @@ pub fn report(results: &Results, lang: Lang, tz: i32, now: i64) -> Page {
         count = esc(&lang.took_part(took_part)),
     );
     if !results.finished() {
-        let _ = writeln!(b, "<p class=\"alert\" data-testid=\"report-provisional\">{}</p>", esc(l.provisional));
+        let _ = writeln!(
+            b,
+            "<p class=\"alert\" data-testid=\"report-provisional\">{}</p>",
+            esc(l.provisional)
+        );
     }
 
     // Rounds and rules.
@@ -107,7 +111,11 @@ pub fn report(results: &Results, lang: Lang, tz: i32, now: i64) -> Page {
     b.push_str("</tbody></table></section>\n");
 
     // Awards.
-    let _ = write!(b, "<section data-testid=\"report-awards\"><h2>{}</h2>", esc(l.awards));
+    let _ = write!(
+        b,
+        "<section data-testid=\"report-awards\"><h2>{}</h2>",
+        esc(l.awards)
+    );
     for (t, tier) in results.tiers.iter().enumerate() {
         let awardees = results.awardees(t);
         let _ = write!(

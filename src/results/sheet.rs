@@ -79,7 +79,10 @@ impl Presentation {
     pub fn add_live(&mut self, rows: &[RoundQuestionRow]) -> Result<(), String> {
         for row in rows {
             let order: Vec<usize> = serde_json::from_str(&row.option_order).map_err(|e| {
-                format!("round {} question {}: the option order does not read: {e}", row.round_id, row.position)
+                format!(
+                    "round {} question {}: the option order does not read: {e}",
+                    row.round_id, row.position
+                )
             })?;
             let index = usize::try_from(row.position).unwrap_or(usize::MAX);
             self.live.insert((row.round_id, index), order);
@@ -90,7 +93,10 @@ impl Presentation {
     /// One participant's exam paper as stored.
     pub fn add_paper(&mut self, row: &PaperRow) -> Result<(), String> {
         let paper: Paper = serde_json::from_str(&row.items).map_err(|e| {
-            format!("round {} participant {}: the paper does not read: {e}", row.round_id, row.participant_id)
+            format!(
+                "round {} participant {}: the paper does not read: {e}",
+                row.round_id, row.participant_id
+            )
         })?;
         self.papers.insert((row.round_id, row.participant_id), paper);
         Ok(())
@@ -396,9 +402,17 @@ mod tests {
             .expect("paper");
         let questions = HashMap::from([(
             7,
-            question(QuestionType::Multiple, &["a", "b", "c", "d"], AnswerKey::Choice(vec![0, 2])),
+            question(
+                QuestionType::Multiple,
+                &["a", "b", "c", "d"],
+                AnswerKey::Choice(vec![0, 2]),
+            ),
         )]);
-        let rounds_info = [round(1, RoundKind::Live), round(2, RoundKind::Exam), round(3, RoundKind::Buzzer)];
+        let rounds_info = [
+            round(1, RoundKind::Live),
+            round(2, RoundKind::Exam),
+            round(3, RoundKind::Buzzer),
+        ];
         let sheet = rounds(&rounds_info, &items, &presentation, 9, &questions, |_| true);
         assert_eq!(sheet.len(), 2);
         let exam = &sheet[1].items[0];
@@ -406,7 +420,10 @@ mod tests {
         // Bank options 0 and 2 (a, c) are display positions 1 and 0.
         assert_eq!(exam.answer, AnswerKey::Choice(vec![0, 1]));
         assert_eq!(exam.my_answer, Some(Response::Choice(vec![0, 1])));
-        assert_eq!(response_text(&exam.question, exam.my_answer.as_ref().expect("answer")), "AB");
+        assert_eq!(
+            response_text(&exam.question, exam.my_answer.as_ref().expect("answer")),
+            "AB"
+        );
         assert_eq!(exam.outcome(), Outcome::Correct);
         assert_eq!(exam.question.points, 5.0);
         // The live question without a stored order keeps the bank's order; not answered.
@@ -440,7 +457,10 @@ mod tests {
             response_text(&fill, &Response::Blanks(vec!["1921".into(), "".into()])),
             "1921 | "
         );
-        assert_eq!(blank_lines(&key, Lang::Zh), ["第1空 1921", "第2空 上海 / Shanghai"]);
+        assert_eq!(
+            blank_lines(&key, Lang::Zh),
+            ["第1空 1921", "第2空 上海 / Shanghai"]
+        );
         assert_eq!(letter(25), "Z");
         assert_eq!(letter(26), "#27");
     }

@@ -151,10 +151,22 @@ fn item_html(b: &mut String, item: &SheetItem, lang: Lang) {
         esc(&key_text(q, &item.answer))
     );
     if let Some(ms) = item.elapsed_ms.filter(|_| item.my_answer.is_some()) {
-        let _ = write!(b, "<span><b>{}</b>{}{:.1} s</span>", esc(l.time), lang.colon(), ms as f64 / 1000.0);
+        let _ = write!(
+            b,
+            "<span><b>{}</b>{}{:.1} s</span>",
+            esc(l.time),
+            lang.colon(),
+            ms as f64 / 1000.0
+        );
     }
     if item.bonus_centi != 0 {
-        let _ = write!(b, "<span>{}{}{}</span>", esc(l.bonus), lang.colon(), esc(&points(item.bonus_centi)));
+        let _ = write!(
+            b,
+            "<span>{}{}{}</span>",
+            esc(l.bonus),
+            lang.colon(),
+            esc(&points(item.bonus_centi))
+        );
     }
     b.push_str("</p>");
     for line in blank_lines(&item.answer, lang) {
@@ -170,7 +182,13 @@ fn item_html(b: &mut String, item: &SheetItem, lang: Lang) {
         );
     }
     if !item.source.is_empty() {
-        let _ = write!(b, "<p class=\"muted small\">{}{}{}</p>", esc(l.source), lang.colon(), esc(&item.source));
+        let _ = write!(
+            b,
+            "<p class=\"muted small\">{}{}{}</p>",
+            esc(l.source),
+            lang.colon(),
+            esc(&item.source)
+        );
     }
     b.push_str("</li>");
 }
@@ -186,15 +204,27 @@ pub fn answer_sheet_page(head: &SheetHead, rounds: &[SheetRound], lang: Lang) ->
         esc(l.answer_sheet)
     );
     let mut fact = |label: &str, value: String| {
-        let _ = write!(b, "<span><b>{}</b>{}{}</span>", esc(label), lang.colon(), esc(&value));
+        let _ = write!(
+            b,
+            "<span><b>{}</b>{}{}</span>",
+            esc(label),
+            lang.colon(),
+            esc(&value)
+        );
     };
     fact(l.name, head.name.clone());
     if let Some(badge) = &head.badge {
         fact(l.badge, badge.clone());
     }
     fact(l.unit, head.unit.clone());
-    fact(l.rank, head.rank.map(|r| r.to_string()).unwrap_or_else(|| "–".into()));
-    fact(l.total, head.score_centi.map(points).unwrap_or_else(|| "–".into()));
+    fact(
+        l.rank,
+        head.rank.map(|r| r.to_string()).unwrap_or_else(|| "–".into()),
+    );
+    fact(
+        l.total,
+        head.score_centi.map(points).unwrap_or_else(|| "–".into()),
+    );
     if let Some(correct) = head.correct {
         fact(l.correct_count, correct.to_string());
     }
@@ -225,7 +255,12 @@ pub fn answer_sheet_page(head: &SheetHead, rounds: &[SheetRound], lang: Lang) ->
             )))
         );
         for item in &round.items {
-            let _ = write!(b, "<span class=\"{}\">{}</span>", outcome_class(item.outcome()), item.index + 1);
+            let _ = write!(
+                b,
+                "<span class=\"{}\">{}</span>",
+                outcome_class(item.outcome()),
+                item.index + 1
+            );
         }
         b.push_str("</div><ol class=\"items\">");
         for item in &round.items {

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 
-use rust_xlsxwriter::{ColNum, DocProperties, ExcelDateTime, Format, FormatAlign, RowNum, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    ColNum, DocProperties, ExcelDateTime, Format, FormatAlign, RowNum, Workbook, Worksheet, XlsxError,
+};
 
 use super::Results;
 use super::data::unit_summaries;
-use super::lang::{Lang, Labels};
+use super::lang::{Labels, Lang};
 use super::matrix::Matrix;
 use super::sheet::Outcome;
 use crate::analysis::{Flag, ItemStats, PaperStats};
@@ -109,7 +111,13 @@ fn write_text(
     Ok(())
 }
 
-fn number(sheet: &mut Worksheet, row: RowNum, col: ColNum, value: Option<f64>, format: Option<&Format>) -> Result<(), XlsxError> {
+fn number(
+    sheet: &mut Worksheet,
+    row: RowNum,
+    col: ColNum,
+    value: Option<f64>,
+    format: Option<&Format>,
+) -> Result<(), XlsxError> {
     match (value, format) {
         (Some(v), Some(f)) if v.is_finite() => {
             sheet.write_number_with_format(row, col, v, f)?;
@@ -137,7 +145,14 @@ fn header(sheet: &mut Worksheet, columns: &[(&str, f64)], f: &Formats) -> Result
 }
 
 /// A time of the server (ms) as a date cell in the reader's zone.
-fn datetime(sheet: &mut Worksheet, row: RowNum, col: ColNum, ms: i64, tz: i32, f: &Formats) -> Result<(), XlsxError> {
+fn datetime(
+    sheet: &mut Worksheet,
+    row: RowNum,
+    col: ColNum,
+    ms: i64,
+    tz: i32,
+    f: &Formats,
+) -> Result<(), XlsxError> {
     let local = ms.div_euclid(1000) + i64::from(tz) * 60;
     let at = ExcelDateTime::from_timestamp(local)?;
     sheet.write_datetime_with_format(row, col, at, &f.datetime)?;
@@ -166,7 +181,11 @@ pub fn workbook(
     if let Some(teams) = &results.teams {
         let sheet = book.add_worksheet();
         sheet.set_name(l.sheet_teams)?;
-        header(sheet, &[(l.rank, 8.0), (l.team, 8.0), (l.unit, 24.0), (l.team_total, 12.0)], &f)?;
+        header(
+            sheet,
+            &[(l.rank, 8.0), (l.team, 8.0), (l.unit, 24.0), (l.team_total, 12.0)],
+            &f,
+        )?;
         for (i, t) in teams.iter().enumerate() {
             let r = row_num(i + 1);
             number(sheet, r, 0, Some(f64::from(t.rank)), None)?;
@@ -182,7 +201,13 @@ pub fn workbook(
     book.save_to_buffer()
 }
 
-fn ranking(sheet: &mut Worksheet, results: &Results, l: &Labels, lang: Lang, f: &Formats) -> Result<(), XlsxError> {
+fn ranking(
+    sheet: &mut Worksheet,
+    results: &Results,
+    l: &Labels,
+    lang: Lang,
+    f: &Formats,
+) -> Result<(), XlsxError> {
     sheet.set_name(l.sheet_ranking)?;
     header(
         sheet,
@@ -211,8 +236,22 @@ fn ranking(sheet: &mut Worksheet, results: &Results, l: &Labels, lang: Lang, f: 
             text(sheet, r, 7, l.absent)?;
         } else {
             number(sheet, r, 5, Some(f64::from(e.correct)), None)?;
-            number(sheet, r, 6, e.answer_time_ms.map(|ms| ms as f64 / 1000.0), Some(&f.seconds))?;
-            text(sheet, r, 7, e.decided_by.as_deref().map(|d| lang.decided_by(d)).unwrap_or_default())?;
+            number(
+                sheet,
+                r,
+                6,
+                e.answer_time_ms.map(|ms| ms as f64 / 1000.0),
+                Some(&f.seconds),
+            )?;
+            text(
+                sheet,
+                r,
+                7,
+                e.decided_by
+                    .as_deref()
+                    .map(|d| lang.decided_by(d))
+                    .unwrap_or_default(),
+            )?;
         }
         text(sheet, r, 8, results.award_of(i).unwrap_or_default())?;
     }
@@ -220,9 +259,19 @@ fn ranking(sheet: &mut Worksheet, results: &Results, l: &Labels, lang: Lang, f: 
     Ok(())
 }
 
-fn units(sheet: &mut Worksheet, results: &Results, l: &Labels, lang: Lang, f: &Formats) -> Result<(), XlsxError> {
+fn units(
+    sheet: &mut Worksheet,
+    results: &Results,
+    l: &Labels,
+    lang: Lang,
+    f: &Formats,
+) -> Result<(), XlsxError> {
     sheet.set_name(l.sheet_units)?;
-    let rule = format!("{}（{}）", l.unit_score, lang.unit_scoring_short(&results.contest.unit_scoring));
+    let rule = format!(
+        "{}（{}）",
+        l.unit_score,
+        lang.unit_scoring_short(&results.contest.unit_scoring)
+    );
     header(
         sheet,
         &[
@@ -292,7 +341,14 @@ fn answer_matrix(
             label.push_str(&format!("（{id}）"));
         }
         let last = next + subs.len() - 1;
-        sheet.merge_range(0, col_num(next), 0, col_num(last), safe_cell(&label).as_ref(), &f.group)?;
+        sheet.merge_range(
+            0,
+            col_num(next),
+            0,
+            col_num(last),
+            safe_cell(&label).as_ref(),
+            &f.group,
+        )?;
         for (k, sub) in subs.iter().enumerate() {
             sheet.write_string_with_format(1, col_num(next + k), *sub, &f.header)?;
             let width = if *sub == l.time_ms { 11.0 } else { 8.0 };
@@ -325,7 +381,13 @@ fn answer_matrix(
             };
             text(sheet, r, col_num(c + 1), right)?;
             number(sheet, r, col_num(c + 2), points(cell.points_centi), None)?;
-            number(sheet, r, col_num(c + 3), cell.elapsed_ms.map(|ms| ms as f64), None)?;
+            number(
+                sheet,
+                r,
+                col_num(c + 3),
+                cell.elapsed_ms.map(|ms| ms as f64),
+                None,
+            )?;
         }
     }
     Ok(())
@@ -337,12 +399,20 @@ fn flag_text(flag: &Flag, l: &Labels) -> String {
         Flag::VeryEasy => l.flag_very_easy.to_owned(),
         Flag::NegativeDiscrimination => l.flag_negative_discrimination.to_owned(),
         Flag::LowDiscrimination => l.flag_low_discrimination.to_owned(),
-        Flag::DistractorBeatsKey { option } => format!("{} {}", l.flag_distractor, super::sheet::letter(*option)),
+        Flag::DistractorBeatsKey { option } => {
+            format!("{} {}", l.flag_distractor, super::sheet::letter(*option))
+        }
         Flag::NoAnswers => l.flag_no_answers.to_owned(),
     }
 }
 
-fn statistics(sheet: &mut Worksheet, stats: &[StatsRound], l: &Labels, lang: Lang, f: &Formats) -> Result<(), XlsxError> {
+fn statistics(
+    sheet: &mut Worksheet,
+    stats: &[StatsRound],
+    l: &Labels,
+    lang: Lang,
+    f: &Formats,
+) -> Result<(), XlsxError> {
     sheet.set_name(l.sheet_stats)?;
     header(
         sheet,
@@ -370,7 +440,12 @@ fn statistics(sheet: &mut Worksheet, stats: &[StatsRound], l: &Labels, lang: Lan
             text(sheet, r, 0, &round.title)?;
             number(sheet, r, 1, Some((n + 1) as f64), None)?;
             text(sheet, r, 2, &item.question_id)?;
-            text(sheet, r, 3, item.qtype.map(|t| lang.question_type(t)).unwrap_or_default())?;
+            text(
+                sheet,
+                r,
+                3,
+                item.qtype.map(|t| lang.question_type(t)).unwrap_or_default(),
+            )?;
             write_text(sheet, r, 4, &item.stem, Some(&f.wrap))?;
             number(sheet, r, 5, Some(s.n as f64), None)?;
             number(sheet, r, 6, Some(s.answered as f64), None)?;
@@ -378,7 +453,13 @@ fn statistics(sheet: &mut Worksheet, stats: &[StatsRound], l: &Labels, lang: Lan
             number(sheet, r, 8, s.fully_correct, Some(&f.percent))?;
             number(sheet, r, 9, s.discrimination, Some(&f.fraction))?;
             number(sheet, r, 10, s.upper_lower, Some(&f.fraction))?;
-            number(sheet, r, 11, s.mean_time_ms.map(|ms| ms / 1000.0), Some(&f.seconds))?;
+            number(
+                sheet,
+                r,
+                11,
+                s.mean_time_ms.map(|ms| ms / 1000.0),
+                Some(&f.seconds),
+            )?;
             let flags: Vec<String> = s.flags.iter().map(|flag| flag_text(flag, l)).collect();
             text(sheet, r, 12, &flags.join("、"))?;
             r += 1;
@@ -386,9 +467,18 @@ fn statistics(sheet: &mut Worksheet, stats: &[StatsRound], l: &Labels, lang: Lan
     }
     // The rounds' paper statistics below, after an empty row.
     r += 1;
-    for (c, name) in [l.rounds_summary, l.kind, l.given, l.items, l.mean, l.sd, l.alpha, l.sem]
-        .into_iter()
-        .enumerate()
+    for (c, name) in [
+        l.rounds_summary,
+        l.kind,
+        l.given,
+        l.items,
+        l.mean,
+        l.sd,
+        l.alpha,
+        l.sem,
+    ]
+    .into_iter()
+    .enumerate()
     {
         sheet.write_string_with_format(r, col_num(c), name, &f.header)?;
     }
@@ -407,7 +497,13 @@ fn statistics(sheet: &mut Worksheet, stats: &[StatsRound], l: &Labels, lang: Lan
     Ok(())
 }
 
-fn audit(sheet: &mut Worksheet, trail: &Trail<'_>, l: &Labels, tz: i32, f: &Formats) -> Result<(), XlsxError> {
+fn audit(
+    sheet: &mut Worksheet,
+    trail: &Trail<'_>,
+    l: &Labels,
+    tz: i32,
+    f: &Formats,
+) -> Result<(), XlsxError> {
     sheet.set_name(l.sheet_audit)?;
     header(
         sheet,
@@ -432,7 +528,11 @@ fn audit(sheet: &mut Worksheet, trail: &Trail<'_>, l: &Labels, tz: i32, f: &Form
         text(sheet, r, 5, &row.outcome)?;
         text(sheet, r, 6, &row.hash)?;
     }
-    let status = if trail.chain_ok { l.chain_whole } else { l.chain_broken };
+    let status = if trail.chain_ok {
+        l.chain_whole
+    } else {
+        l.chain_broken
+    };
     sheet.write_string_with_format(row_num(trail.audit.len() + 2), 0, status, &f.header)?;
     Ok(())
 }
@@ -463,7 +563,12 @@ fn adjustments(
         .standings
         .entries
         .iter()
-        .map(|e| (e.participant_id, (e.name.as_str(), e.badge.as_deref().unwrap_or_default())))
+        .map(|e| {
+            (
+                e.participant_id,
+                (e.name.as_str(), e.badge.as_deref().unwrap_or_default()),
+            )
+        })
         .collect();
     for (i, a) in trail.adjustments.iter().enumerate() {
         let r = row_num(i + 1);

@@ -1,9 +1,13 @@
 //! Results settings (migration 0010): a contest's award tiers and whether participants may see their answer
-//! sheet; and the one read of an answer sheet that the other store files do not offer (one participant's paper).
+//! sheet; and the reads of one participant's answer sheet that the other store files do not offer (their paper,
+//! the questions they were given).
+
+use std::collections::HashMap;
 
 use sqlx::FromRow;
 
-use super::{PaperRow, Store, now_ms};
+use super::{PaperRow, QuestionRow, Store, now_ms};
+use crate::bank::Question;
 
 /// A contest's results settings as stored. A contest without a row has the default tiers and hidden answer
 /// sheets ([`ResultSettingsRow::default_for`]).
@@ -61,7 +65,12 @@ impl Store {
     }
 
     /// Allow or forbid participants to see their answer sheet, keeping the award tiers.
-    pub async fn set_answer_sheet_visible(&self, contest_id: i64, visible: bool, by: &str) -> sqlx::Result<()> {
+    pub async fn set_answer_sheet_visible(
+        &self,
+        contest_id: i64,
+        visible: bool,
+        by: &str,
+    ) -> sqlx::Result<()> {
         sqlx::query(
             "INSERT INTO result_settings (contest_id, award_tiers, answer_sheet_visible, updated_at, updated_by)
              VALUES (?, NULL, ?, ?, ?)
@@ -87,5 +96,19 @@ impl Store {
         .bind(participant_id)
         .fetch_optional(self.writer_pool())
         .await
+    }
+
+    /// The questions with these uids, by uid (unknown uids are left out).
+    pub async fn questions_by_uid(&self, uids: &[i64]) -> anyhow::Result<HashMap<i64, Question>> {
+        let ids = serde_json::to_string(uids)?;
+        let rows: Vec<QuestionRow> = sqlx::query_as(
+            "SELECT uid, bank_id, qid, qtype, category, difficulty, points, tags, stem, options, answer_key,
+                    explanation, source
+             FROM questions WHERE uid IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids)
+        .fetch_all(self.reader())
+        .await?;
+        rows.into_iter().map(QuestionRow::into_question).collect()
     }
 }
