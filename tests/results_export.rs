@@ -32,10 +32,10 @@ fn letters(display: &[usize]) -> String {
 
 /// What participant `i` sends for live question `q` (display positions), or nothing.
 fn live_choice(i: usize, q: usize, key: &[usize], option_count: usize) -> Option<Vec<usize>> {
-    if (i + q) % 9 == 0 {
+    if (i + q).is_multiple_of(9) {
         return None;
     }
-    if (i * 7 + q * 3) % 4 != 0 {
+    if !(i * 7 + q * 3).is_multiple_of(4) {
         return Some(key.to_vec());
     }
     let wrong = (0..option_count)
@@ -46,7 +46,7 @@ fn live_choice(i: usize, q: usize, key: &[usize], option_count: usize) -> Option
 
 /// What participant `i` sends for their exam paper's question `index`, or nothing.
 fn exam_choice(i: usize, index: usize) -> Option<Vec<usize>> {
-    ((i + index) % 5 != 0).then(|| vec![(i + 2 * index) % 4])
+    (!(i + index).is_multiple_of(5)).then(|| vec![(i + 2 * index) % 4])
 }
 
 async fn get_bytes(
@@ -556,7 +556,7 @@ async fn results_documents_of_a_117_participant_contest() {
             e["score"].as_f64().expect("score"),
             &format!("row sum of {pid}"),
         );
-        if row % 9 != 0 {
+        if !row.is_multiple_of(9) {
             continue;
         }
         // A sample of rows, cell by cell against the breakdown and what the phone sent.
@@ -877,4 +877,98 @@ async fn results_documents_of_a_117_participant_contest() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stage_rounds_add_the_team_sheet_and_standings() {
+    let server = TestServer::start().await;
+    let contest = server
+        .org_ok(
+            Method::POST,
+            "/api/contests",
+            Some(json!({
+                "title": "团体决赛",
+                "bank_ids": ["party-history"],
+                "rounds": [{"title": "抢答题", "kind": "buzzer", "config": {
+                    "blueprint": {"quotas": [{"type": "single", "count": 2}]},
+                    "stage": {"base_score": 100},
+                    "buzzer": {"points": 10, "wrong_penalty": 5}}}]
+            })),
+        )
+        .await;
+    let id = contest["id"].as_i64().expect("id");
+    let code = contest["join_code"].as_str().expect("code").to_string();
+    let (status, body) = server.import_roster(id, &roster_csv(6, 3)).await;
+    assert_eq!(status, 200, "{body}");
+    for i in 0..6 {
+        server.join(&code, &badge(i)).await;
+    }
+    server.control(id, json!({"action": "start_round"})).await;
+    server
+        .control(
+            id,
+            json!({"action": "adjust_team", "team": 2, "delta": 15, "note": "现场加分"}),
+        )
+        .await;
+    server.control(id, json!({"action": "end_round"})).await;
+    let finished = server.control(id, json!({"action": "finish"})).await;
+    let standings = finished["stage"]["standings"]
+        .as_array()
+        .expect("team standings")
+        .clone();
+    assert_eq!(standings.len(), 3);
+
+    let (status, _, bytes) = get_bytes(
+        &server,
+        &format!("/api/contests/{id}/results.xlsx"),
+        Some(&server.organizer_token),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("xlsx");
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "个人排名",
+            "单位排名",
+            "团体排名",
+            "答题矩阵",
+            "试题统计",
+            "审计日志",
+            "成绩调整"
+        ]
+    );
+    let teams = book.worksheet_range("团体排名").expect("team sheet");
+    assert_eq!(cell_text(&teams, 0, 3), "团体总分");
+    for (i, s) in standings.iter().enumerate() {
+        let r = i as u32 + 1;
+        let place = s["place"].as_f64().or_else(|| s["rank"].as_f64()).expect("place");
+        close_to(cell_number(&teams, r, 0), place, "place");
+        close_to(
+            cell_number(&teams, r, 1),
+            s["team"].as_f64().expect("team"),
+            "team",
+        );
+        assert_eq!(cell_text(&teams, r, 2), s["unit"].as_str().expect("unit"));
+        close_to(
+            cell_number(&teams, r, 3),
+            s["total"].as_f64().expect("total"),
+            "total",
+        );
+    }
+    close_to(cell_number(&teams, 1, 3), 115.0, "the adjusted team leads");
+
+    let (status, _, bytes) = get_bytes(
+        &server,
+        &format!("/api/contests/{id}/report"),
+        Some(&server.organizer_token),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let report = String::from_utf8(bytes).expect("utf-8");
+    assert_eq!(report.matches("data-testid=\"report-team\"").count(), 3);
+    assert!(
+        report.contains("抢答每题 10 分，答错扣 5 分，计入团体成绩"),
+        "the buzzer round's rules"
+    );
 }

@@ -268,7 +268,8 @@ async fn all_sheets(
                     presentation.add_paper(&paper).map_err(internal)?;
                 }
             }
-            RoundKind::Buzzer => {}
+            // Stage rounds score teams: no one's own answers to show.
+            _ => {}
         }
     }
     let mut sheets = Vec::with_capacity(g.results.standings.entries.len());
@@ -647,7 +648,7 @@ async fn one_sheet(
                     presentation.add_paper(&paper).map_err(internal)?;
                 }
             }
-            RoundKind::Buzzer => {}
+            _ => {}
         }
     }
     let uids: Vec<i64> = items.iter().map(|i| i.question_uid).collect();

@@ -68,12 +68,12 @@ pub fn certificates(results: &Results, lang: Lang, tz: i32) -> Page {
                 String::new(),
             ),
         };
-        let _ = write!(
+        let _ = writeln!(
             b,
             "<section class=\"cert serif\" data-testid=\"certificate\" data-pid=\"{pid}\" data-award=\"{award}\"><div class=\"frame\">\
              <h1>{title}</h1><div class=\"lines\"><p class=\"who\">{who}</p><p class=\"text\">{before}</p>\
              <p class=\"award\" data-testid=\"cert-award\">{award}</p><p class=\"text\">{after}</p></div>\
-             <div class=\"sign\"><div>{contest}</div><div>{date}</div></div></div></section>\n",
+             <div class=\"sign\"><div>{contest}</div><div>{date}</div></div></div></section>",
             pid = e.participant_id,
             award = esc(award),
             title = esc(l.certificate),

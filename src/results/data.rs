@@ -66,13 +66,16 @@ pub struct UnitStanding {
     pub score_centi: i64,
 }
 
-/// A team of the stage rounds with its total (base score plus ledger).
+/// A team of the stage rounds with its total (base score plus ledger) and its place.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TeamStanding {
-    pub rank: u32,
+    /// The place after 加赛 and elimination cuts (`place` of the snapshot; its plain rank by total without one).
+    pub place: u32,
     pub team: i64,
     pub unit: String,
     pub total_centi: i64,
+    /// False once the team was eliminated at a cut.
+    pub active: bool,
 }
 
 /// The ranking and the unit standings of `GET /api/contests/{id}/results`.
@@ -187,18 +190,23 @@ pub fn held_at(snapshot: &Value, created_at: i64) -> i64 {
         .unwrap_or(created_at)
 }
 
-/// The stage team standings of an organizer snapshot (`stage.standings`); `None` when the contest has no stage
-/// rounds or none has started (no teams yet).
+/// The stage team standings of an organizer snapshot (`stage.standings`, best first); `None` when the contest
+/// has no stage rounds or none has started (no teams yet).
 pub fn teams(snapshot: &Value) -> Option<Vec<TeamStanding>> {
     let standings = snapshot["stage"]["standings"].as_array()?;
     Some(
         standings
             .iter()
             .map(|s| TeamStanding {
-                rank: count(&s["rank"]),
+                place: if s["place"].is_u64() {
+                    count(&s["place"])
+                } else {
+                    count(&s["rank"])
+                },
                 team: s["team"].as_i64().unwrap_or(0),
                 unit: text(&s["unit"]),
                 total_centi: centi(&s["total"]).unwrap_or(0),
+                active: s["active"].as_bool().unwrap_or(true),
             })
             .collect(),
     )

@@ -55,6 +55,9 @@ impl Lang {
             RoundKind::Live => l.kind_live,
             RoundKind::Exam => l.kind_exam,
             RoundKind::Buzzer => l.kind_buzzer,
+            RoundKind::Compulsory => l.kind_compulsory,
+            RoundKind::Wager => l.kind_wager,
+            RoundKind::Tiebreak => l.kind_tiebreak,
         }
     }
 
@@ -122,7 +125,7 @@ impl Lang {
     }
 
     pub fn time_limit(self, seconds: u32) -> String {
-        let (value, zh, en) = if seconds % 60 == 0 {
+        let (value, zh, en) = if seconds.is_multiple_of(60) {
             (seconds / 60, "分钟", "min")
         } else {
             (seconds, "秒", "s")
@@ -155,10 +158,43 @@ impl Lang {
         }
     }
 
-    pub fn buzzer_points(self, points: u32) -> String {
+    pub fn buzzer_points(self, points: u32, wrong_penalty: u32) -> String {
+        match (self, wrong_penalty) {
+            (Lang::Zh, 0) => format!("抢答每题 {points} 分，计入团体成绩"),
+            (Lang::Zh, w) => format!("抢答每题 {points} 分，答错扣 {w} 分，计入团体成绩"),
+            (Lang::En, 0) => format!("{points} points a question, to the team score"),
+            (Lang::En, w) => {
+                format!("{points} points a question, {w} off for a wrong answer, to the team score")
+            }
+        }
+    }
+
+    pub fn compulsory_points(self, points: u32, wrong_penalty: u32) -> String {
+        match (self, wrong_penalty) {
+            (Lang::Zh, 0) => format!("每队每题 {points} 分，计入团体成绩"),
+            (Lang::Zh, w) => format!("每队每题 {points} 分，答错扣 {w} 分，计入团体成绩"),
+            (Lang::En, 0) => format!("{points} points a team question, to the team score"),
+            (Lang::En, w) => {
+                format!("{points} points a team question, {w} off for a wrong answer, to the team score")
+            }
+        }
+    }
+
+    /// The values a team may wager, e.g. `10/20/30`.
+    pub fn wager_values(self, values: &str) -> String {
         match self {
-            Lang::Zh => format!("抢答每题 {points} 分，计入团体成绩"),
-            Lang::En => format!("{points} points a question, to the team score"),
+            Lang::Zh => format!("可选分值 {values} 分，答对加分、答错减分，计入团体成绩"),
+            Lang::En => {
+                format!("values {values}: gained for a right answer, lost otherwise, to the team score")
+            }
+        }
+    }
+
+    /// `作答 30 秒`.
+    pub fn answer_seconds(self, seconds: u32) -> String {
+        match self {
+            Lang::Zh => format!("作答 {seconds} 秒"),
+            Lang::En => format!("{seconds} s to answer"),
         }
     }
 
@@ -320,6 +356,11 @@ pub struct Labels {
     pub kind_live: &'static str,
     pub kind_exam: &'static str,
     pub kind_buzzer: &'static str,
+    pub kind_compulsory: &'static str,
+    pub kind_wager: &'static str,
+    pub kind_tiebreak: &'static str,
+    pub tiebreak_rule: &'static str,
+    pub eliminated: &'static str,
     // Certificates.
     pub certificates: &'static str,
     pub certificate: &'static str,
@@ -441,6 +482,11 @@ pub static ZH: Labels = Labels {
     kind_live: "现场答题",
     kind_exam: "在线答卷",
     kind_buzzer: "抢答",
+    kind_compulsory: "必答",
+    kind_wager: "风险题",
+    kind_tiebreak: "加赛",
+    tiebreak_rule: "只决定名次，不计分",
+    eliminated: "已淘汰",
     certificates: "荣誉证书",
     certificate: "荣誉证书",
     no_certificates: "暂无获奖者。",
@@ -560,6 +606,11 @@ pub static EN: Labels = Labels {
     kind_live: "Live questions",
     kind_exam: "Written paper",
     kind_buzzer: "Buzzer",
+    kind_compulsory: "Compulsory",
+    kind_wager: "Wager",
+    kind_tiebreak: "Tie-break",
+    tiebreak_rule: "decides places only, no points",
+    eliminated: "eliminated",
     certificates: "Certificates",
     certificate: "Certificate of Award",
     no_certificates: "No awards yet.",

@@ -35,7 +35,25 @@ fn rules(round: &RoundInfo, lang: Lang) -> (String, String) {
     let c = &round.config;
     let l = lang.labels();
     match round.kind {
-        RoundKind::Buzzer => (String::from("—"), lang.buzzer_points(c.buzzer.points)),
+        RoundKind::Buzzer => (
+            lang.answer_seconds(c.buzzer.answer_seconds),
+            lang.buzzer_points(c.buzzer.points, c.buzzer.wrong_penalty),
+        ),
+        RoundKind::Compulsory => (
+            lang.answer_seconds(c.compulsory.answer_seconds),
+            lang.compulsory_points(c.compulsory.points, c.compulsory.wrong_penalty),
+        ),
+        RoundKind::Wager => {
+            let values: Vec<String> = c.wager.options.iter().map(|o| o.points.to_string()).collect();
+            (
+                lang.answer_seconds(c.wager.answer_seconds),
+                lang.wager_values(&values.join("/")),
+            )
+        }
+        RoundKind::Tiebreak => (
+            lang.answer_seconds(c.tiebreak.answer_seconds),
+            l.tiebreak_rule.to_owned(),
+        ),
         kind => {
             let timing = if kind == RoundKind::Live {
                 lang.seconds_per_question(c.question_seconds)
@@ -251,7 +269,7 @@ pub fn report(results: &Results, lang: Lang, tz: i32, now: i64) -> Page {
         let _ = write!(
             b,
             "<section><h2>{}</h2><table data-testid=\"report-teams\"><thead><tr><th class=\"num\">{}</th><th class=\"num\">{}</th>\
-             <th>{}</th><th class=\"num\">{}</th></tr></thead><tbody>",
+             <th>{}</th><th class=\"num\">{}</th><th></th></tr></thead><tbody>",
             esc(l.teams),
             esc(l.rank),
             esc(l.team),
@@ -261,11 +279,13 @@ pub fn report(results: &Results, lang: Lang, tz: i32, now: i64) -> Page {
         for t in teams {
             let _ = write!(
                 b,
-                "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-                t.rank,
+                "<tr data-testid=\"report-team\"><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td>\
+                 <td class=\"num\">{}</td><td>{}</td></tr>",
+                t.place,
                 t.team,
                 esc(&t.unit),
-                esc(&points(t.total_centi))
+                esc(&points(t.total_centi)),
+                if t.active { "" } else { l.eliminated }
             );
         }
         b.push_str("</tbody></table></section>\n");

@@ -111,7 +111,7 @@ impl Presentation {
                 .and_then(|p| p.items.get(item.index))
                 .filter(|i| i.uid == item.question_uid)
                 .map_or(&[], |i| i.option_order.as_slice()),
-            RoundKind::Live | RoundKind::Buzzer => self
+            _ => self
                 .live
                 .get(&(item.round_id, item.index))
                 .map_or(&[], Vec::as_slice),

@@ -183,15 +183,24 @@ pub fn workbook(
         sheet.set_name(l.sheet_teams)?;
         header(
             sheet,
-            &[(l.rank, 8.0), (l.team, 8.0), (l.unit, 24.0), (l.team_total, 12.0)],
+            &[
+                (l.rank, 8.0),
+                (l.team, 8.0),
+                (l.unit, 24.0),
+                (l.team_total, 12.0),
+                (l.eliminated, 10.0),
+            ],
             &f,
         )?;
         for (i, t) in teams.iter().enumerate() {
             let r = row_num(i + 1);
-            number(sheet, r, 0, Some(f64::from(t.rank)), None)?;
+            number(sheet, r, 0, Some(f64::from(t.place)), None)?;
             number(sheet, r, 1, Some(t.team as f64), None)?;
             text(sheet, r, 2, &t.unit)?;
             number(sheet, r, 3, points(t.total_centi), None)?;
+            if !t.active {
+                text(sheet, r, 4, l.eliminated)?;
+            }
         }
     }
     answer_matrix(book.add_worksheet(), results, matrix, l, lang, &f)?;
