@@ -94,6 +94,10 @@ export function reduce(s, msg) {
     case 'exam_result':
       s.exam = msg.exam;
       break;
+    case 'answer_sheet':
+      // The organizer opened or closed the answer sheets: the phone asks for its sheet again (review.js).
+      s.answerSheet = { visible: !!msg.visible, seq: ((s.answerSheet && s.answerSheet.seq) || 0) + 1 };
+      break;
     default:
       break;
   }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub joins: Arc<join_guard::JoinGuard>,
     /// Current participant sessions, for the session check on every participant request.
     pub sessions: Arc<extract::SessionCache>,
+    /// Print tickets and answer sheet switches of the results endpoints.
+    pub results: Arc<crate::results::Memory>,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             local_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             login: Arc::default(),
             sessions: Arc::default(),
+            results: Arc::default(),
         }
     }
 }

@@ -27,7 +27,7 @@ use crate::results::html::Page;
 use crate::results::lang::Lang;
 use crate::results::sheet::{self, Presentation, SheetRound};
 use crate::results::sheet_html::{SheetHead, answer_sheet_page};
-use crate::results::tickets::{TICKET_TTL_MS, TICKETS, Ticket};
+use crate::results::tickets::{TICKET_TTL_MS, Ticket};
 use crate::results::xlsx::{StatsItem, StatsRound, Trail};
 use crate::results::{Results, certificates, csv, matrix, report, time, xlsx};
 use crate::store::{AuditEntry, Store, chain_break, now_ms};
@@ -46,15 +46,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_answer_sheet))
 }
 
+/// The language of a document.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum DocLang {
+    #[serde(rename = "zh")]
+    Zh,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
 /// The language and time zone of a document.
 #[derive(Deserialize, IntoParams)]
 pub struct DocParams {
     /// `zh` (the default) or `en`: sheet names, headers and texts.
     #[serde(default)]
-    lang: Option<String>,
-    /// The reader's time zone in minutes east of UTC, −840 to 840 (the console sends its own); default 480
-    /// (UTC+08:00).
+    #[param(inline)]
+    lang: Option<DocLang>,
+    /// The reader's time zone in minutes east of UTC (the console sends its own); default 480 (UTC+08:00).
     #[serde(default)]
+    #[param(minimum = -840, maximum = 840)]
     tz: Option<i32>,
 }
 
@@ -63,9 +75,11 @@ pub struct DocParams {
 pub struct PrintParams {
     /// `zh` (the default) or `en`.
     #[serde(default)]
-    lang: Option<String>,
-    /// The reader's time zone in minutes east of UTC, −840 to 840; default 480 (UTC+08:00).
+    #[param(inline)]
+    lang: Option<DocLang>,
+    /// The reader's time zone in minutes east of UTC; default 480 (UTC+08:00).
     #[serde(default)]
+    #[param(minimum = -840, maximum = 840)]
     tz: Option<i32>,
     /// A print ticket of this contest (`POST /api/contests/{id}/print-tickets`), for a page opened in a new
     /// browser tab; not needed with an organizer bearer token.
@@ -77,8 +91,11 @@ pub struct PrintParams {
     ticket: Option<String>,
 }
 
-fn options(lang: Option<&str>, tz: Option<i32>) -> AppResult<(Lang, i32)> {
-    let lang = Lang::parse(lang).map_err(|m| AppError::bad_request("invalid_lang", m))?;
+fn options(lang: Option<DocLang>, tz: Option<i32>) -> AppResult<(Lang, i32)> {
+    let lang = match lang {
+        Some(DocLang::En) => Lang::En,
+        Some(DocLang::Zh | DocLang::ZhCn) | None => Lang::Zh,
+    };
     let tz = tz.unwrap_or(time::DEFAULT_TZ_MINUTES);
     if !time::valid_tz(tz) {
         return Err(AppError::bad_request(
@@ -117,7 +134,7 @@ impl FromRequestParts<AppState> for PrintAccess {
             .find(|(name, _)| *name == "id")
             .and_then(|(_, value)| value.parse::<i64>().ok())
             .ok_or_else(|| AppError::bad_request("bad_request", "the path names no contest"))?;
-        let issued = TICKETS.check(ticket, contest_id, now_ms()).ok_or_else(|| {
+        let issued = state.results.tickets.check(ticket, contest_id, now_ms()).ok_or_else(|| {
             AppError::unauthorized(
                 "invalid_ticket",
                 "this print link has expired or is not for this contest; open it again from the console",
@@ -346,14 +363,14 @@ async fn statistics(
     params(("id" = i64, Path), DocParams),
     responses((status = 200, description = "the workbook, as an attachment",
                content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-              (status = 400, description = "`invalid_lang` or `invalid_tz`", body = crate::error::ErrorBody)))]
+              (status = 400, description = "`bad_request`: `lang` is not zh, zh-CN or en; `invalid_tz`", body = crate::error::ErrorBody)))]
 async fn results_xlsx(
     State(state): State<AppState>,
     _: Organizer,
     Path(id): Path<i64>,
     Query(params): Query<DocParams>,
 ) -> AppResult<Response> {
-    let (lang, tz) = options(params.lang.as_deref(), params.tz)?;
+    let (lang, tz) = options(params.lang, params.tz)?;
     let g = gather(&state, id, lang).await?;
     let questions: HashMap<i64, Question> = state
         .store
@@ -392,14 +409,14 @@ async fn results_xlsx(
 #[utoipa::path(get, path = "/api/contests/{id}/results.csv", tag = "results", security(("bearer" = [])),
     params(("id" = i64, Path), DocParams),
     responses((status = 200, description = "the CSV, as an attachment", content_type = "text/csv"),
-              (status = 400, description = "`invalid_lang` or `invalid_tz`", body = crate::error::ErrorBody)))]
+              (status = 400, description = "`bad_request`: `lang` is not zh, zh-CN or en; `invalid_tz`", body = crate::error::ErrorBody)))]
 async fn results_csv(
     State(state): State<AppState>,
     _: Organizer,
     Path(id): Path<i64>,
     Query(params): Query<DocParams>,
 ) -> AppResult<Response> {
-    let (lang, _) = options(params.lang.as_deref(), params.tz)?;
+    let (lang, _) = options(params.lang, params.tz)?;
     let g = gather(&state, id, lang).await?;
     let bytes = csv::ranking_csv(&g.results, lang)
         .map_err(|e| internal(format!("contest {id}: the CSV could not be written: {e}")))?;
@@ -422,14 +439,14 @@ async fn results_csv(
 #[utoipa::path(get, path = "/api/contests/{id}/report", tag = "results", security(("bearer" = [])),
     params(("id" = i64, Path), PrintParams),
     responses((status = 200, description = "the page", content_type = "text/html"),
-              (status = 400, description = "`invalid_lang` or `invalid_tz`", body = crate::error::ErrorBody)))]
+              (status = 400, description = "`bad_request`: `lang` is not zh, zh-CN or en; `invalid_tz`", body = crate::error::ErrorBody)))]
 async fn results_report(
     State(state): State<AppState>,
     _: PrintAccess,
     Path(id): Path<i64>,
     Query(params): Query<PrintParams>,
 ) -> AppResult<Response> {
-    let (lang, tz) = options(params.lang.as_deref(), params.tz)?;
+    let (lang, tz) = options(params.lang, params.tz)?;
     let g = gather(&state, id, lang).await?;
     Ok(html_response(report::report(&g.results, lang, tz, now_ms())))
 }
@@ -438,14 +455,14 @@ async fn results_report(
 #[utoipa::path(get, path = "/api/contests/{id}/certificates", tag = "results", security(("bearer" = [])),
     params(("id" = i64, Path), PrintParams),
     responses((status = 200, description = "the page", content_type = "text/html"),
-              (status = 400, description = "`invalid_lang` or `invalid_tz`", body = crate::error::ErrorBody)))]
+              (status = 400, description = "`bad_request`: `lang` is not zh, zh-CN or en; `invalid_tz`", body = crate::error::ErrorBody)))]
 async fn results_certificates(
     State(state): State<AppState>,
     _: PrintAccess,
     Path(id): Path<i64>,
     Query(params): Query<PrintParams>,
 ) -> AppResult<Response> {
-    let (lang, tz) = options(params.lang.as_deref(), params.tz)?;
+    let (lang, tz) = options(params.lang, params.tz)?;
     let g = gather(&state, id, lang).await?;
     Ok(html_response(certificates::certificates(&g.results, lang, tz)))
 }
@@ -498,13 +515,14 @@ async fn get_awards(
     Path(id): Path<i64>,
     Query(params): Query<DocParams>,
 ) -> AppResult<axum::Json<AwardsView>> {
-    let (lang, _) = options(params.lang.as_deref(), params.tz)?;
+    let (lang, _) = options(params.lang, params.tz)?;
     Ok(axum::Json(awards_view(&state, id, lang).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct AwardsRequest {
     /// 1 to 10 tiers, best first.
+    #[schema(min_items = 1, max_items = 10)]
     tiers: Vec<AwardTier>,
 }
 
@@ -609,6 +627,7 @@ async fn put_answer_sheet_visibility(
         .store
         .set_answer_sheet_visible(id, request.visible, &claims.sub)
         .await?;
+    state.results.remember_answer_sheet(id, request.visible);
     record(
         &state.store,
         id,
@@ -703,7 +722,7 @@ async fn answer_sheet(
 #[utoipa::path(get, path = "/api/contests/{id}/participants/{pid}/answer-sheet.html", tag = "results",
     security(("bearer" = [])), params(("id" = i64, Path), ("pid" = i64, Path), PrintParams),
     responses((status = 200, description = "the page", content_type = "text/html"),
-              (status = 400, description = "`invalid_lang` or `invalid_tz`", body = crate::error::ErrorBody),
+              (status = 400, description = "`bad_request`: `lang` is not zh, zh-CN or en; `invalid_tz`", body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody)))]
 async fn answer_sheet_html(
     State(state): State<AppState>,
@@ -711,7 +730,7 @@ async fn answer_sheet_html(
     Path((id, pid)): Path<(i64, i64)>,
     Query(params): Query<PrintParams>,
 ) -> AppResult<Response> {
-    let (lang, _) = options(params.lang.as_deref(), params.tz)?;
+    let (lang, _) = options(params.lang, params.tz)?;
     let (title, breakdown, rounds) = organizer_sheet(&state, id, pid).await?;
     let head = SheetHead::of(&title, &breakdown);
     Ok(html_response(answer_sheet_page(&head, &rounds, lang)))
@@ -754,7 +773,7 @@ async fn print_ticket(
         version,
         expires_at,
     };
-    if !TICKETS.issue(text.clone(), ticket, now) {
+    if !state.results.tickets.issue(text.clone(), ticket, now) {
         return Err(AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "too_many_tickets",
@@ -775,20 +794,24 @@ async fn print_ticket(
 async fn my_answer_sheet(State(state): State<AppState>, p: Participant) -> AppResult<axum::Json<Value>> {
     let contest_id = p.contest_id;
     let pid = p.who.participant_id;
-    let handle = state.engine.contest(contest_id).await?;
-    handle.check_session(p.who).await?;
-    if !state
-        .store
-        .result_settings(contest_id)
-        .await?
-        .answer_sheet_visible
-    {
+    // The extractor checked the session. The switch comes from memory after the first read: a hall of phones
+    // asking at the end of a round while it is off costs nothing more.
+    let visible = match state.results.answer_sheet_visible(contest_id) {
+        Some(visible) => visible,
+        None => {
+            let visible = state.store.result_settings(contest_id).await?.answer_sheet_visible;
+            state.results.remember_answer_sheet(contest_id, visible);
+            visible
+        }
+    };
+    if !visible {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
             "answer_sheet_hidden",
             "the organizer has not opened the answer sheets to participants",
         ));
     }
+    let handle = state.engine.contest(contest_id).await?;
     let title = state
         .store
         .contest(contest_id)

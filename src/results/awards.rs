@@ -38,13 +38,16 @@ pub enum AwardRule {
 #[serde(deny_unknown_fields)]
 pub struct AwardTier {
     /// The award's name as printed (一等奖), 1 to 20 characters.
+    #[schema(min_length = 1, max_length = 20)]
     pub name: String,
     pub rule: AwardRule,
     /// `rule: count`: how many places, 1 to 100000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100000)]
     pub count: Option<u32>,
     /// `rule: min_score`: the lowest score that gets the award, in points (steps of 0.01).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = -100000, maximum = 100000)]
     pub min_score: Option<f64>,
 }
 

@@ -12,15 +12,6 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// `zh`, `zh-CN` or `en`; none means zh-CN.
-    pub fn parse(text: Option<&str>) -> Result<Self, String> {
-        match text.map(str::trim) {
-            None | Some("") | Some("zh") | Some("zh-CN") | Some("zh-cn") => Ok(Lang::Zh),
-            Some("en") => Ok(Lang::En),
-            Some(other) => Err(format!("lang must be zh or en, not {other}")),
-        }
-    }
-
     /// The `lang` attribute of an HTML document.
     pub fn html(self) -> &'static str {
         match self {
@@ -222,6 +213,15 @@ impl Lang {
         }
     }
 
+    /// `4.2 秒`, `4.2 s`.
+    pub fn seconds(self, ms: i64) -> String {
+        let s = ms as f64 / 1000.0;
+        match self {
+            Lang::Zh => format!("{s:.1} 秒"),
+            Lang::En => format!("{s:.1} s"),
+        }
+    }
+
     /// A count of people: `3 人`, `3`.
     pub fn people(self, n: usize) -> String {
         match self {
@@ -370,7 +370,9 @@ pub struct Labels {
     pub key: &'static str,
     pub explanation: &'static str,
     pub source: &'static str,
+    /// After `earned / worth` on the answer sheet.
     pub question_points: &'static str,
+    pub time_taken: &'static str,
     pub bonus: &'static str,
     pub adjustment: &'static str,
     pub nothing_yet: &'static str,
@@ -494,7 +496,8 @@ pub static ZH: Labels = Labels {
     key: "正确答案",
     explanation: "解析",
     source: "来源",
-    question_points: "分值",
+    question_points: "分",
+    time_taken: "用时",
     bonus: "速度加分",
     adjustment: "成绩调整",
     nothing_yet: "暂无可显示的题目。",
@@ -618,7 +621,8 @@ pub static EN: Labels = Labels {
     key: "Key",
     explanation: "Explanation",
     source: "Source",
-    question_points: "Points",
+    question_points: "points",
+    time_taken: "Time taken",
     bonus: "Speed bonus",
     adjustment: "Adjustment",
     nothing_yet: "Nothing to show yet.",
@@ -645,11 +649,7 @@ mod tests {
     }
 
     #[test]
-    fn languages_parse_and_sheet_names_are_legal() {
-        assert_eq!(Lang::parse(None), Ok(Lang::Zh));
-        assert_eq!(Lang::parse(Some("zh-CN")), Ok(Lang::Zh));
-        assert_eq!(Lang::parse(Some("en")), Ok(Lang::En));
-        assert!(Lang::parse(Some("fr")).is_err());
+    fn sheet_names_are_legal() {
         for l in [&ZH, &EN] {
             for name in [
                 l.sheet_ranking,

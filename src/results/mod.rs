@@ -19,8 +19,38 @@ pub mod tickets;
 pub mod time;
 pub mod xlsx;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use awards::{Placed, Tier, assign};
 use data::{ContestInfo, Entry, RoundInfo, Standings, TeamStanding};
+use tickets::Tickets;
+
+/// What the results endpoints keep in a server's memory: the print tickets, and each contest's answer sheet
+/// switch (so that a hall of phones asking for their sheet at the end of a round while it is off costs no
+/// database read; the store stays the record, read again after a restart).
+#[derive(Default)]
+pub struct Memory {
+    pub tickets: Tickets,
+    answer_sheets: Mutex<HashMap<i64, bool>>,
+}
+
+impl Memory {
+    /// The contest's answer sheet switch, if this server has read or set it.
+    pub fn answer_sheet_visible(&self, contest_id: i64) -> Option<bool> {
+        self.lock().get(&contest_id).copied()
+    }
+
+    pub fn remember_answer_sheet(&self, contest_id: i64, visible: bool) {
+        self.lock().insert(contest_id, visible);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, bool>> {
+        self.answer_sheets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 /// What the workbook, the CSV, the report and the certificates share: the contest, its rounds, the ranking with
 /// each entry's award, the units and the stage teams.

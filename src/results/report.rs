@@ -225,12 +225,13 @@ pub fn report(results: &Results, lang: Lang, tz: i32, now: i64) -> Page {
     }
     b.push_str("</tbody></table></section>\n");
 
-    // Units.
+    // Units: the figure they are ranked by (sum or mean, as the contest's rule says), the other one, the best.
+    let by_mean = contest.unit_scoring == "mean";
     let _ = write!(
         b,
         "<section><h2>{}</h2><p class=\"muted small\">{}</p><table data-testid=\"report-units\"><thead><tr><th class=\"num\">{}</th>\
          <th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th>\
-         <th class=\"num\">{}</th><th>{}</th></tr></thead><tbody>",
+         <th>{}</th></tr></thead><tbody>",
         esc(l.units),
         esc(lang.unit_scoring(&contest.unit_scoring)),
         esc(l.rank),
@@ -238,8 +239,7 @@ pub fn report(results: &Results, lang: Lang, tz: i32, now: i64) -> Page {
         esc(l.members),
         esc(l.joined),
         esc(lang.unit_scoring_short(&contest.unit_scoring)),
-        esc(l.unit_sum),
-        esc(l.unit_mean),
+        esc(if by_mean { l.unit_sum } else { l.unit_mean }),
         esc(l.best)
     );
     for u in unit_summaries(&results.standings) {
@@ -248,17 +248,17 @@ pub fn report(results: &Results, lang: Lang, tz: i32, now: i64) -> Page {
             .as_ref()
             .map(|(name, score)| format!("{}{}", esc(name), esc(&lang.paren(&points(*score)))))
             .unwrap_or_default();
+        let other = if by_mean { u.sum_centi } else { u.mean_centi };
         let _ = write!(
             b,
             "<tr data-testid=\"report-unit\"><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             u.standing.rank,
             esc(&u.standing.unit),
             u.standing.members,
             u.standing.joined,
             esc(&points(u.standing.score_centi)),
-            esc(&points(u.sum_centi)),
-            esc(&points(u.mean_centi)),
+            esc(&points(other)),
             best
         );
     }

@@ -153,10 +153,10 @@ fn item_html(b: &mut String, item: &SheetItem, lang: Lang) {
     if let Some(ms) = item.elapsed_ms.filter(|_| item.my_answer.is_some()) {
         let _ = write!(
             b,
-            "<span><b>{}</b>{}{:.1} s</span>",
-            esc(l.time),
+            "<span><b>{}</b>{}{}</span>",
+            esc(l.time_taken),
             lang.colon(),
-            ms as f64 / 1000.0
+            esc(&lang.seconds(ms))
         );
     }
     if item.bonus_centi != 0 {

@@ -5,10 +5,11 @@
 //! /api/contests/{id}/print-tickets`, with the header) and opens the page with `?ticket=…`. A ticket is a random
 //! 32-character string, good for [`TICKET_TTL_MS`], for the printable pages of one contest only (the report, the
 //! certificates, answer sheets), read-only, and it ends with the organizer's login: it carries the account's token
-//! version, which a logout or a password change bumps. Tickets live in this process only; a restart ends them.
+//! version, which a logout or a password change bumps. Tickets live in the server's memory only
+//! ([`super::Memory`]); a restart ends them.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 /// How long a ticket opens pages: ten minutes (a reload or the browser's print preview within that time works).
 pub const TICKET_TTL_MS: i64 = 10 * 60 * 1000;
@@ -53,9 +54,6 @@ impl Tickets {
             .cloned()
     }
 }
-
-/// The tickets of this process.
-pub static TICKETS: LazyLock<Tickets> = LazyLock::new(Tickets::default);
 
 #[cfg(test)]
 mod tests {
