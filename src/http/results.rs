@@ -134,12 +134,16 @@ impl FromRequestParts<AppState> for PrintAccess {
             .find(|(name, _)| *name == "id")
             .and_then(|(_, value)| value.parse::<i64>().ok())
             .ok_or_else(|| AppError::bad_request("bad_request", "the path names no contest"))?;
-        let issued = state.results.tickets.check(ticket, contest_id, now_ms()).ok_or_else(|| {
-            AppError::unauthorized(
-                "invalid_ticket",
-                "this print link has expired or is not for this contest; open it again from the console",
-            )
-        })?;
+        let issued = state
+            .results
+            .tickets
+            .check(ticket, contest_id, now_ms())
+            .ok_or_else(|| {
+                AppError::unauthorized(
+                    "invalid_ticket",
+                    "this print link has expired or is not for this contest; open it again from the console",
+                )
+            })?;
         match state.store.token_version(&issued.user).await? {
             Some(version) if version == issued.version => Ok(PrintAccess),
             _ => Err(AppError::unauthorized(
@@ -799,7 +803,11 @@ async fn my_answer_sheet(State(state): State<AppState>, p: Participant) -> AppRe
     let visible = match state.results.answer_sheet_visible(contest_id) {
         Some(visible) => visible,
         None => {
-            let visible = state.store.result_settings(contest_id).await?.answer_sheet_visible;
+            let visible = state
+                .store
+                .result_settings(contest_id)
+                .await?
+                .answer_sheet_visible;
             state.results.remember_answer_sheet(contest_id, visible);
             visible
         }

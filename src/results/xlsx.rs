@@ -137,7 +137,7 @@ fn points(centi: i64) -> Option<f64> {
 /// The header row (bold, frozen below) with column widths.
 fn header(sheet: &mut Worksheet, columns: &[(&str, f64)], f: &Formats) -> Result<(), XlsxError> {
     for (c, (name, width)) in columns.iter().enumerate() {
-        sheet.write_string_with_format(0, col_num(c), *name, &f.header)?;
+        sheet.write_string_with_format(0, col_num(c), safe_cell(name).as_ref(), &f.header)?;
         sheet.set_column_width(col_num(c), *width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
