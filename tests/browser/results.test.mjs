@@ -75,15 +75,21 @@ test('results tools: exports, awards, printable pages; the phone answer sheet', 
   const contest = await org.post('/api/contests', {
     title: '成绩工具测试赛',
     bank_ids: ['party-history'],
-    rounds: [1, 2].map((n) => ({
-      title: `第${n}轮现场答题`, kind: 'live',
-      config: {
-        blueprint: { quotas: [{ type: 'single', count: 3 }], shuffle_questions: false },
-        scoring: { default_points: 10 },
-        question_seconds: 300,
-        close_when_all_answered: false,
+    rounds: [
+      {
+        title: '第1轮现场答题', kind: 'live',
+        config: {
+          blueprint: { quotas: [{ type: 'single', count: 3 }], shuffle_questions: false },
+          scoring: { default_points: 10 },
+          question_seconds: 300,
+          close_when_all_answered: false,
+        },
       },
-    })),
+      {
+        title: '第2轮在线答卷', kind: 'exam',
+        config: { blueprint: { quotas: [{ type: 'single', count: 2 }] }, time_limit_seconds: 600 },
+      },
+    ],
   });
   const roster = ['姓名,警号,单位', '张伟,610001,刑侦大队', '王芳,610002,治安大队', '李娜,610003,交警大队',
     '赵强,610004,刑侦大队', '刘洋,610005,治安大队'].join('\n');
@@ -133,7 +139,21 @@ test('results tools: exports, awards, printable pages; the phone answer sheet', 
   await shot(phone, 'results-phone-answer-sheet');
   assert.equal((await org.get(`/api/contests/${contest.id}/answer-sheet-visibility`)).visible, true);
 
-  await playLiveRound(org, contest.id, people, 3);
+  // The exam round: the phone opens its paper and answers nothing; at the end of the round its result screen
+  // shows the answer sheet of both rounds instead of the paper review alone.
+  const exam = await org.post(`/api/contests/${contest.id}/control`, { action: 'start_round' });
+  await tid(phone, 'exam').waitFor({ timeout: 20_000 });
+  for (const p of people) {
+    const r = await fetch(`${server.base}/api/exam/start`, { method: 'POST', headers: { authorization: `Bearer ${p.token}` } });
+    assert.equal(r.status, 200);
+    await answer(server.base, p.token, { round_id: exam.round.id, index: 0, choice: [0] });
+  }
+  await org.post(`/api/contests/${contest.id}/control`, { action: 'end_round' });
+  await tid(phone, 'exam-result').waitFor({ timeout: 20_000 });
+  await phone.locator('[data-testid="answer-sheet"] [data-testid="exam-review"]').waitFor({ timeout: 10_000 });
+  assert.equal(await phone.locator('[data-testid="answer-sheet"] [data-testid="sheet-grid"]').count(), 2);
+  assert.equal(await tid(phone, 'paper-review').count(), 0, 'the sheet replaces the paper review');
+  await shot(phone, 'results-phone-exam-sheet');
   await org.post(`/api/contests/${contest.id}/control`, { action: 'finish' });
   await page.reload();
   await tid(page, 'results-table').waitFor();
@@ -211,7 +231,7 @@ test('results tools: exports, awards, printable pages; the phone answer sheet', 
   const sheet = await openedPage(consoleContext, () => tid(page, 'result-answer-sheet').first().click());
   await sheet.page.setViewportSize(A4);
   await sheet.page.locator('[data-testid="answer-sheet"]').waitFor();
-  assert.equal(await sheet.page.locator('[data-testid="sheet-item"]').count(), 6);
+  assert.equal(await sheet.page.locator('[data-testid="sheet-item"]').count(), 3 + 2);
   await shot(sheet.page, 'results-answer-sheet-a4');
   assert.deepEqual(sheet.violations, []);
 
