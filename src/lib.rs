@@ -1,6 +1,7 @@
 //! jingsai: a self-hosted quiz and knowledge-contest server.
 
 pub mod analysis;
+pub mod audit;
 pub mod auth;
 pub mod bank;
 pub mod config;

@@ -1,4 +1,4 @@
-//! The `jingsai` command: `serve` (the default) and bank tools.
+//! The `jingsai` command: `serve` (the default), bank tools, backup and the audit verifier.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use jingsai::bank::formats::{Format, ImportOptions};
+use jingsai::bank::lint::{DEFAULT_GIVE_AWAY, DEFAULT_SIMILARITY, LintOptions};
 use jingsai::config::Settings;
 
 #[derive(Parser)]
@@ -44,6 +45,28 @@ enum Command {
     /// Write a consistent copy of the database to FILE (a new file), also while the server runs. The token
     /// secret (jwt.secret) is not part of it. See docs/operations.md for restoring.
     Backup { file: PathBuf },
+    /// Audit tools: re-derive a contest from what is stored (docs/audit.md).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Regenerate every paper and draw from the seed, rescore every answer, recompute totals, rankings, unit and
+    /// team standings, and check the audit log; report every difference. Reads the database only (the server
+    /// may be running). Exit 0: no difference; 1: differences; 2: the contest or database cannot be read.
+    Verify {
+        /// The contest's id (as in the console's address and the API).
+        contest: i64,
+        /// The database file, instead of DATA_DIR/jingsai.db.
+        #[arg(long)]
+        database: Option<PathBuf>,
+        /// Print the report as JSON (counts, differences, notes, the recomputed results and team standings).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -112,6 +135,37 @@ enum BankCommand {
         /// The file's format when its extension does not tell: native, xlsx, csv, gift, aiken or moodle.
         #[arg(long, value_parser = parse_format)]
         format: Option<Format>,
+        /// Also lint the bank (as `bank lint` with its default thresholds) and print the warnings.
+        #[arg(long)]
+        lint: bool,
+        /// With --lint: exit 1 when there are lint warnings.
+        #[arg(long, requires = "lint")]
+        strict: bool,
+    },
+    /// Lint a bank file or directory (docs/bank-lint.md): near-duplicate questions, give-aways (one question's
+    /// stem states another's answer), guessable keys and unbalanced statistics per bank and category. Prints
+    /// `file:line: rule: message` per warning and a summary; exits 0, or 1 when the bank is invalid (its
+    /// errors are printed) or, with --strict, when there are warnings.
+    Lint {
+        path: PathBuf,
+        /// Exit 1 when there are warnings.
+        #[arg(long)]
+        strict: bool,
+        /// Near duplicates: the least similarity (0 to 1) reported.
+        #[arg(long, default_value_t = DEFAULT_SIMILARITY, value_parser = parse_fraction)]
+        threshold: f64,
+        /// Give-aways: the least context similarity (0 to 1) reported.
+        #[arg(long, default_value_t = DEFAULT_GIVE_AWAY, value_parser = parse_fraction)]
+        give_away_threshold: f64,
+        /// Print the report as JSON (the shape of `GET /api/banks/{id}/lint`).
+        #[arg(long)]
+        json: bool,
+        /// The bank id for files that name none (xlsx/csv/GIFT/Aiken/Moodle XML); `unnamed` when absent.
+        #[arg(long)]
+        bank: Option<String>,
+        /// The file's format when its extension does not tell: native, xlsx, csv, gift, aiken or moodle.
+        #[arg(long, value_parser = parse_format)]
+        format: Option<Format>,
     },
     /// Validate and import a bank file (or a directory of native `*.toml` files) into the database: all or
     /// nothing. The format comes from the extension: .toml native, .xlsx, .csv/.tsv, .gift, .aiken, .xml
@@ -147,6 +201,13 @@ fn parse_format(name: &str) -> Result<Format, String> {
     Format::parse(name).ok_or_else(|| format!("unknown format `{name}` (one of {})", Format::NAMES))
 }
 
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("`{text}` is not a number from 0 to 1")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -170,8 +231,47 @@ fn main() -> ExitCode {
             command: AdminCommand::Password { user, password },
         }) => runtime.block_on(admin_password(cli.data_dir, &user, password)),
         Some(Command::Bank {
-            command: BankCommand::Check { path, bank, format },
-        }) => return bank_check(&path, bank, format),
+            command:
+                BankCommand::Check {
+                    path,
+                    bank,
+                    format,
+                    lint,
+                    strict,
+                },
+        }) => {
+            let lint = lint.then_some(LintRun {
+                options: LintOptions::default(),
+                strict,
+                json: false,
+                check_summary: true,
+            });
+            return bank_check(&path, bank, format, lint);
+        }
+        Some(Command::Bank {
+            command:
+                BankCommand::Lint {
+                    path,
+                    strict,
+                    threshold,
+                    give_away_threshold,
+                    json,
+                    bank,
+                    format,
+                },
+        }) => {
+            let options = LintOptions {
+                similarity: threshold,
+                give_away: give_away_threshold,
+            };
+            let run = LintRun {
+                options,
+                strict,
+                json,
+                check_summary: false,
+            };
+            return bank_check(&path, bank, format, Some(run));
+        }
         Some(Command::Bank {
             command: BankCommand::Import { path, bank, format },
         }) => runtime.block_on(bank_import(cli.data_dir, &path, bank, format)),
@@ -187,6 +287,19 @@ fn main() -> ExitCode {
             command: BankCommand::Template { output },
         }) => bank_template(&output),
         Some(Command::Backup { file }) => runtime.block_on(backup(cli.data_dir, &file)),
+        Some(Command::Audit {
+            command:
+                AuditCommand::Verify {
+                    contest,
+                    database,
+                    json,
+                },
+        }) => {
+            let database = database.unwrap_or_else(|| Settings::new(cli.data_dir).database_path());
+            let code = runtime.block_on(audit_verify(&database, contest, json));
+            runtime.shutdown_timeout(Duration::from_millis(500));
+            return code;
+        }
     };
     // Do not wait for stray blocking work: shutdown has already drained and flushed what matters.
     runtime.shutdown_timeout(Duration::from_millis(500));
@@ -206,21 +319,72 @@ fn print_bank_errors(errors: &[jingsai::bank::BankError], outcome: &str) {
     eprintln!("{} error(s){outcome}", errors.len());
 }
 
-fn bank_check(path: &std::path::Path, bank: Option<String>, format: Option<Format>) -> ExitCode {
+/// How `bank check --lint` and `bank lint` lint.
+struct LintRun {
+    options: LintOptions,
+    /// Exit 1 when there are warnings.
+    strict: bool,
+    json: bool,
+    /// Print the counts of `bank check` first.
+    check_summary: bool,
+}
+
+/// `bank check`, and with `lint` also the linter (`bank check --lint`, `bank lint`).
+fn bank_check(
+    path: &std::path::Path,
+    bank: Option<String>,
+    format: Option<Format>,
+    lint: Option<LintRun>,
+) -> ExitCode {
     let options = ImportOptions {
         format,
         bank,
         fallback_bank: Some("unnamed".into()),
     };
-    match jingsai::bank::formats::load_file(path, &options) {
-        Ok(banks) => {
-            println!("{}", jingsai::bank::summary(&banks));
-            ExitCode::SUCCESS
-        }
+    let banks = match jingsai::bank::formats::load_file_located(path, &options) {
+        Ok(banks) => banks,
         Err(errors) => {
             print_bank_errors(&errors, "");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    let plain = || banks.iter().map(|b| b.bank.clone()).collect::<Vec<_>>();
+    let Some(LintRun {
+        options,
+        strict,
+        json,
+        check_summary,
+    }) = lint
+    else {
+        println!("{}", jingsai::bank::summary(&plain()));
+        return ExitCode::SUCCESS;
+    };
+    if check_summary {
+        println!("{}", jingsai::bank::summary(&plain()));
+    }
+    let started = std::time::Instant::now();
+    let report = jingsai::bank::lint::lint(&banks, &options);
+    let elapsed = started.elapsed();
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: cannot write the report as JSON: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", report.text());
+    }
+    eprintln!(
+        "linted {} question(s) in {:.1} ms",
+        report.questions,
+        elapsed.as_secs_f64() * 1000.0
+    );
+    if strict && !report.warnings.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -245,6 +409,14 @@ async fn bank_import(
     std::fs::create_dir_all(&data_dir)?;
     let store = jingsai::store::Store::open(&data_dir.join("jingsai.db")).await?;
     let count = store.import_banks(&banks).await?;
+    // Contests drawing from these banks record the import in their audit logs (a changed key regrades them).
+    for contest in store.contests().await? {
+        let ids: Vec<String> = serde_json::from_str(&contest.bank_ids).unwrap_or_default();
+        let used: Vec<&jingsai::bank::Bank> = banks.iter().filter(|b| ids.contains(&b.id)).collect();
+        if !used.is_empty() {
+            jingsai::audit::record::record_bank_import(&store, contest.id, "cli", &used).await;
+        }
+    }
     println!("imported {count} questions into {} bank(s)", banks.len());
     Ok(ExitCode::SUCCESS)
 }
@@ -305,6 +477,36 @@ async fn backup(data_dir: PathBuf, file: &std::path::Path) -> anyhow::Result<Exi
         data_dir.join("jwt.secret").display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `audit verify`: 0 when the contest re-derives without a difference, 1 with differences, 2 when the contest
+/// or the database cannot be read (or the report cannot be printed).
+async fn audit_verify(database: &std::path::Path, contest: i64, json: bool) -> ExitCode {
+    match jingsai::audit::verify(database, contest).await {
+        Ok(report) => {
+            let text = if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        eprintln!("error: cannot write the report as JSON: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            } else {
+                report.to_text()
+            };
+            println!("{}", text.trim_end());
+            if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {

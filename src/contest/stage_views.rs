@@ -192,7 +192,15 @@ impl Actor {
             self.stage
                 .teams
                 .iter()
-                .map(|t| json!({"id": t.id, "unit": t.unit, "active": active.contains(&t.id)}))
+                .map(|t| {
+                    let members: Vec<Value> = self
+                        .members_of(t.id)
+                        .into_iter()
+                        .filter_map(|pid| self.participants.get(&pid))
+                        .map(|p| json!({"participant_id": p.id, "name": p.name}))
+                        .collect();
+                    json!({"id": t.id, "unit": t.unit, "active": active.contains(&t.id), "members": members})
+                })
                 .collect::<Vec<_>>()
         )
     }

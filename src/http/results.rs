@@ -30,7 +30,7 @@ use crate::results::sheet_html::{SheetHead, answer_sheet_page};
 use crate::results::tickets::{TICKET_TTL_MS, Ticket};
 use crate::results::xlsx::{StatsItem, StatsRound, Trail};
 use crate::results::{Results, certificates, csv, matrix, report, time, xlsx};
-use crate::store::{AuditEntry, Store, chain_break, now_ms};
+use crate::store::{Store, chain_break, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -565,29 +565,11 @@ async fn put_awards(
         .collect();
     let text = serde_json::to_string(&tiers).map_err(AppError::internal)?;
     state.store.set_award_tiers(id, &text, &claims.sub).await?;
-    record(
-        &state.store,
-        id,
-        &claims.sub,
-        json!({"action": "set_awards", "tiers": tiers}),
-    )
-    .await;
+    state
+        .store
+        .record_action(id, &claims.sub, "set_awards", &json!({"tiers": tiers}))
+        .await;
     Ok(axum::Json(awards_view(&state, id, Lang::Zh).await?))
-}
-
-/// Append a results setting change to the contest's audit log (a failure is logged: the change is saved).
-async fn record(store: &Store, contest_id: i64, by: &str, detail: Value) {
-    let action = detail["action"].as_str().unwrap_or("unknown").to_owned();
-    let entry = AuditEntry {
-        at_ms: now_ms(),
-        actor: by,
-        action: &action,
-        detail: &detail,
-        outcome: "ok",
-    };
-    if let Err(e) = store.append_audit(contest_id, &entry).await {
-        tracing::error!(contest = contest_id, action, "audit log append failed: {e}");
-    }
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -632,13 +614,15 @@ async fn put_answer_sheet_visibility(
         .set_answer_sheet_visible(id, request.visible, &claims.sub)
         .await?;
     state.results.remember_answer_sheet(id, request.visible);
-    record(
-        &state.store,
-        id,
-        &claims.sub,
-        json!({"action": "answer_sheet_visibility", "visible": request.visible}),
-    )
-    .await;
+    state
+        .store
+        .record_action(
+            id,
+            &claims.sub,
+            "answer_sheet_visibility",
+            &json!({"visible": request.visible}),
+        )
+        .await;
     if let Some((_, hub)) = state.engine.hubs().await.into_iter().find(|(cid, _)| *cid == id) {
         hub.publish_participants(crate::realtime::encode(
             &json!({"type": "answer_sheet", "visible": request.visible}),
