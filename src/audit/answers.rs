@@ -342,6 +342,9 @@ mod tests {
             key,
             explanation: String::new(),
             source: String::new(),
+            group: None,
+            excludes: Vec::new(),
+            lint_ok: Vec::new(),
         }
     }
 

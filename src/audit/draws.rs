@@ -29,6 +29,7 @@ pub fn pool(data: &Data) -> Vec<PoolQuestion> {
             category: q.category.clone(),
             difficulty: q.difficulty,
             option_count: q.options.len(),
+            links: crate::paper::DrawLinks::of(q),
         })
         .collect();
     pool.sort_by_key(|q| q.uid);
@@ -186,9 +187,14 @@ pub fn check(data: &Data, report: &mut Report) {
             continue; // reported by the score check
         };
         match round.kind {
-            // Stage kinds other than the buzzer may draw their own way: only the kinds known to share the
-            // live round's draw are regenerated.
-            Some(RoundKind::Live | RoundKind::Buzzer) => {
+            // Live and every stage round share one draw for everyone (`start_live_round`).
+            Some(
+                RoundKind::Live
+                | RoundKind::Buzzer
+                | RoundKind::Compulsory
+                | RoundKind::Wager
+                | RoundKind::Tiebreak,
+            ) => {
                 let served: Result<Vec<PaperItem>, String> = round
                     .questions
                     .iter()

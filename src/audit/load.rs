@@ -1,6 +1,7 @@
 //! Reading one contest out of a database: read-only (the server may be running: SQLite's WAL lets a reader
 //! work beside the writer) and inside one read transaction, so every table is seen at the same moment.
 
+use crate::store::QUESTION_COLUMNS;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use crate::store::{
 use super::VerifyError;
 
 /// The oldest schema this verifier reads: the audit log came with migration 9.
-const MIN_SCHEMA: i64 = 9;
+const MIN_SCHEMA: i64 = 12;
 
 /// One round with everything stored about it.
 pub struct Round {
@@ -32,8 +33,10 @@ pub struct Round {
     pub questions: Vec<RoundQuestionRow>,
     /// Exam rounds: the papers, by participant.
     pub papers: BTreeMap<i64, PaperRow>,
-    /// Buzzer rounds: the log, by question position then event number.
+    /// Stage rounds: the log, by question position then event number.
     pub events: Vec<BuzzerEventRow>,
+    /// Stage rounds: the round's state document (`stage_rounds`), when it has one.
+    pub stage: Option<crate::contest::RoundStage>,
 }
 
 impl Round {
@@ -91,16 +94,13 @@ pub async fn open(path: &Path) -> Result<SqliteConnection, VerifyError> {
     match schema {
         Some(version) if version >= MIN_SCHEMA => Ok(conn),
         _ => Err(VerifyError::Unreadable(format!(
-            "the database {} predates the audit log (schema {}, needs {MIN_SCHEMA}); start the server of this \
+            "the database {} is older than this build's schema (schema {}, needs {MIN_SCHEMA}); start the server of this \
              version on it once to migrate it",
             path.display(),
             schema.unwrap_or(0)
         ))),
     }
 }
-
-const QUESTION_COLUMNS: &str = "uid, bank_id, qid, qtype, category, difficulty, points, tags, stem, options, \
-                                answer_key, explanation, source";
 
 /// Read one contest in one read transaction. `Ok(None)` when the database has no such contest.
 pub async fn load(
@@ -137,6 +137,12 @@ pub async fn load(
     .await
     .map_err(failed)?;
     let mut rounds = Vec::with_capacity(round_rows.len());
+    let has_stage_rounds: bool = sqlx::query_scalar(
+        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'stage_rounds'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(failed)?;
     for row in round_rows {
         let questions: Vec<RoundQuestionRow> = sqlx::query_as(
             "SELECT round_id, position, question_uid, option_order, state, opened_at, deadline_at, \
@@ -162,7 +168,26 @@ pub async fn load(
         .fetch_all(&mut *tx)
         .await
         .map_err(failed)?;
+        let stage = if has_stage_rounds {
+            let data: Option<String> = sqlx::query_scalar("SELECT data FROM stage_rounds WHERE round_id = ?")
+                .bind(row.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(failed)?;
+            match data {
+                Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                    VerifyError::Unreadable(format!(
+                        "the stage state of round {} does not parse: {e}",
+                        row.id
+                    ))
+                })?),
+                None => None,
+            }
+        } else {
+            None
+        };
         rounds.push(Round {
+            stage,
             kind: RoundKind::parse(&row.kind),
             state: RoundState::parse(&row.state),
             config: serde_json::from_str(&row.config).map_err(|e| e.to_string()),

@@ -64,6 +64,7 @@ fn event_of(row: &BuzzerEventRow) -> Result<Option<BuzzerEvent>, String> {
     Ok(Some(match row.kind.as_str() {
         "close" => return Ok(None),
         "arm" => BuzzerEvent::Arm,
+        "assign" => BuzzerEvent::Assign { team: team()? },
         "buzz" => BuzzerEvent::Buzz(Buzz {
             team: team()?,
             server_ms: row.at_ms,
@@ -103,7 +104,17 @@ fn replay(
         ..round_location(round)
     };
     let served = round.questions.iter().find(|q| q.position == position);
-    let mut state = match BuzzerQuestion::new(config.buzzer.clone(), teams.to_vec()) {
+    // The question as it opened: its setup in the round's state document (teams, settings, the team it was
+    // assigned to), or a 抢答 question among every team for a round without one.
+    let setup = round
+        .stage
+        .as_ref()
+        .and_then(|s| s.setups.get(&usize::try_from(position).unwrap_or(usize::MAX)));
+    let opened = match setup {
+        Some(setup) => setup.question(),
+        None => BuzzerQuestion::new(config.buzzer.clone(), teams.to_vec()),
+    };
+    let mut state = match opened {
         Ok(state) => state,
         Err(e) => {
             report.add(difference(
@@ -333,7 +344,7 @@ pub fn check(data: &Data, report: &mut Report) -> Value {
     for round in data
         .rounds
         .iter()
-        .filter(|r| r.kind == Some(RoundKind::Buzzer) && r.started())
+        .filter(|r| r.kind.is_some_and(RoundKind::is_stage) && r.started())
     {
         let mut by_question: BTreeMap<i64, Vec<&BuzzerEventRow>> = BTreeMap::new();
         for event in &round.events {
@@ -344,9 +355,13 @@ pub fn check(data: &Data, report: &mut Report) -> Value {
         }
         for (position, events) in by_question {
             report.checked.buzzer_questions += 1;
-            let Some(replayed) = replay(data, round, position, &events, &team_ids, report) else {
+            let Some(mut replayed) = replay(data, round, position, &events, &team_ids, report) else {
                 continue;
             };
+            if round.kind == Some(RoundKind::Tiebreak) {
+                // A 加赛 decides places only: the engine records no ledger entry for its questions.
+                replayed.clear();
+            }
             let stored: Vec<&StageEntryRow> = data
                 .entries
                 .iter()

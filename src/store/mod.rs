@@ -38,7 +38,7 @@ pub use answers::Rejection;
 pub use audit::{AuditEntry, AuditRow, GENESIS_HASH, chain_break, chain_hash};
 pub use awards::ResultSettingsRow;
 pub use backup::{BackupSummary, backup_database};
-pub use banks::{CategoryCount, QuestionFilter};
+pub use banks::{CategoryCount, QUESTION_COLUMNS, QuestionFilter};
 pub use contests::{NewContest, NewRound, RosterEntry, SeatRow};
 pub use item_stats::{ItemStatRow, ReviewRow};
 pub use rejections::{MAX_REJECTIONS_PAGE, REJECTIONS_KEPT_PER_MINUTE};
