@@ -363,6 +363,9 @@ mod tests {
             key,
             explanation: "because".into(),
             source: "book".into(),
+            group: None,
+            excludes: vec![],
+            lint_ok: vec![],
         }
     }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::FromRow;
 
+use super::banks::QUESTION_COLUMNS;
 use super::{PaperRow, QuestionRow, Store, now_ms};
 use crate::bank::Question;
 
@@ -101,11 +102,9 @@ impl Store {
     /// The questions with these uids, by uid (unknown uids are left out).
     pub async fn questions_by_uid(&self, uids: &[i64]) -> anyhow::Result<HashMap<i64, Question>> {
         let ids = serde_json::to_string(uids)?;
-        let rows: Vec<QuestionRow> = sqlx::query_as(
-            "SELECT uid, bank_id, qid, qtype, category, difficulty, points, tags, stem, options, answer_key,
-                    explanation, source
-             FROM questions WHERE uid IN (SELECT value FROM json_each(?))",
-        )
+        let rows: Vec<QuestionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUESTION_COLUMNS} FROM questions WHERE uid IN (SELECT value FROM json_each(?))"
+        )))
         .bind(ids)
         .fetch_all(self.reader())
         .await?;
