@@ -53,7 +53,7 @@ export function open(container, ctx) {
     h('td.mono', e.badge || '–'),
     h('td', e.unit),
     h('td.num.strong', formatPoints(e.score, decimals)),
-    h('td.num', e.absent ? '–' : e.correct),
+    h('td.num', e.absent ? '–' : String(e.correct)),
     h('td.num', formatSeconds(e.answer_time_ms)),
     h('td', e.absent
       ? h('span.tiebreak.absent', { dataset: { testid: 'result-absent' } }, t('console.results.absent'))
