@@ -13,6 +13,7 @@ pub mod identity;
 pub mod metrics;
 pub mod paper;
 pub mod realtime;
+pub mod results;
 pub mod scoring;
 pub mod server;
 pub mod stage;
