@@ -3,11 +3,12 @@
 
 import { connectLive } from '/shared/live.js';
 import { api, session } from './common.js';
+import { applyStageFrame, stageQuestionOpened, stageQuestionSkipped } from './stage-state.js';
 
 /**
  * createContestLive(id) → ctx
  *   ctx.snap      latest organizer snapshot (contest, rounds, round, question, participants, round_questions,
- *                 device_requests, …)
+ *                 device_requests, and in stage rounds `buzzer` and `stage`, …)
  *   ctx.progress  progress of the open question ({round_id, index, answered, joined, missing}); the server sends
  *                 counts and the ids that answered since its last tick, and `missing` is derived here from the
  *                 participant list, so no event ever carries the whole list
@@ -152,6 +153,7 @@ export function createContestLive(id) {
         setQuestionState(msg.question.round_id, msg.question.index, msg.question.state);
         ctx.progress = null;
         ctx.answered = new Set();
+        stageQuestionOpened(s, msg);
         break;
       case 'progress': {
         const same = ctx.progress && ctx.progress.round_id === msg.round_id && ctx.progress.index === msg.index;
@@ -177,6 +179,7 @@ export function createContestLive(id) {
         break;
       case 'question_skipped':
         setQuestionState(msg.round_id, msg.index, 'skipped');
+        stageQuestionSkipped(s, msg);
         break;
       case 'question_closed':
         setQuestionState(msg.result.round_id, msg.result.index, 'closed');
@@ -196,7 +199,8 @@ export function createContestLive(id) {
         ctx.examProgress = { started: msg.started, submitted: msg.submitted, joined: msg.joined };
         break;
       default:
-        return;
+        // Stage rounds (compulsory, buzzer, wager, tiebreak): stage-state.js keeps `buzzer` and `stage` current.
+        if (!applyStageFrame(s, msg, () => ctx.resync())) return;
     }
     emit(msg.type, msg);
   }

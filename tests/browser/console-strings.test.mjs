@@ -1,6 +1,7 @@
 // One name for the live round in every app: 现场答题 (English "Live questions"). It is not a buzzer round, so no UI
-// string of any app may call it 抢答 (there is no buzzer round yet; when one comes, its strings will say so in their
-// key). Runs under node on the string tables' source, no browser needed.
+// string about it may call it 抢答: the word appears only in UI strings (never in code), and never in a string whose
+// key is about the live round. The stage kinds carry the organizers' names: 必答, 抢答, 风险题, 加赛. Runs under node
+// on the string tables' source, no browser needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -42,14 +43,30 @@ function lookup(key, zhFile, enFile = zhFile) {
   return { zh: zhValue.value, en: enValue.value };
 }
 
-test('no UI string anywhere says 抢答 (the live round is not a buzzer round)', () => {
+test('抢答 is only ever a UI string, and never one about the live round', () => {
   const hits = [];
   for (const file of sources()) {
     readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      if (line.includes('抢答')) hits.push(`${file.slice(ROOT.length + 1)}:${i + 1}: ${line.trim()}`);
+      if (!line.includes('抢答')) return;
+      const pair = /^\s*'([^']+)':\s*'/.exec(line);
+      if (!pair || /live/i.test(pair[1])) hits.push(`${file.slice(ROOT.length + 1)}:${i + 1}: ${line.trim()}`);
     });
   }
   assert.deepEqual(hits, []);
+});
+
+test('the console names the stage round kinds as organizers do', () => {
+  const zhFile = join(FRONTEND, 'console/strings-zh.js');
+  const enFile = join(FRONTEND, 'console/strings-en.js');
+  const names = { compulsory: '必答', buzzer: '抢答', wager: '风险题', tiebreak: '加赛' };
+  for (const [kind, zh] of Object.entries(names)) {
+    const value = lookup(`console.round.kind.${kind}`, zhFile, enFile);
+    assert.equal(value.zh, zh, kind);
+    assert.ok(value.en && !/[\u4e00-\u9fff]/.test(value.en), `${kind} has an English name: ${value.en}`);
+  }
+  // The live round's default title does not borrow a stage term either.
+  const title = lookup('console.round.default_live', zhFile, enFile);
+  for (const term of Object.values(names)) assert.ok(!title.zh.includes(term), `default live title: ${title.zh}`);
 });
 
 test('console, phone and big screen name the live round the same way', () => {
