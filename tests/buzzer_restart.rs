@@ -4,47 +4,10 @@
 
 mod common;
 
-use common::process::Process;
+use common::process::{Process, Remote as Server};
 use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
-
-struct Server {
-    client: reqwest::Client,
-    base: String,
-    org: String,
-}
-
-impl Server {
-    async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
-        send(
-            &self.client,
-            method,
-            &format!("{}{path}", self.base),
-            Some(token),
-            body,
-        )
-        .await
-    }
-
-    async fn control(&self, id: i64, action: Value) -> Value {
-        let (status, body) = self
-            .call(
-                Method::POST,
-                &format!("/api/contests/{id}/control"),
-                &self.org,
-                Some(action),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        body
-    }
-
-    async fn phone(&self, token: &str) -> Capture {
-        let ws_base = self.base.replacen("http://", "ws://", 1);
-        Capture::connect(&format!("{ws_base}/ws?token={token}")).await
-    }
-}
 
 async fn buzz(phone: &Capture, reference: &str) -> Value {
     phone.send(&json!({"type": "buzz", "client_ms": 1, "ref": reference}).to_string());
@@ -67,14 +30,9 @@ fn totals(stage: &Value) -> Vec<(i64, f64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_resumes_the_buzzer_question_and_keeps_the_ledger() {
     let data_dir = tempfile::tempdir().expect("tempdir");
-    let client = reqwest::Client::new();
     let mut first = Process::spawn(data_dir.path());
-    let org = login(&client, &first.base).await;
-    let server = Server {
-        client: client.clone(),
-        base: first.base.clone(),
-        org: org.clone(),
-    };
+    let server = Server::login(&first).await;
+    let (client, org) = (server.client.clone(), server.org.clone());
     let (status, contest) = server
         .call(
             Method::POST,
@@ -145,11 +103,7 @@ async fn a_killed_server_resumes_the_buzzer_question_and_keeps_the_ledger() {
     first.kill();
     let restarted_at = now_ms();
     let second = Process::spawn(data_dir.path());
-    let server = Server {
-        client: client.clone(),
-        base: second.base.clone(),
-        org: org.clone(),
-    };
+    let server = server.on(&second);
     let (status, after) = server
         .call(Method::GET, &format!("/api/contests/{id}"), &org, None)
         .await;

@@ -319,11 +319,15 @@ async fn a_wrong_device_answer_passes_the_floor_and_totals_match_the_published_e
     assert_eq!(standings(&me["leaderboard"]["teams"]), expected);
     assert_eq!(me["leaderboard"]["teams"][0]["team"], b.team, "best first");
 
-    // No key reached a phone before its question's result.
+    // No key reached a phone before its question's result. A team's members see the answer given for their
+    // own team (team play), never another team's.
     for phone in &phones {
         for m in phone.ws.all() {
             let kind = m["type"].as_str().unwrap_or_default();
-            if !matches!(kind, "buzzer_result" | "snapshot") {
+            if kind == "team_answer" {
+                assert_eq!(m["judgement"]["team"], phone.team, "another team's answer: {m}");
+                assert!(!contains_key_named(&m, &["answer", "explanation"]), "leak in {m}");
+            } else if !matches!(kind, "buzzer_result" | "snapshot") {
                 assert!(
                     !contains_key_named(&m, &["answer", "explanation", "response"]),
                     "leak in {m}"

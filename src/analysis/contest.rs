@@ -134,7 +134,7 @@ pub fn round_matrices(rows: &ContestRows) -> Result<Vec<RoundMatrix<'_>>, BuildE
                 }
                 // Buzzer rounds: one team answers each question, judged into the team ledger; there are no
                 // per-participant answers to analyse.
-                RoundKind::Exam | RoundKind::Buzzer => {}
+                _ => {}
             }
             let specs: Vec<ItemSpec> = items
                 .iter()

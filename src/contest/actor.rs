@@ -268,7 +268,7 @@ impl Actor {
                 }
                 RoundKind::Exam if self.rounds[r].state == RoundState::Finished => self.score_exam_round(r),
                 // Stage rounds score teams, in the ledger: nothing to recompute.
-                RoundKind::Exam | RoundKind::Buzzer => {}
+                _ => {}
             }
         }
     }
@@ -409,7 +409,7 @@ impl Actor {
                         consider(ends_at + grace, Due::ExamWindow { round: r });
                     }
                 }
-                RoundKind::Buzzer => {
+                _ => {
                     if let Some((at, _)) = self.buzzer_due(r) {
                         consider(at, Due::Buzzer { round: r });
                     }

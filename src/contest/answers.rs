@@ -29,7 +29,7 @@ impl Actor {
             RoundKind::Live => self.live_answer(who.participant_id, r, &input),
             RoundKind::Exam => self.exam_answer(who.participant_id, r, &input),
             // Judged at once and committed with the judgement: nothing left for the answer writer.
-            RoundKind::Buzzer => self
+            _ => self
                 .buzzer_answer(who.participant_id, r, &input)
                 .await
                 .map(|ack| (None, ack)),
@@ -154,12 +154,12 @@ impl Actor {
         let Ok(r) = self.round_index(round_id) else { return };
         let round = &self.rounds[r];
         let uid = match round.kind {
-            RoundKind::Live | RoundKind::Buzzer => round.live.get(index).map(|q| q.uid),
             RoundKind::Exam => round
                 .papers
                 .get(&pid)
                 .and_then(|p| p.paper.items.get(index))
                 .map(|i| i.uid),
+            _ => round.live.get(index).map(|q| q.uid),
         };
         let Some(answers) = uid.and_then(|uid| self.answers.get_mut(&(round_id, uid))) else {
             return;

@@ -34,8 +34,7 @@ use super::stage::rule_error;
 use super::{AnswerAck, AnswerInput, ParticipantRef};
 use crate::error::{AppError, AppResult};
 use crate::stage::{
-    Buzz, BuzzerEvent, BuzzerOutcome, BuzzerQuestion, BuzzerSettings, MemberAnswer, Phase, ScoreChange,
-    TeamId, counting_answer,
+    Buzz, BuzzerEvent, BuzzerOutcome, MemberAnswer, Phase, ScoreChange, TeamId, counting_answer,
 };
 use crate::store::{StageWrite, now_ms};
 
@@ -47,13 +46,9 @@ pub fn buzz_clock_ms() -> i64 {
 }
 
 impl Actor {
-    fn buzzer_settings(&self, r: usize) -> BuzzerSettings {
-        self.rounds[r].config.buzzer.clone()
-    }
-
-    fn new_run(&self, r: usize) -> AppResult<BuzzerRun> {
-        let state =
-            BuzzerQuestion::new(self.buzzer_settings(r), self.stage.team_ids()).map_err(rule_error)?;
+    /// A fresh run of question `i` of round `r`, as it was set up when it opened.
+    fn new_run(&self, r: usize, i: usize) -> AppResult<BuzzerRun> {
+        let state = self.setup_of(r, i).question().map_err(rule_error)?;
         Ok(BuzzerRun::new(state))
     }
 
@@ -64,7 +59,7 @@ impl Actor {
         let now = now_ms();
         for r in 0..self.rounds.len() {
             let round = &self.rounds[r];
-            if round.kind != RoundKind::Buzzer || round.state == RoundState::Pending {
+            if !round.kind.is_stage() || round.state == RoundState::Pending {
                 continue;
             }
             let round_id = round.id;
@@ -72,7 +67,7 @@ impl Actor {
             // Every question ever opened has a run, even one with no event yet.
             for (i, q) in self.rounds[r].live.iter().enumerate() {
                 if q.opened_at.is_some() {
-                    let run = self.new_run(r).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                    let run = self.new_run(r, i).map_err(|e| anyhow::anyhow!("{}", e.message))?;
                     self.stage.runs.insert((round_id, i), run);
                 }
             }
@@ -108,45 +103,11 @@ impl Actor {
         Ok(())
     }
 
-    pub(super) async fn start_buzzer_round(&mut self, r: usize, now: i64) -> AppResult<()> {
-        self.ensure_teams().await?;
-        self.start_live_round(r, now).await
-    }
-
     /// The open question of a buzzer round and its run.
     fn open_run(&self, r: usize) -> AppResult<(usize, &BuzzerRun)> {
         self.open_question_index(r)
             .and_then(|i| self.stage.runs.get(&(self.rounds[r].id, i)).map(|run| (i, run)))
             .ok_or_else(|| AppError::conflict("no_open_question", "no question is open"))
-    }
-
-    /// `next`: show the next question to everyone (no key, no clock); the buzzer is not armed yet.
-    pub(super) async fn open_next_buzzer_question(&mut self, r: usize) -> AppResult<()> {
-        let i = self.next_pending_question(r)?;
-        let run = self.new_run(r)?;
-        let now = now_ms();
-        self.set_live_question(r, i, |q| {
-            q.state = QuestionState::Open;
-            q.opened_at = Some(now);
-            q.deadline_at = None;
-        })
-        .await?;
-        self.stage.runs.insert((self.rounds[r].id, i), run);
-        for organizer in [false, true] {
-            let frame = json!({
-                "type": "question_open",
-                "server_now": now,
-                "question": self.live_question_view(r, i, organizer),
-                "buzzer": self.buzzer_state_view(r, i, organizer),
-            });
-            let bytes = crate::realtime::encode(&frame);
-            if organizer {
-                self.hub.publish_organizer(bytes);
-            } else {
-                self.hub.publish(bytes);
-            }
-        }
-        Ok(())
     }
 
     /// `arm`: from now on the first buzz takes the floor.
@@ -199,7 +160,7 @@ impl Actor {
             .map(|_| ())
     }
 
-    /// `end_round`: close the open question (void), skip the pending ones.
+    /// `end_round`: close the open question (void), skip the pending ones; then the elimination cut, if any.
     pub(super) async fn finish_buzzer_round(&mut self, r: usize, by: &str) -> AppResult<()> {
         if self.open_run(r).is_ok() {
             self.close_buzzer_question(r, by).await?;
@@ -214,7 +175,8 @@ impl Actor {
                 .await?;
             }
         }
-        self.end_round_common(r, now).await
+        self.end_round_common(r, now).await?;
+        self.cut_after_round(r).await
     }
 
     /// A phone's buzz, stamped by its socket with `received_ms`. The reply says what it did.
@@ -227,14 +189,22 @@ impl Actor {
         let pid = self.check_session(who)?.id;
         let r = self
             .running_round()
-            .filter(|r| self.rounds[*r].kind == RoundKind::Buzzer)
+            .filter(|r| self.rounds[*r].kind.is_buzzed())
             .ok_or_else(|| AppError::conflict("no_buzzer_round", "no buzzer round is running"))?;
         let team = self.team_of(pid).ok_or_else(|| {
             AppError::conflict("not_in_a_team", "your unit is not one of the stage's teams")
         })?;
         // A timer that ran out before this buzz arrived is handled first.
         self.catch_up_timers(r, received_ms).await?;
-        let (i, _) = self.open_run(r)?;
+        let (i, run) = self.open_run(r)?;
+        if !run.state.teams().contains(&team) {
+            let why = if self.rounds[r].kind == RoundKind::Tiebreak {
+                "only the teams still tied play this 加赛 question"
+            } else {
+                "your team is no longer in the contest (eliminated)"
+            };
+            return Err(AppError::conflict("not_in_this_question", why));
+        }
         let (last_ms, last_seq) = self.stage.last_stamp;
         let buzz = Buzz {
             team,
@@ -321,14 +291,14 @@ impl Actor {
             }
             _ => {}
         }
-        if self.rounds[r].config.buzzer.answer_by != crate::stage::AnswerBy::Device {
-            return Err(AppError::conflict(
-                "answer_aloud",
-                "in this buzzer round the team answers aloud and the organizer judges",
-            ));
-        }
         self.catch_up_timers(r, now).await?;
         let (i, run) = self.open_run(r)?;
+        if run.state.settings().answer_by != crate::stage::AnswerBy::Device {
+            return Err(AppError::conflict(
+                "answer_aloud",
+                "in this round the team answers aloud and the organizer judges",
+            ));
+        }
         if i != input.index {
             return Err(AppError::conflict("question_closed", "this question has closed"));
         }
@@ -342,6 +312,14 @@ impl Actor {
             return Err(AppError::conflict(
                 "not_floor_holder",
                 format!("team {holder} holds the floor"),
+            ));
+        }
+        if let Some(seat) = self.setup_of(r, i).member_seat
+            && self.members_of(holder).get(seat as usize) != Some(&pid)
+        {
+            return Err(AppError::conflict(
+                "not_your_turn",
+                "in this 必答 round one member answers each question, in seat order; it is another member's turn",
             ));
         }
         let seq = self.stage.last_stamp.1 + 1;
@@ -428,8 +406,11 @@ impl Actor {
             }
             Step::Close => (None, Vec::new()),
         };
+        // A 加赛 decides places only: its questions make no ledger entries.
+        let scores = self.rounds[r].kind != RoundKind::Tiebreak;
         let changes: Vec<ScoreChange> = outcomes
             .iter()
+            .filter(|_| scores)
             .filter_map(|o| match o {
                 BuzzerOutcome::Score { change } => Some(*change),
                 _ => None,
@@ -438,10 +419,16 @@ impl Actor {
         let ledger = self.ledger_with(&changes, Some((round_id, i)), &cause.by, at)?;
         let closes =
             matches!(step, Step::Close) || outcomes.iter().any(|o| matches!(o, BuzzerOutcome::Closed { .. }));
+        let docs = self.tiebreak_followup(r, &step, &outcomes)?;
         let write = StageWrite {
             event: Some(event_row(round_id, i, run.events + 1, &step, at, &cause)),
             entries: ledger.as_ref().map(|(_, rows)| rows.clone()).unwrap_or_default(),
             close: closes.then_some((round_id, i as i64, at)),
+            round_states: docs
+                .iter()
+                .map(|(id, doc)| (*id, Self::round_stage_json(doc)))
+                .collect(),
+            ..StageWrite::default()
         };
         self.store.record_stage(self.contest.id, &write).await?;
         // Committed: memory follows, then the frames.
@@ -457,6 +444,13 @@ impl Actor {
             q.remaining_ms = None;
         }
         self.publish_buzzer_step(r, i, &step, &outcomes, &write.entries, closes);
+        if self.apply_round_stages(docs) {
+            self.publish_stage_frame(r, "tiebreak_update");
+            if let Some(open) = self.decided_tiebreak_open_question(r) {
+                // The 加赛 is decided (a wrong answer left one team): its question has nothing left to decide.
+                Box::pin(self.buzzer_step(r, open, Step::Close, now_ms(), Cause::by("tiebreak"))).await?;
+            }
+        }
         Ok(outcomes)
     }
 }

@@ -180,6 +180,10 @@ pub(super) fn event_row(
     match *step {
         Step::Close => row.kind = "close".into(),
         Step::Rule(BuzzerEvent::Arm) => row.kind = "arm".into(),
+        Step::Rule(BuzzerEvent::Assign { team }) => {
+            row.kind = "assign".into();
+            row.team_id = Some(team);
+        }
         Step::Rule(BuzzerEvent::Buzz(buzz)) => {
             row.kind = "buzz".into();
             row.team_id = Some(buzz.team);
@@ -213,6 +217,7 @@ pub(super) fn step_of_row(row: &BuzzerEventRow) -> anyhow::Result<(Step, Cause)>
     let step = match row.kind.as_str() {
         "close" => Step::Close,
         "arm" => Step::Rule(BuzzerEvent::Arm),
+        "assign" => Step::Rule(BuzzerEvent::Assign { team: team()? }),
         "buzz" => Step::Rule(BuzzerEvent::Buzz(Buzz {
             team: team()?,
             server_ms: row.at_ms,

@@ -207,6 +207,16 @@ impl Actor {
                         );
                         self.hub.publish(encode(&public));
                         self.hub.publish_organizer(encode(&organizer));
+                        if j.response.is_some() {
+                            // Team play: the members of the team see the answer given for it (others do not).
+                            let mine = encode(&frame(
+                                "team_answer",
+                                json!({"judgement": organizer["judgement"]}),
+                            ));
+                            let members = self.members_of(j.team);
+                            self.hub
+                                .send_personal_many(members.into_iter().map(|pid| (pid, mine.clone())));
+                        }
                     }
                     judged += 1;
                 }

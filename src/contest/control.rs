@@ -56,18 +56,37 @@ impl Actor {
                 "this action applies to live rounds",
             )
         };
+        const STAGE: [RoundKind; 4] = [
+            RoundKind::Buzzer,
+            RoundKind::Compulsory,
+            RoundKind::Wager,
+            RoundKind::Tiebreak,
+        ];
         let host_round = || {
             round_of(
-                &[RoundKind::Live, RoundKind::Buzzer],
+                &[
+                    RoundKind::Live,
+                    RoundKind::Buzzer,
+                    RoundKind::Compulsory,
+                    RoundKind::Wager,
+                    RoundKind::Tiebreak,
+                ],
                 "not_a_live_round",
-                "this action applies to live and buzzer rounds",
+                "this action applies to live and stage rounds",
             )
         };
         let buzzer_round = || {
             round_of(
-                &[RoundKind::Buzzer],
+                &[RoundKind::Buzzer, RoundKind::Tiebreak],
                 "not_a_buzzer_round",
-                "this action applies to buzzer rounds",
+                "this action applies to buzzer (抢答) and tie-break (加赛) rounds",
+            )
+        };
+        let stage_round = |kinds: &[RoundKind], what: &str| {
+            round_of(
+                kinds,
+                "not_a_stage_round",
+                &format!("this action applies to {what}"),
             )
         };
         match action {
@@ -75,7 +94,7 @@ impl Actor {
             ControlAction::Next => {
                 let r = host_round()?;
                 match self.rounds[r].kind {
-                    RoundKind::Buzzer => self.open_next_buzzer_question(r).await?,
+                    kind if kind.is_stage() => self.open_next_stage_question(r).await?,
                     _ => self.open_next_question(r).await?,
                 }
             }
@@ -85,7 +104,7 @@ impl Actor {
                     .open_question_index(r)
                     .ok_or_else(|| AppError::conflict("no_open_question", "no question is open"))?;
                 match self.rounds[r].kind {
-                    RoundKind::Buzzer => self.close_buzzer_question(r, by).await?,
+                    kind if kind.is_stage() => self.close_buzzer_question(r, by).await?,
                     _ => self.close_live_question(r, i, true).await?,
                 }
             }
@@ -112,8 +131,16 @@ impl Actor {
                 self.arm_buzzer(r, by).await?;
             }
             ControlAction::Judge { correct, team } => {
-                let r = buzzer_round()?;
+                let r = stage_round(&STAGE, "stage rounds (必答, 抢答, 风险题, 加赛)")?;
                 self.judge_buzzer(r, correct, team, by).await?;
+            }
+            ControlAction::WagerPick { team, points } => {
+                let r = stage_round(&[RoundKind::Wager], "风险题 (wager) rounds")?;
+                self.wager_pick(r, team, points).await?;
+            }
+            ControlAction::Draw => {
+                let r = stage_round(&[RoundKind::Tiebreak], "加赛 (tie-break) rounds")?;
+                self.tiebreak_draw(r).await?;
             }
             ControlAction::Undo { .. } | ControlAction::AdjustTeam { .. } => unreachable!("handled above"),
         }
@@ -154,7 +181,7 @@ impl Actor {
         match self.rounds[r].kind {
             RoundKind::Live => self.start_live_round(r, now).await?,
             RoundKind::Exam => self.start_exam_round(r, now).await?,
-            RoundKind::Buzzer => self.start_buzzer_round(r, now).await?,
+            _ => self.start_stage_round(r, now).await?,
         }
         if self.contest.state == ContestState::Draft {
             self.store
@@ -177,7 +204,7 @@ impl Actor {
         match self.rounds[r].kind {
             RoundKind::Live => self.finish_live_round(r).await,
             RoundKind::Exam => self.finish_exam_round(r).await,
-            RoundKind::Buzzer => self.finish_buzzer_round(r, by).await,
+            _ => self.finish_buzzer_round(r, by).await,
         }
     }
 

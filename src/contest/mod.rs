@@ -15,6 +15,9 @@ pub mod model;
 mod people;
 pub mod seats;
 mod stage;
+mod stage_actions;
+mod stage_rounds;
+mod stage_views;
 mod standings;
 mod tick;
 mod views;
@@ -77,6 +80,15 @@ pub enum ControlAction {
     },
     /// Stage: add (or, negative, subtract) points to a team, with a required note saying why.
     AdjustTeam { team: i64, delta: f64, note: String },
+    /// 风险题: the pick of the team whose turn it is (`points`: one of the round's values, or null to pass when
+    /// passing is allowed). A value opens the team's question at once.
+    WagerPick {
+        team: i64,
+        #[serde(default)]
+        points: Option<u32>,
+    },
+    /// 加赛: the last resort (no questions left): the recorded draw orders the teams still tied.
+    Draw,
 }
 
 /// A participant's answer to one question, as sent by the client. Choices are *display* positions.

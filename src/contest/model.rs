@@ -5,7 +5,9 @@ use utoipa::ToSchema;
 
 use crate::paper::Blueprint;
 use crate::scoring::{ScoringRules, UnitScoring};
-use crate::stage::{BuzzerSettings, StageSettings};
+use crate::stage::{
+    BuzzerSettings, CompulsorySettings, EliminationSettings, StageSettings, TiebreakSettings, WagerSettings,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -34,12 +36,26 @@ pub enum RoundKind {
     /// Stage 抢答: teams (the contest's units) buzz for each question the organizer opens and arms; scores go to
     /// the team ledger (`docs/stage-rules.md`).
     Buzzer,
+    /// Stage 必答: each team in turn gets its own question (no buzzing); judged or answered on its device.
+    Compulsory,
+    /// Stage 风险题: each team picks a value (and with it a difficulty), then answers its own question.
+    Wager,
+    /// Stage 加赛: sudden death by buzzer among exactly the tied teams, for the places that matter.
+    Tiebreak,
 }
 
 impl RoundKind {
     /// A stage round: played between teams, scored in the team ledger on top of the base score.
     pub fn is_stage(self) -> bool {
-        matches!(self, RoundKind::Buzzer)
+        matches!(
+            self,
+            RoundKind::Buzzer | RoundKind::Compulsory | RoundKind::Wager | RoundKind::Tiebreak
+        )
+    }
+
+    /// A stage round whose questions teams buzz for (抢答, 加赛).
+    pub fn is_buzzed(self) -> bool {
+        matches!(self, RoundKind::Buzzer | RoundKind::Tiebreak)
     }
 
     /// The organizer opens its questions one by one from one draw for everyone (live and stage rounds).
@@ -81,7 +97,10 @@ macro_rules! text_enum {
 
 text_enum!(JoinMode { Roster => "roster", Open => "open" });
 text_enum!(ContestState { Draft => "draft", Running => "running", Finished => "finished" });
-text_enum!(RoundKind { Live => "live", Exam => "exam", Buzzer => "buzzer" });
+text_enum!(RoundKind {
+    Live => "live", Exam => "exam", Buzzer => "buzzer", Compulsory => "compulsory", Wager => "wager",
+    Tiebreak => "tiebreak"
+});
 text_enum!(RoundState { Pending => "pending", Running => "running", Finished => "finished" });
 text_enum!(QuestionState {
     Pending => "pending", Open => "open", Paused => "paused", Closed => "closed", Skipped => "skipped"
@@ -118,6 +137,18 @@ pub struct RoundConfig {
     /// Buzzer rounds: points, penalties, timers, what a wrong answer does, who judges.
     #[serde(default)]
     pub buzzer: BuzzerSettings,
+    /// 必答 rounds: who answers, the answer time, points, penalty, who judges.
+    #[serde(default)]
+    pub compulsory: CompulsorySettings,
+    /// 风险题 rounds: the values on offer (each with its difficulty), the picking order, passing, answer time.
+    #[serde(default)]
+    pub wager: WagerSettings,
+    /// 加赛 rounds: the buzzer timers, what a wrong answer does, who judges (no points: places only).
+    #[serde(default)]
+    pub tiebreak: TiebreakSettings,
+    /// Stage rounds: after the round only the best `advance` teams go on; `tie_rule` decides a tie at the cut.
+    #[serde(default)]
+    pub elimination: Option<EliminationSettings>,
 }
 
 fn default_question_seconds() -> u32 {
@@ -157,9 +188,25 @@ impl RoundConfig {
                 Err("window_seconds must be between 5 and 604800".into())
             }
             _ if self.grace_ms > 10_000 => Err("grace_ms must be at most 10000".into()),
-            RoundKind::Buzzer => {
+            kind if kind.is_stage() => {
                 self.stage.validate().map_err(|m| format!("stage: {m}"))?;
-                self.buzzer.validate().map_err(|m| format!("buzzer: {m}"))
+                if let Some(e) = &self.elimination {
+                    e.validate().map_err(|m| format!("elimination: {m}"))?;
+                    if kind == RoundKind::Tiebreak {
+                        return Err("elimination: a 加赛 round decides places; it cannot eliminate".into());
+                    }
+                }
+                match kind {
+                    RoundKind::Buzzer => self.buzzer.validate().map_err(|m| format!("buzzer: {m}")),
+                    RoundKind::Compulsory => {
+                        self.compulsory.validate().map_err(|m| format!("compulsory: {m}"))
+                    }
+                    RoundKind::Wager => self.wager.validate().map_err(|m| format!("wager: {m}")),
+                    _ => self.tiebreak.validate().map_err(|m| format!("tiebreak: {m}")),
+                }
+            }
+            _ if self.elimination.is_some() => {
+                Err("elimination applies to stage rounds (必答, 抢答, 风险题) only".into())
             }
             _ => Ok(()),
         }

@@ -22,9 +22,7 @@ use super::buzzer_log::BuzzerRun;
 use super::standings::centi_to_points;
 use crate::error::{AppError, AppResult};
 use crate::realtime::encode;
-use crate::stage::{
-    EntryId, Ledger, LedgerEntry, Reason, RuleError, ScoreChange, StageSettings, TeamId, TeamStanding,
-};
+use crate::stage::{EntryId, Ledger, LedgerEntry, Reason, RuleError, ScoreChange, StageSettings, TeamId};
 use crate::store::{StageEntryRow, StageWrite, now_ms};
 
 pub(super) struct Team {
@@ -52,6 +50,8 @@ pub(super) struct Stage {
     pub runs: BTreeMap<(i64, usize), BuzzerRun>,
     /// The (server time, receive sequence) of the last buzz received: the next one is stamped after it.
     pub last_stamp: (i64, u64),
+    /// Each stage round's state document, by round id (`stage_rounds.rs`).
+    pub rounds: BTreeMap<i64, super::stage_rounds::RoundStage>,
 }
 
 impl Stage {
@@ -174,6 +174,7 @@ impl Actor {
             let ledger = Ledger::from_entries(base, &self.stage.team_ids(), entries)
                 .map_err(|e| anyhow::anyhow!("the stored stage ledger is inconsistent: {e}"))?;
             self.stage.ledger = Some(ledger);
+            self.load_round_stages().await?;
         }
         self.load_buzzer_runs().await
     }
@@ -306,22 +307,22 @@ impl Actor {
         let Some(ledger) = &self.stage.ledger else {
             return Value::Null;
         };
+        let ranks: BTreeMap<TeamId, u32> = ledger.standings().iter().map(|s| (s.team, s.rank)).collect();
         json!(
-            ledger
-                .standings()
-                .iter()
-                .map(|s| self.standing_view(s))
+            self.team_places()
+                .into_iter()
+                .map(|(team, total, place, active)| {
+                    json!({
+                        "team": team,
+                        "unit": self.stage.unit_of(team),
+                        "total": centi_to_points(total),
+                        "rank": ranks.get(&team),
+                        "place": place,
+                        "active": active,
+                    })
+                })
                 .collect::<Vec<_>>()
         )
-    }
-
-    fn standing_view(&self, s: &TeamStanding) -> Value {
-        json!({
-            "team": s.team,
-            "unit": self.stage.unit_of(s.team),
-            "total": centi_to_points(s.total_centi),
-            "rank": s.rank,
-        })
     }
 
     fn ledger_entry_view(&self, entry: &LedgerEntry, meta: Option<&EntryMeta>, organizer: bool) -> Value {
@@ -358,12 +359,15 @@ impl Actor {
             .enumerate()
             .map(|(i, e)| self.ledger_entry_view(e, self.stage.meta.get(i), organizer))
             .collect();
-        json!({
+        let mut view = json!({
             "settings": self.stage_settings(),
-            "teams": self.stage.teams.iter().map(|t| json!({"id": t.id, "unit": t.unit})).collect::<Vec<_>>(),
+            "teams": self.stage_teams_view(),
             "standings": self.team_standings_view(),
             "ledger": entries,
-        })
+            "cuts": self.cuts_view(),
+        });
+        self.stage_round_views(&mut view);
+        view
     }
 
     /// After ledger entries are committed: `team_scores` with the new standings and the new entries.

@@ -371,7 +371,7 @@ impl Actor {
                             .collect()
                     })
                     .unwrap_or_default(),
-                RoundKind::Exam | RoundKind::Buzzer => Vec::new(),
+                _ => Vec::new(),
             };
             for (index, uid, _) in uids {
                 let question = self.questions.get(&uid);

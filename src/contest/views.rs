@@ -92,7 +92,7 @@ impl Actor {
             "ends_at": round.ends_at,
             "finished_at": round.finished_at,
             "question_count": match round.kind {
-                RoundKind::Live | RoundKind::Buzzer if !round.live.is_empty() => round.live.len(),
+                kind if kind.is_host_paced() && !round.live.is_empty() => round.live.len(),
                 _ => round.config.blueprint.total(),
             },
             "grace_ms": round.config.grace_ms,
@@ -104,6 +104,12 @@ impl Actor {
                 view["window_seconds"] = json!(round.config.window_seconds);
             }
             RoundKind::Buzzer => view["buzzer"] = json!(round.config.buzzer),
+            RoundKind::Compulsory => view["compulsory"] = json!(round.config.compulsory),
+            RoundKind::Wager => view["wager"] = json!(round.config.wager),
+            RoundKind::Tiebreak => view["tiebreak"] = json!(round.config.tiebreak),
+        }
+        if round.kind.is_stage() {
+            view["elimination"] = json!(round.config.elimination);
         }
         view
     }
@@ -115,8 +121,8 @@ impl Actor {
             return Value::Null;
         };
         let points = match round.kind {
-            // A buzzer question is worth the round's buzzer points, whatever the bank says.
-            RoundKind::Buzzer => i64::from(round.config.buzzer.points) * crate::stage::CENTI,
+            // A stage question is worth its round's points (a wager: the value picked), whatever the bank says.
+            kind if kind.is_stage() => i64::from(self.setup_of(r, i).settings.points) * crate::stage::CENTI,
             _ => round.config.scoring.points_centi(question),
         };
         let mut view = json!({
@@ -264,7 +270,7 @@ impl Actor {
                         })
                         .unwrap_or_default(),
                     // Stage rounds score teams, not the participant's own answers.
-                    RoundKind::Exam | RoundKind::Buzzer => Vec::new(),
+                    _ => Vec::new(),
                 };
                 let items: Vec<Value> = items
                     .into_iter()
@@ -394,7 +400,7 @@ impl Actor {
             snapshot["question"] = view;
         }
         if let Some(r) = round_index
-            && self.rounds[r].kind == RoundKind::Buzzer
+            && self.rounds[r].kind.is_stage()
             && let Some(i) = self.current_live_question(r)
         {
             let mut view = self.live_question_view(r, i, organizer);

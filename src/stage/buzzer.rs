@@ -36,6 +36,10 @@ impl Buzz {
 pub enum BuzzerEvent {
     /// The organizer arms the buzzer: from now on a buzz wins the floor instead of being a foul.
     Arm,
+    /// The floor goes to `team` without a buzz: a question that is its turn (必答) or its wager (风险题).
+    Assign {
+        team: TeamId,
+    },
     Buzz(Buzz),
     /// The floor holder's answer was judged (by the organizer, or the engine for a device answer).
     Judge {
@@ -123,10 +127,38 @@ pub enum BuzzerOutcome {
     },
 }
 
+/// The ledger reasons a question's score changes carry: a buzzer question's, or those of a question assigned
+/// to a team (必答, 风险题), which runs on the same machine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreKind {
+    #[default]
+    Buzzer,
+    Compulsory,
+    Wager,
+}
+
+impl ScoreKind {
+    /// The reasons of a right, a wrong and a late answer.
+    fn reasons(self) -> (Reason, Reason, Reason) {
+        match self {
+            ScoreKind::Buzzer => (Reason::BuzzerRight, Reason::BuzzerWrong, Reason::BuzzerLate),
+            ScoreKind::Compulsory => (
+                Reason::CompulsoryRight,
+                Reason::CompulsoryWrong,
+                Reason::CompulsoryWrong,
+            ),
+            ScoreKind::Wager => (Reason::WagerRight, Reason::WagerWrong, Reason::WagerWrong),
+        }
+    }
+}
+
 /// One buzzer question among a fixed set of teams.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuzzerQuestion {
     settings: BuzzerSettings,
+    #[serde(default)]
+    kind: ScoreKind,
     teams: Vec<TeamId>,
     phase: Phase,
     /// Every accepted buzz (fouls included), in receive order.
@@ -146,6 +178,7 @@ impl BuzzerQuestion {
         check_teams(&teams)?;
         Ok(BuzzerQuestion {
             settings,
+            kind: ScoreKind::Buzzer,
             teams,
             phase: Phase::Opened,
             buzzes: Vec::new(),
@@ -156,8 +189,24 @@ impl BuzzerQuestion {
         })
     }
 
+    /// A question that `team` alone answers (必答, 风险题): no arming, no buzzing; feed it
+    /// [`BuzzerEvent::Assign`] first. Use `on_wrong: void` in `settings` (a wrong answer ends it), the answer
+    /// time and the points of the format; `kind` gives its ledger reasons.
+    pub fn assigned(
+        settings: BuzzerSettings,
+        teams: Vec<TeamId>,
+        kind: ScoreKind,
+    ) -> Result<Self, RuleError> {
+        let mut question = BuzzerQuestion::new(settings, teams)?;
+        question.kind = kind;
+        Ok(question)
+    }
+
     pub fn settings(&self) -> &BuzzerSettings {
         &self.settings
+    }
+    pub fn kind(&self) -> ScoreKind {
+        self.kind
     }
     pub fn teams(&self) -> &[TeamId] {
         &self.teams
@@ -204,6 +253,16 @@ impl BuzzerQuestion {
         let mut out = Vec::new();
         match *event {
             BuzzerEvent::Arm => next.arm(&mut out)?,
+            BuzzerEvent::Assign { team } => {
+                if !self.teams.contains(&team) {
+                    return Err(RuleError::UnknownTeam { team });
+                }
+                if self.phase != Phase::Opened {
+                    return Err(RuleError::AlreadyArmed);
+                }
+                next.phase = Phase::Answering { team };
+                out.push(BuzzerOutcome::Floor { team });
+            }
             BuzzerEvent::Buzz(buzz) => next.buzz(buzz, &mut out)?,
             BuzzerEvent::Judge { team, correct } => {
                 next.holder_is(team)?;
@@ -261,6 +320,9 @@ impl BuzzerQuestion {
 
     fn buzz(&mut self, buzz: Buzz, out: &mut Vec<BuzzerOutcome>) -> Result<(), RuleError> {
         let team = buzz.team;
+        if self.kind != ScoreKind::Buzzer {
+            return Err(RuleError::NoBuzzing);
+        }
         if !self.teams.contains(&team) {
             return Err(RuleError::UnknownTeam { team });
         }
@@ -323,7 +385,8 @@ impl BuzzerQuestion {
             team,
             verdict: Verdict::Right,
         });
-        self.score(team, self.settings.points, 1, Reason::BuzzerRight, out);
+        let (reason, _, _) = self.kind.reasons();
+        self.score(team, self.settings.points, 1, reason, out);
         self.close(Closure::Won { team }, out);
     }
 
@@ -331,9 +394,10 @@ impl BuzzerQuestion {
     /// void, as configured.
     fn miss(&mut self, team: TeamId, verdict: Verdict, out: &mut Vec<BuzzerOutcome>) {
         out.push(BuzzerOutcome::Judged { team, verdict });
+        let (_, wrong, late) = self.kind.reasons();
         let (penalty, reason) = match verdict {
-            Verdict::Late => (self.settings.late_penalty, Reason::BuzzerLate),
-            _ => (self.settings.wrong_penalty, Reason::BuzzerWrong),
+            Verdict::Late => (self.settings.late_penalty, late),
+            _ => (self.settings.wrong_penalty, wrong),
         };
         self.score(team, penalty, -1, reason, out);
         self.answered.push(team);

@@ -415,3 +415,87 @@ fn the_free_function_is_the_method() {
     let q = question(OnWrong::Pass);
     assert_eq!(buzzer_step(&q, &BuzzerEvent::Arm), q.step(&BuzzerEvent::Arm));
 }
+
+fn assigned(kind: ScoreKind, points: u32, penalty: u32) -> BuzzerQuestion {
+    let settings = BuzzerSettings {
+        points,
+        wrong_penalty: penalty,
+        late_penalty: penalty,
+        foul_penalty: 0,
+        on_wrong: OnWrong::Void,
+        ..BuzzerSettings::default()
+    };
+    BuzzerQuestion::assigned(settings, vec![A, B, C], kind).unwrap()
+}
+
+fn changes(outcomes: &[BuzzerOutcome]) -> Vec<ScoreChange> {
+    outcomes
+        .iter()
+        .filter_map(|o| match o {
+            BuzzerOutcome::Score { change } => Some(*change),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_assigned_question_gives_the_floor_without_a_buzz_and_scores_with_its_own_reasons() {
+    let (q, out) = run(
+        assigned(ScoreKind::Compulsory, 10, 0),
+        &[BuzzerEvent::Assign { team: B }, judge(B, true)],
+    );
+    assert_eq!(out[0], BuzzerOutcome::Floor { team: B });
+    assert_eq!(
+        changes(&out),
+        [ScoreChange {
+            team: B,
+            delta_centi: 1000,
+            reason: Reason::CompulsoryRight
+        }]
+    );
+    assert_eq!(q.closure(), Some(Closure::Won { team: B }));
+
+    // A wager lost by a late answer: the value goes, and the question ends (nobody else gets it).
+    let (q, out) = run(
+        assigned(ScoreKind::Wager, 30, 30),
+        &[
+            BuzzerEvent::Assign { team: C },
+            BuzzerEvent::AnswerTimeout { team: C },
+        ],
+    );
+    assert_eq!(
+        changes(&out),
+        [ScoreChange {
+            team: C,
+            delta_centi: -3000,
+            reason: Reason::WagerWrong
+        }]
+    );
+    assert_eq!(
+        q.closure(),
+        Some(Closure::Void {
+            reason: VoidReason::WrongAnswer
+        })
+    );
+}
+
+#[test]
+fn nobody_buzzes_or_arms_an_assigned_question_and_it_is_assigned_once() {
+    let q = assigned(ScoreKind::Compulsory, 10, 0);
+    assert_eq!(
+        q.step(&BuzzerEvent::Assign { team: 9 }),
+        Err(RuleError::UnknownTeam { team: 9 })
+    );
+    assert_eq!(q.step(&buzz(A, 100, 1)), Err(RuleError::NoBuzzing));
+    let (q, _) = run(q, &[BuzzerEvent::Assign { team: A }]);
+    assert_eq!(q.step(&buzz(B, 100, 1)), Err(RuleError::NoBuzzing));
+    assert_eq!(q.step(&BuzzerEvent::Arm), Err(RuleError::AlreadyArmed));
+    assert_eq!(
+        q.step(&BuzzerEvent::Assign { team: B }),
+        Err(RuleError::AlreadyArmed)
+    );
+    assert_eq!(
+        q.step(&judge(B, true)),
+        Err(RuleError::NotFloorHolder { holder: A, team: B })
+    );
+}

@@ -29,7 +29,8 @@ use utoipa::ToSchema;
 
 pub use crate::scoring::CENTI;
 pub use buzzer::{
-    Buzz, BuzzerEvent, BuzzerOutcome, BuzzerQuestion, Closure, Phase, VoidReason, step as buzzer_step,
+    Buzz, BuzzerEvent, BuzzerOutcome, BuzzerQuestion, Closure, Phase, ScoreKind, VoidReason,
+    step as buzzer_step,
 };
 pub use compulsory::{CompulsoryTurn, SeatedTeam, compulsory_order, compulsory_turn, score_compulsory};
 pub use draw::Draw;
@@ -132,6 +133,8 @@ pub enum RuleError {
     QuestionClosed,
     #[error("the buzzer is already armed")]
     AlreadyArmed,
+    #[error("this question belongs to the team whose turn it is: nobody buzzes")]
+    NoBuzzing,
     #[error(
         "buzz out of order: server time {server_ms} ms, sequence {seq} is not after the last buzz \
          ({last_server_ms} ms, sequence {last_seq})"

@@ -193,6 +193,23 @@ impl Tiebreak {
         self.result.as_ref()
     }
 
+    /// The places given so far (before the tie-break finishes): right answers from the best place down, wrong
+    /// ones from the worst place up.
+    pub fn placed(&self) -> Vec<(TeamId, u32)> {
+        let last = self.first_place + self.teams.len() as u32 - 1;
+        let top = self
+            .top
+            .iter()
+            .enumerate()
+            .map(|(i, &team)| (team, self.first_place + i as u32));
+        let bottom = self
+            .bottom
+            .iter()
+            .enumerate()
+            .map(|(i, &team)| (team, last - i as u32));
+        top.chain(bottom).collect()
+    }
+
     /// The best and worst places the remaining teams hold.
     fn span(&self) -> (u32, u32) {
         let first = self.first_place + self.top.len() as u32;

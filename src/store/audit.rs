@@ -50,15 +50,18 @@ pub fn chain_hash(
 ) -> String {
     let mut hasher = Sha256::new();
     hasher.update(previous.as_bytes());
-    for field in [&id.to_string(), &at_ms.to_string(), actor, action, detail, outcome] {
+    for field in [
+        &id.to_string(),
+        &at_ms.to_string(),
+        actor,
+        action,
+        detail,
+        outcome,
+    ] {
         hasher.update(field.as_bytes());
         hasher.update([0u8]);
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where the chain of `rows` (in id order) breaks: the first row whose id is not the next one or whose hash does
@@ -85,7 +88,10 @@ pub fn chain_break(rows: &[AuditRow]) -> Option<(i64, String)> {
         if hash != row.hash {
             return Some((
                 row.id,
-                format!("audit row {} does not match its hash: it was changed after it was written", row.id),
+                format!(
+                    "audit row {} does not match its hash: it was changed after it was written",
+                    row.id
+                ),
             ));
         }
         previous = hash;
@@ -97,12 +103,11 @@ impl Store {
     /// Append one action to the contest's audit log; returns the new row.
     pub async fn append_audit(&self, contest_id: i64, entry: &AuditEntry<'_>) -> sqlx::Result<AuditRow> {
         let mut tx = self.begin_write().await?;
-        let last: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, hash FROM audit_log WHERE contest_id = ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(contest_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, hash FROM audit_log WHERE contest_id = ? ORDER BY id DESC LIMIT 1")
+                .bind(contest_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let (id, previous) = match last {
             Some((id, hash)) => (id + 1, hash),
             None => (1, GENESIS_HASH.to_owned()),

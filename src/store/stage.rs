@@ -51,6 +51,10 @@ pub struct StageWrite {
     pub entries: Vec<StageEntryRow>,
     /// The question (round id, position) closes at this time.
     pub close: Option<(i64, i64, i64)>,
+    /// The question (round id, position) opens at this time (a stage question; no deadline of its own).
+    pub open: Option<(i64, i64, i64)>,
+    /// Stage state documents of rounds (round id, JSON), each replacing the stored one.
+    pub round_states: Vec<(i64, String)>,
 }
 
 const ENTRY_COLUMNS: &str =
@@ -98,6 +102,17 @@ impl Store {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {ENTRY_COLUMNS} FROM stage_entries WHERE contest_id = ? ORDER BY id"
         )))
+        .bind(contest_id)
+        .fetch_all(self.writer_pool())
+        .await
+    }
+
+    /// The stage state documents of the contest's rounds: (round id, JSON).
+    pub async fn stage_round_states(&self, contest_id: i64) -> sqlx::Result<Vec<(i64, String)>> {
+        sqlx::query_as(
+            "SELECT s.round_id, s.data FROM stage_rounds s JOIN rounds r ON r.id = s.round_id
+             WHERE r.contest_id = ? ORDER BY r.position",
+        )
         .bind(contest_id)
         .fetch_all(self.writer_pool())
         .await
@@ -152,6 +167,28 @@ impl Store {
             .bind(entry.position)
             .bind(&entry.created_by)
             .bind(entry.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((round_id, position, opened_at)) = write.open {
+            sqlx::query(
+                "UPDATE round_questions SET state = 'open', opened_at = ?, deadline_at = NULL, remaining_ms = NULL
+                 WHERE round_id = ? AND position = ?",
+            )
+            .bind(opened_at)
+            .bind(round_id)
+            .bind(position)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (round_id, data) in &write.round_states {
+            sqlx::query(
+                "INSERT INTO stage_rounds (round_id, data, updated_at) VALUES (?, ?, ?)
+                 ON CONFLICT(round_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+            )
+            .bind(round_id)
+            .bind(data)
+            .bind(super::now_ms())
             .execute(&mut *tx)
             .await?;
         }

@@ -84,3 +84,67 @@ impl Drop for Process {
         let _ = self.child.wait();
     }
 }
+
+/// An organizer's client of a [`Process`]: HTTP calls with a token, control actions, phone sockets.
+pub struct Remote {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub org: String,
+}
+
+impl Remote {
+    /// Log in as the organizer on `process`.
+    pub async fn login(process: &Process) -> Self {
+        let client = reqwest::Client::new();
+        let org = super::login(&client, &process.base).await;
+        Remote {
+            client,
+            base: process.base.clone(),
+            org,
+        }
+    }
+
+    /// The same organizer token on another (restarted) process.
+    pub fn on(&self, process: &Process) -> Self {
+        Remote {
+            client: self.client.clone(),
+            base: process.base.clone(),
+            org: self.org.clone(),
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        super::send(
+            &self.client,
+            method,
+            &format!("{}{path}", self.base),
+            Some(token),
+            body,
+        )
+        .await
+    }
+
+    pub async fn control(&self, id: i64, action: serde_json::Value) -> serde_json::Value {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/contests/{id}/control"),
+                &self.org,
+                Some(action),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn phone(&self, token: &str) -> super::Capture {
+        let ws_base = self.base.replacen("http://", "ws://", 1);
+        super::Capture::connect(&format!("{ws_base}/ws?token={token}")).await
+    }
+}
