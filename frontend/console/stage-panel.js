@@ -171,17 +171,27 @@ function helpDialog() {
  *   tick()        refresh the countdowns (called several times a second)
  * While the panel's round is on screen, the keyboard shortcuts act on it.
  */
+/** The control action behind each panel action. */
+const CONTROL = {
+  next: 'next', arm: 'arm', right: 'judge', wrong: 'judge', close: 'close', end_round: 'end_round', undo: 'undo',
+  adjust: 'adjust_team', draw: 'draw', pick: 'wager_pick',
+};
+
 export function createStagePanel(ctx, { rerender }) {
-  let busy = false;
+  // Control actions on their way to the server. One of a kind at a time (a second Y while the first judgement is
+  // in flight does nothing); different actions may overlap, the server takes them in order.
+  const inFlight = new Set();
+  const busy = (action) => inFlight.has(CONTROL[action] || action);
   let current = null; // the stage round on screen, or null
   const clockEl = h('div.clock', { role: 'timer', dataset: { testid: 'stage-clock' } });
   const floorClockEl = h('span.floor-clock', { dataset: { testid: 'stage-floor-clock' } });
 
   const sit = () => stageSituation(ctx.snap, current);
 
+  /** Run a control action; a refusal is a toast (`quiet`: the caller shows it, e.g. inside a dialog). */
   async function act(action, extra = {}, { quiet = false } = {}) {
-    if (busy) return false;
-    busy = true;
+    if (inFlight.has(action)) return false;
+    inFlight.add(action);
     rerender();
     try {
       await ctx.control(action, extra);
@@ -190,7 +200,7 @@ export function createStagePanel(ctx, { rerender }) {
       if (!quiet) toast(errorText(err), 'error');
       throw err;
     } finally {
-      busy = false;
+      inFlight.delete(action);
       rerender();
     }
   }
@@ -229,7 +239,7 @@ export function createStagePanel(ctx, { rerender }) {
   };
 
   function trigger(action) {
-    if (!current || busy) return;
+    if (!current || busy(action)) return;
     if (action !== 'help' && !sit().enabled[action]) {
       toast(t('console.stage.key_unavailable', { action: t(`console.stage.${action}`) }), 'info');
       return;
@@ -263,7 +273,7 @@ export function createStagePanel(ctx, { rerender }) {
       submit: async () => {
         if (!note.value.trim()) return t('console.stage.note_required');
         try {
-          await act('undo', { entry: entry.id, note: note.value.trim() });
+          await act('undo', { entry: entry.id, note: note.value.trim() }, { quiet: true });
         } catch (err) {
           return errorText(err);
         }
@@ -297,7 +307,7 @@ export function createStagePanel(ctx, { rerender }) {
         if (Math.round(value * 100) !== value * 100 && Math.abs(Math.round(value * 100) - value * 100) > 1e-6) return t('console.stage.delta_step');
         if (!note.value.trim()) return t('console.stage.note_required');
         try {
-          await act('adjust_team', { team: Number(team.value), delta: Math.round(value * 100) / 100, note: note.value.trim() });
+          await act('adjust_team', { team: Number(team.value), delta: Math.round(value * 100) / 100, note: note.value.trim() }, { quiet: true });
         } catch (err) {
           return errorText(err);
         }
@@ -314,7 +324,7 @@ export function createStagePanel(ctx, { rerender }) {
   function bigButton(action, cls, label) {
     const st = sit();
     return h(`button.btn.stage-btn.${cls}`, {
-      type: 'button', disabled: busy || !st.enabled[action], 'aria-busy': String(busy),
+      type: 'button', disabled: busy(action) || !st.enabled[action], 'aria-busy': String(busy(action)),
       'aria-keyshortcuts': CAPS[action] ? CAPS[action].map((k) => (k === '→' ? 'ArrowRight' : k === '←' ? 'ArrowLeft' : k)).join(' ') : null,
       dataset: { testid: TESTIDS[action] || `stage-${action}` }, onclick: () => trigger(action),
     },
@@ -357,7 +367,9 @@ export function createStagePanel(ctx, { rerender }) {
       const o = b.outcome || (st.q.result && st.q.result.outcome);
       main = o && o.result === 'won' ? t('console.stage.outcome_won', { unit: o.unit || unitOf(s.stage, o.team) })
         : t(`console.stage.outcome_void.${(o && o.reason) || 'closed_by_organizer'}`);
-      sub = st.running && st.pendingQ && round.kind !== 'wager' ? t('console.stage.floor_press_next') : null;
+      sub = !st.running ? null
+        : round.kind === 'wager' ? (st.wager && st.wager.next_to_pick != null ? t('console.stage.floor_pick', { unit: unitOf(s.stage, st.wager.next_to_pick) }) : null)
+          : st.enabled.next ? t('console.stage.floor_press_next') : null;
     } else {
       cls = 'closed';
       main = t('console.stage.outcome_skipped');
@@ -429,11 +441,11 @@ export function createStagePanel(ctx, { rerender }) {
         h('div.muted', t('console.stage.pick_for', { unit: unitOf(ctx.snap.stage, turn) })),
         h('div.row.wrap',
           (w.options || []).map((o) => h('button.btn.stage-btn.gold.pick-btn', {
-            type: 'button', disabled: busy || !st.enabled.pick, dataset: { testid: `wager-pick-${o.points}` },
+            type: 'button', disabled: busy('pick') || !st.enabled.pick, dataset: { testid: `wager-pick-${o.points}` },
             onclick: () => run('wager_pick', { team: turn, points: o.points }),
           }, h('span.stage-btn-label', t('console.stage.pick_value', { p: o.points })), h('span.keys', t('console.difficulty.n', { n: o.difficulty })))),
           w.allow_pass ? h('button.btn.stage-btn.pick-btn', {
-            type: 'button', disabled: busy || !st.enabled.pick, dataset: { testid: 'wager-pass' },
+            type: 'button', disabled: busy('pick') || !st.enabled.pick, dataset: { testid: 'wager-pass' },
             onclick: () => run('wager_pick', { team: turn, points: null }),
           }, h('span.stage-btn-label', t('console.stage.pass'))) : null))
         : h('p.ok-text', t('console.stage.wager_all_picked')));
@@ -454,7 +466,7 @@ export function createStagePanel(ctx, { rerender }) {
         p.shared ? h('span.muted', ' ', t('console.stage.shared')) : null))) : null,
       tb.finished ? h('p.ok-text', t('console.stage.tiebreak_finished'))
         : h('div.row',
-          h('button.btn.danger', { type: 'button', disabled: busy || !st.enabled.draw, dataset: { testid: 'tiebreak-draw' }, onclick: () => trigger('draw') },
+          h('button.btn.danger', { type: 'button', disabled: busy('draw') || !st.enabled.draw, dataset: { testid: 'tiebreak-draw' }, onclick: () => trigger('draw') },
             t('console.stage.draw')),
           h('span.muted.small', t('console.stage.draw_hint'))));
   }
@@ -548,7 +560,7 @@ export function createStagePanel(ctx, { rerender }) {
                 e.undone_by != null ? ` · ${t('console.stage.undone_by', { n: e.undone_by })}` : '',
                 e.created_by ? ` · ${createdBy(e.created_by)}` : '')),
             undoable ? h('button.btn.ghost.small.linkish', {
-              type: 'button', disabled: busy, dataset: { testid: 'ledger-undo', entry: e.id },
+              type: 'button', disabled: busy('undo'), dataset: { testid: 'ledger-undo', entry: e.id },
               'aria-label': t('console.stage.undo_entry', { id: e.id }), onclick: () => undoDialog(e),
             }, t('console.stage.undo_short')) : null);
         })));

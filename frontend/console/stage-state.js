@@ -154,6 +154,10 @@ export function applyStageFrame(s, msg, resync) {
       const cuts = (s.stage.cuts || []).filter((c) => c.round_id !== msg.round_id);
       s.stage.cuts = [...cuts, { round_id: msg.round_id, ...msg.cut }];
       if (Array.isArray(msg.teams)) s.stage.teams = msg.teams;
+      if (Array.isArray(msg.standings) && msg.standings.length) {
+        s.stage.standings = msg.standings;
+        if (s.leaderboard) s.leaderboard.teams = msg.standings;
+      }
       syncActive(s.stage);
       return true;
     }

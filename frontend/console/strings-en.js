@@ -749,4 +749,10 @@ export const en = {
   'console.stage.created_by.buzz': 'buzzer',
   'console.stage.created_by.device': 'phone answer',
   'console.stage.created_by.timer': 'timer',
+  'err.rule_refused': 'Not allowed by the rules now: e.g. not that team’s turn, a value not on offer, passing not allowed, or the team has already picked.',
+  'err.no_question_of_difficulty': 'No question of that difficulty is left in this round: give the blueprint enough questions of each value’s difficulty.',
+  'err.not_a_stage_round': 'This works only in a stage round.',
+  'err.wager_pick_opens': 'In a wager round a team’s pick opens its question: pick a value for the team whose turn it is.',
+  'err.cut_tied': 'The last elimination cut is tied: play the tie-break first.',
+  'err.no_tie_to_break': 'There is no tie for a tie-break to decide.',
 };

@@ -749,4 +749,10 @@ export const zh = {
   'console.stage.created_by.buzz': '抢答键',
   'console.stage.created_by.device': '手机作答',
   'console.stage.created_by.timer': '计时器',
+  'err.rule_refused': '不符合当前规则：例如还没轮到该队、该分值不在可选范围内、不允许弃权或该队已选过。',
+  'err.no_question_of_difficulty': '本轮已没有该难度的题目可出：请在抽题配额中为每个分值的难度准备足够的题目。',
+  'err.not_a_stage_round': '该操作只适用于舞台赛轮次。',
+  'err.wager_pick_opens': '风险题由各队选择分值出题：请为轮到的队选择分值。',
+  'err.cut_tied': '上一轮的晋级线上有并列：请先进行加赛。',
+  'err.no_tie_to_break': '没有需要加赛决定的并列名次。',
 };

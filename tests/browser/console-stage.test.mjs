@@ -3,8 +3,11 @@
 // keyboard, sees the buzz order (an early buzz marked as a foul, +ms after the first), judges with the large
 // buttons, and corrects the ledger: undo the last judgement (Z, with a note), undo any entry from the ledger,
 // adjust a score (S, with a note). Shortcuts never fire while typing. The panel redraws from the snapshot after a
-// reload. The stage-state reducer (stage frames, including the kinds whose engine is not merged yet: wager,
-// tiebreak, turns, cuts) is checked under node. Screenshots at 1366×768: target/screenshots/stage-*.
+// reload. Then 必答, 风险题 and 加赛 rounds added in the setup tab: turns by seat order judged with the keys, the
+// picking order with a value per team and a pass, an elimination cut after it (the eliminated team greyed), and a
+// 加赛 for the tie on first place that the wagers made. The stage-state
+// reducer (every stage frame, cuts included) is checked under node. Screenshots at 1366×768:
+// target/screenshots/stage-*.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -332,6 +335,131 @@ function defineTests() {
     await tid(con, 'confirm-ok').click();
     await until('the round ends', async () => (await call('GET', `/api/contests/${cid}`)).rounds[0].state === 'finished');
     await until('the panel knows', async () => (await tid(con, 'stage-floor').getAttribute('data-phase')) && await tid(con, 'stage-next').isDisabled());
+
+    // --- Three more stage rounds from the setup tab; the stage settings are the contest's, fixed ---
+    await tid(con, 'tab-setup').click();
+    async function addRound(kind, fill) {
+      await tid(con, 'round-add').click();
+      await tid(con, `round-kind-${kind}`).locator('xpath=..').click();
+      assert.match(await tid(con, 'stage-summary').textContent(), /基础分 100.*与本场其他舞台赛轮次相同/);
+      assert.equal(await tid(con, 'stage-base-score').count(), 0, 'the stage settings cannot differ from the other stage rounds');
+      await fill();
+      await con.waitForFunction(() => !document.querySelector('[data-testid="round-problems"]'));
+      await tid(con, 'round-save').click();
+      await tid(con, 'add-round').waitFor({ state: 'detached' });
+    }
+    await addRound('compulsory', async () => {
+      await tid(con, 'compulsory-answer-seconds').fill('60');
+      await tid(con, 'quota-type').selectOption('single');
+      await tid(con, 'quota-count').fill('3');
+      await shot(con, 'stage-setup-compulsory');
+    });
+    await addRound('wager', async () => {
+      await tid(con, 'wager-allow-pass').check();
+      await tid(con, 'wager-answer-seconds').fill('60');
+      await tid(con, 'elimination-enabled').check();
+      await tid(con, 'elimination-advance').fill('2');
+      assert.equal(await tid(con, 'elimination-tie-rule').inputValue(), 'tiebreak_round');
+    });
+    await addRound('tiebreak', async () => {
+      await tid(con, 'tiebreak-answer-seconds').fill('60');
+      await tid(con, 'tiebreak-window-seconds').fill('60');
+      await tid(con, 'quota-type').selectOption('single');
+      await tid(con, 'quota-count').fill('3');
+    });
+    snap = await call('GET', `/api/contests/${cid}`);
+    assert.deepEqual(snap.rounds.map((r) => [r.kind, r.title]), [['buzzer', '抢答题'], ['compulsory', '必答题'], ['wager', '风险题'], ['tiebreak', '加赛']]);
+    assert.deepEqual(snap.rounds[2].config.wager.options.map((o) => o.points), [10, 20, 30]);
+    assert.equal(snap.rounds[2].config.wager.allow_pass, true);
+    assert.deepEqual(snap.rounds[2].config.elimination, { advance: 2, tie_rule: 'tiebreak_round' });
+    assert.equal(snap.rounds[1].config.elimination, null, 'no elimination unless asked for');
+    assert.deepEqual(snap.rounds[2].config.blueprint.quotas.map((q) => q.difficulty), [1, 2, 3], 'one quota per difficulty of the values');
+    await until('the rounds table lists the new rounds', async () =>
+      (await tid(con, 'round-row').locator('.pill.blue').allTextContents()).join() === '抢答,必答,风险题,加赛');
+
+    // --- 必答: each team in turn, judged with Y and N ---
+    await tid(con, 'tab-run').click();
+    await tid(con, 'ctl-start-round').click();
+    await con.locator('[data-testid="stage-card"][data-kind="compulsory"]').waitFor();
+    assert.equal(await tid(con, 'stage-arm').count(), 0, 'nobody buzzes in 必答');
+    await con.locator('[data-testid="stage-next"]:not([disabled])').waitFor();
+    await con.keyboard.press('Enter');
+    await con.locator('[data-testid="stage-floor"][data-phase="answering"]').waitFor();
+    assert.equal(await tid(con, 'stage-floor-team').textContent(), '交警大队', 'seat order: the teams by unit name');
+    assert.match(await tid(con, 'stage-floor').textContent(), /交警大队 作答/);
+    await shot(con, 'stage-compulsory');
+    await con.keyboard.press('y');
+    await con.locator('[data-testid="stage-floor"][data-phase="closed"]').waitFor();
+    await con.keyboard.press('Enter');
+    await until('the second team’s turn', async () => (await tid(con, 'stage-floor-team').textContent().catch(() => '')) === '刑侦大队');
+    await con.keyboard.press('ArrowLeft');
+    await con.locator('[data-testid="stage-floor"][data-phase="closed"]').waitFor();
+    snap = await call('GET', `/api/contests/${cid}`);
+    assert.deepEqual(snap.stage.ledger.slice(-2).map((e) => [e.unit, e.reason, e.delta]), [['交警大队', 'compulsory_right', 10], ['刑侦大队', 'compulsory_wrong', 0]]);
+    await tid(con, 'stage-end-round').click();
+    await tid(con, 'confirm-ok').click();
+    await until('the 必答 round ends', async () => (await call('GET', `/api/contests/${cid}`)).rounds[1].state === 'finished');
+
+    // --- 风险题: the picking order by total, a value per team, a pass ---
+    await tid(con, 'ctl-start-round').click();
+    await con.locator('[data-testid="stage-card"][data-kind="wager"]').waitFor();
+    await tid(con, 'wager-row').first().waitFor();
+    assert.deepEqual(await tid(con, 'wager-row').evaluateAll((rows) => rows.map((r) => r.querySelector('.strong').textContent)), ['交警大队', '治安大队', '刑侦大队']);
+    assert.equal(await tid(con, 'stage-next').count(), 0, 'a pick opens a wager question, not next');
+    assert.match(await tid(con, 'stage-floor').textContent(), /请 交警大队 选择分值/);
+    await shot(con, 'stage-wager-order');
+    await tid(con, 'wager-pick-10').click();
+    await con.locator('[data-testid="stage-floor"][data-phase="answering"]').waitFor();
+    assert.equal(await tid(con, 'stage-floor-team').textContent(), '交警大队');
+    assert.ok(await tid(con, 'wager-pick-20').isDisabled(), 'no pick while a question is open');
+    await shot(con, 'stage-wager-open');
+    await tid(con, 'stage-judge-right').click();
+    await until('治安大队 picks', async () => /请 治安大队 选择分值/.test(await tid(con, 'stage-floor').textContent()));
+    await tid(con, 'wager-pick-20').click();
+    await con.locator('[data-testid="stage-floor"][data-phase="answering"]').waitFor();
+    await tid(con, 'stage-judge-right').click();
+    await until('刑侦大队 picks', async () => /请 刑侦大队 选择分值/.test(await tid(con, 'stage-floor').textContent()));
+    await tid(con, 'wager-pass').click();
+    await tid(con, 'stage-wager').locator('.ok-text').waitFor();
+    assert.deepEqual(await tid(con, 'wager-row').evaluateAll((rows) => rows.map((r) => r.querySelector('.pick').textContent)), ['10 分', '20 分', '弃权']);
+    // 交警 100 + 10 (必答) + 10, 治安 100 + 20, 刑侦 92.5 + 0: a tie for first.
+    await until('the wager standings', async () => JSON.stringify(await standings(con)) === JSON.stringify([
+      ['交警大队', '1', '120.00', false], ['治安大队', '1', '120.00', false], ['刑侦大队', '3', '92.50', false]]));
+    await tid(con, 'stage-end-round').click();
+    await tid(con, 'confirm-ok').click();
+    await until('the 风险题 round ends', async () => (await call('GET', `/api/contests/${cid}`)).rounds[2].state === 'finished');
+    // The cut after the 风险题: the best two go on, 刑侦大队 is out (greyed).
+    await tid(con, 'stage-cut').waitFor();
+    assert.equal(await tid(con, 'stage-cut').textContent(), '晋级 2 队；淘汰：刑侦大队（按分数）');
+    assert.deepEqual((await standings(con))[2], ['刑侦大队', '3', '92.50', true]);
+
+    // --- 加赛: the two teams tied for first; the first right answer takes first place ---
+    await tid(con, 'ctl-start-round').click();
+    await con.locator('[data-testid="stage-card"][data-kind="tiebreak"]').waitFor();
+    await tid(con, 'stage-tiebreak').waitFor();
+    assert.match(await tid(con, 'stage-tiebreak').textContent(), /并列的队：交警大队、治安大队/);
+    assert.ok(!(await tid(con, 'tiebreak-draw').isDisabled()), 'the draw is there as the last resort');
+    await con.locator('[data-testid="stage-next"]:not([disabled])').waitFor();
+    await con.keyboard.press('Enter');
+    await con.locator('[data-testid="stage-floor"][data-phase="opened"]').waitFor();
+    assert.ok(await tid(con, 'tiebreak-draw').isDisabled(), 'no draw while a question is open');
+    await con.keyboard.press(' ');
+    await con.locator('[data-testid="stage-floor"][data-phase="armed"]').waitFor();
+    const outsider = await xing.buzz();
+    assert.equal(outsider.code, 'not_in_this_question', JSON.stringify(outsider));
+    assert.equal((await zhi.buzz()).result, 'floor');
+    await until('治安大队 holds the floor', async () => (await tid(con, 'stage-floor-team').textContent().catch(() => '')) === '治安大队');
+    await shot(con, 'stage-tiebreak');
+    await con.keyboard.press('ArrowRight');
+    await tid(con, 'stage-tiebreak').locator('.ok-text').waitFor();
+    assert.deepEqual(await tid(con, 'tiebreak-placings').locator('li').allTextContents(), ['第 1 名 治安大队', '第 2 名 交警大队']);
+    await until('the places in the standings', async () => JSON.stringify(await standings(con)) === JSON.stringify([
+      ['治安大队', '1', '120.00', false], ['交警大队', '2', '120.00', false], ['刑侦大队', '3', '92.50', true]]));
+    snap = await call('GET', `/api/contests/${cid}`);
+    assert.deepEqual(snap.stage.standings.map((x) => [x.unit, x.place, x.rank]), [['治安大队', 1, 1], ['交警大队', 2, 1], ['刑侦大队', 3, 3]]);
+    assert.equal(snap.stage.ledger.filter((e) => e.round_id === snap.rounds[3].id).length, 0, 'a 加赛 never changes a score');
+    await shot(con, 'stage-tiebreak-done');
+    await noOverflow(con, 'tie-break');
 
     for (const p of Object.values(phones)) p.close();
     assert.deepEqual(errors, []);
