@@ -341,10 +341,11 @@ export function createStagePanel(ctx, { rerender }) {
     let main;
     let sub = null;
     if (!st.q || !b) {
-      main = round.kind === 'wager' && st.wager && st.wager.next_to_pick != null
-        ? t('console.stage.floor_pick', { unit: unitOf(s.stage, st.wager.next_to_pick) })
-        : st.running ? t(st.pendingQ && round.kind !== 'wager' ? 'console.stage.floor_press_next' : 'console.stage.floor_round_done')
-          : t('console.stage.floor_not_running');
+      if (!st.running) main = t('console.stage.floor_not_running');
+      else if (round.kind === 'wager' && st.wager && st.wager.next_to_pick != null) {
+        main = t('console.stage.floor_pick', { unit: unitOf(s.stage, st.wager.next_to_pick) });
+      } else if (st.tiebreak && st.tiebreak.finished) main = t('console.stage.floor_tiebreak_done');
+      else main = t(st.enabled.next ? 'console.stage.floor_press_next' : 'console.stage.floor_round_done');
     } else if (b.phase === 'opened') {
       cls = 'opened';
       main = t('console.stage.floor_opened');
@@ -507,7 +508,7 @@ export function createStagePanel(ctx, { rerender }) {
       const reveal = (shown) => () => { presenter.reveal(ctx.id, q, shown); rerender(); };
       parts.push(questionView(ctx, q, { hidden, onReveal: reveal(true), onHide: presenter.on && keySecret(q) ? reveal(false) : null }));
     }
-    if (BUZZ_KINDS.includes(round.kind)) parts.push(orderView(st, true));
+    if (BUZZ_KINDS.includes(round.kind) && st.b) parts.push(orderView(st, true));
     else if (st.b && (st.b.judgements || []).length) parts.push(orderView(st, false));
     return h('section.card.run-card.stage-card', { dataset: { testid: 'stage-card', kind: round.kind } }, parts);
   }

@@ -755,4 +755,5 @@ export const en = {
   'err.wager_pick_opens': 'In a wager round a team’s pick opens its question: pick a value for the team whose turn it is.',
   'err.cut_tied': 'The last elimination cut is tied: play the tie-break first.',
   'err.no_tie_to_break': 'There is no tie for a tie-break to decide.',
+  'console.stage.floor_tiebreak_done': 'Every place of the tie-break is decided; you can end the round.',
 };

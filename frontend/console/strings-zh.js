@@ -755,4 +755,5 @@ export const zh = {
   'err.wager_pick_opens': '风险题由各队选择分值出题：请为轮到的队选择分值。',
   'err.cut_tied': '上一轮的晋级线上有并列：请先进行加赛。',
   'err.no_tie_to_break': '没有需要加赛决定的并列名次。',
+  'console.stage.floor_tiebreak_done': '加赛名次已全部决出，可以结束本轮。',
 };

@@ -466,6 +466,40 @@ function defineTests() {
     await ctx.close();
   });
 
+  test('a 加赛 settled by the recorded draw, the last resort', { timeout: 120_000 }, async () => {
+    // Every team starts on the base score: all three are tied for first, and a podium of three must be told apart.
+    const contest = await call('POST', '/api/contests', {
+      title: '加赛抽签', bank_ids: ['party-history'],
+      rounds: [{ title: '加赛', kind: 'tiebreak', config: { blueprint: { quotas: [{ type: 'single', count: 2 }] }, stage: { base_score: 100 } } }],
+    });
+    await call('POST', `/api/contests/${contest.id}/roster`, ['姓名,警号,单位', '甲,600001,一中队', '乙,600002,二中队', '丙,600003,三中队'].join('\n'), token, 'text/csv');
+    const ctx = await browser.newContext({ viewport: VIEWPORT, screen: { width: 1920, height: 1080 } });
+    await ctx.addInitScript((t) => localStorage.setItem('jingsai.console.token', JSON.stringify(t)), token);
+    const con = await ctx.newPage();
+    const errors = [];
+    con.on('pageerror', (e) => errors.push(e.message));
+    await con.goto(`${server.base}/console#/c/${contest.id}/run`);
+    await tid(con, 'ctl-start-round').click();
+    await tid(con, 'stage-tiebreak').waitFor();
+    assert.match(await tid(con, 'stage-tiebreak').textContent(), /加赛：决定名次（自第 1 名起）/);
+    await tid(con, 'tiebreak-draw').click();
+    await tid(con, 'confirm-dialog').waitFor();
+    await tid(con, 'confirm-ok').click();
+    await tid(con, 'stage-tiebreak').locator('.ok-text').waitFor();
+    const snap = await call('GET', `/api/contests/${contest.id}`);
+    assert.equal(snap.stage.tiebreak.finished, true);
+    assert.ok(snap.stage.tiebreak.draw_seed, 'the draw is recorded');
+    const byPlace = snap.stage.tiebreak.placings.slice().sort((a, b) => a.place - b.place).map((p) => `第 ${p.place} 名 ${p.unit}`);
+    assert.deepEqual(await tid(con, 'tiebreak-placings').locator('li').allTextContents(), byPlace);
+    assert.deepEqual((await standings(con)).map((r) => r[1]), ['1', '2', '3'], 'the draw gave every place');
+    assert.ok(await tid(con, 'tiebreak-draw').count() === 0, 'no second draw');
+    assert.equal(await tid(con, 'stage-floor').textContent(), '加赛名次已全部决出，可以结束本轮。');
+    assert.ok(await tid(con, 'stage-next').isDisabled(), 'no question after the places are decided');
+    await shot(con, 'stage-tiebreak-draw');
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+
   test('the stage frames keep the snapshot current (all four kinds)', async () => {
     const { applyStageFrame, stageQuestionOpened, stageQuestionSkipped } = await import('../../frontend/console/stage-state.js');
     const resyncs = [];
