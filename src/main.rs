@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use jingsai::bank::formats::{Format, ImportOptions};
+use jingsai::bank::lint::{DEFAULT_GIVE_AWAY, DEFAULT_SIMILARITY, LintOptions};
 use jingsai::config::Settings;
 
 #[derive(Parser)]
@@ -112,6 +113,37 @@ enum BankCommand {
         /// The file's format when its extension does not tell: native, xlsx, csv, gift, aiken or moodle.
         #[arg(long, value_parser = parse_format)]
         format: Option<Format>,
+        /// Also lint the bank (as `bank lint` with its default thresholds) and print the warnings.
+        #[arg(long)]
+        lint: bool,
+        /// With --lint: exit 1 when there are lint warnings.
+        #[arg(long, requires = "lint")]
+        strict: bool,
+    },
+    /// Lint a bank file or directory (docs/bank-lint.md): near-duplicate questions, give-aways (one question's
+    /// stem states another's answer), guessable keys and unbalanced statistics per bank and category. Prints
+    /// `file:line: rule: message` per warning and a summary; exits 0, or 1 when the bank is invalid (its
+    /// errors are printed) or, with --strict, when there are warnings.
+    Lint {
+        path: PathBuf,
+        /// Exit 1 when there are warnings.
+        #[arg(long)]
+        strict: bool,
+        /// Near duplicates: the least similarity (0 to 1) reported.
+        #[arg(long, default_value_t = DEFAULT_SIMILARITY, value_parser = parse_fraction)]
+        threshold: f64,
+        /// Give-aways: the least context similarity (0 to 1) reported.
+        #[arg(long, default_value_t = DEFAULT_GIVE_AWAY, value_parser = parse_fraction)]
+        give_away_threshold: f64,
+        /// Print the report as JSON (the shape of `GET /api/banks/{id}/lint`).
+        #[arg(long)]
+        json: bool,
+        /// The bank id for files that name none (xlsx/csv/GIFT/Aiken/Moodle XML); `unnamed` when absent.
+        #[arg(long)]
+        bank: Option<String>,
+        /// The file's format when its extension does not tell: native, xlsx, csv, gift, aiken or moodle.
+        #[arg(long, value_parser = parse_format)]
+        format: Option<Format>,
     },
     /// Validate and import a bank file (or a directory of native `*.toml` files) into the database: all or
     /// nothing. The format comes from the extension: .toml native, .xlsx, .csv/.tsv, .gift, .aiken, .xml
@@ -147,6 +179,13 @@ fn parse_format(name: &str) -> Result<Format, String> {
     Format::parse(name).ok_or_else(|| format!("unknown format `{name}` (one of {})", Format::NAMES))
 }
 
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("`{text}` is not a number from 0 to 1")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -170,8 +209,47 @@ fn main() -> ExitCode {
             command: AdminCommand::Password { user, password },
         }) => runtime.block_on(admin_password(cli.data_dir, &user, password)),
         Some(Command::Bank {
-            command: BankCommand::Check { path, bank, format },
-        }) => return bank_check(&path, bank, format),
+            command:
+                BankCommand::Check {
+                    path,
+                    bank,
+                    format,
+                    lint,
+                    strict,
+                },
+        }) => {
+            let lint = lint.then_some(LintRun {
+                options: LintOptions::default(),
+                strict,
+                json: false,
+                check_summary: true,
+            });
+            return bank_check(&path, bank, format, lint);
+        }
+        Some(Command::Bank {
+            command:
+                BankCommand::Lint {
+                    path,
+                    strict,
+                    threshold,
+                    give_away_threshold,
+                    json,
+                    bank,
+                    format,
+                },
+        }) => {
+            let options = LintOptions {
+                similarity: threshold,
+                give_away: give_away_threshold,
+            };
+            let run = LintRun {
+                options,
+                strict,
+                json,
+                check_summary: false,
+            };
+            return bank_check(&path, bank, format, Some(run));
+        }
         Some(Command::Bank {
             command: BankCommand::Import { path, bank, format },
         }) => runtime.block_on(bank_import(cli.data_dir, &path, bank, format)),
@@ -206,21 +284,72 @@ fn print_bank_errors(errors: &[jingsai::bank::BankError], outcome: &str) {
     eprintln!("{} error(s){outcome}", errors.len());
 }
 
-fn bank_check(path: &std::path::Path, bank: Option<String>, format: Option<Format>) -> ExitCode {
+/// How `bank check --lint` and `bank lint` lint.
+struct LintRun {
+    options: LintOptions,
+    /// Exit 1 when there are warnings.
+    strict: bool,
+    json: bool,
+    /// Print the counts of `bank check` first.
+    check_summary: bool,
+}
+
+/// `bank check`, and with `lint` also the linter (`bank check --lint`, `bank lint`).
+fn bank_check(
+    path: &std::path::Path,
+    bank: Option<String>,
+    format: Option<Format>,
+    lint: Option<LintRun>,
+) -> ExitCode {
     let options = ImportOptions {
         format,
         bank,
         fallback_bank: Some("unnamed".into()),
     };
-    match jingsai::bank::formats::load_file(path, &options) {
-        Ok(banks) => {
-            println!("{}", jingsai::bank::summary(&banks));
-            ExitCode::SUCCESS
-        }
+    let banks = match jingsai::bank::formats::load_file_located(path, &options) {
+        Ok(banks) => banks,
         Err(errors) => {
             print_bank_errors(&errors, "");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
+    };
+    let plain = || banks.iter().map(|b| b.bank.clone()).collect::<Vec<_>>();
+    let Some(LintRun {
+        options,
+        strict,
+        json,
+        check_summary,
+    }) = lint
+    else {
+        println!("{}", jingsai::bank::summary(&plain()));
+        return ExitCode::SUCCESS;
+    };
+    if check_summary {
+        println!("{}", jingsai::bank::summary(&plain()));
+    }
+    let started = std::time::Instant::now();
+    let report = jingsai::bank::lint::lint(&banks, &options);
+    let elapsed = started.elapsed();
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: cannot write the report as JSON: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", report.text());
+    }
+    eprintln!(
+        "linted {} question(s) in {:.1} ms",
+        report.questions,
+        elapsed.as_secs_f64() * 1000.0
+    );
+    if strict && !report.warnings.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -20,13 +20,32 @@
 //! `below(n)` is Lemire's multiply-shift: `m = next_u64() * n` as a 128-bit product; while the low 64 bits of `m`
 //! are below `2^64 mod n`, draw again; the result is the high 64 bits of `m`.
 //!
+//! # Exclusion sets
+//! A pool question carries its bank, its id, its `group` and the ids it `excludes` ([`DrawLinks`],
+//! docs/bank-format.md). Two questions are *linked* when they are of the same bank and one names the other in
+//! `excludes`, or both have the same `group`. An *exclusion set* is a connected component of the links (links are
+//! followed transitively; a question without links is a set of its own). A paper holds at most one question of
+//! each set. A set with a question in `seen` counts as seen as a whole: `seen'` is `seen` plus every other question
+//! of those sets, so a live round does not ask what an earlier round gave away, nor an exam paper what the
+//! participant's earlier rounds did.
+//!
+//! *Fillable*: the quotas' remaining counts can be met by distinct sets without a question in the paper, each
+//! giving one question to one quota that question matches. This is a bipartite matching problem with one exact
+//! answer; any correct algorithm may be used to check it (the code counts sets serving one quota directly and
+//! matches the others with augmenting paths). Without links every set is one question matching at most one
+//! quota, every draw keeps the blueprint fillable, and the steps below are a plain partial Fisher–Yates.
+//!
 //! # Drawing a paper
 //! 1. The pool is sorted by uid (duplicate uids are dropped), so the order in which it is given does not matter.
-//! 2. For each quota, in blueprint order: the matching questions not in `seen`, ascending uid, are the candidates.
-//!    Pick `k = min(count, candidates)` of them by a partial Fisher–Yates from the front: for `i` in `0..k`,
-//!    `j = i + below(len - i)`, swap positions `i` and `j`; the first `k` positions are picked, in that order.
-//!    If `k < count`, the bank has run out of unseen questions: the matching questions *in* `seen`, ascending uid,
-//!    are drawn the same way for the remaining `count - k` and appended.
+//!    The blueprint is checked first ([`check_blueprint`]): it is fillable from the whole pool.
+//! 2. For each quota, in blueprint order, draw from two lists in turn while the quota is short: first the
+//!    matching questions not in `seen'`, then (the bank has run out of unseen questions) those in `seen'`; each
+//!    list is made when its turn comes, in ascending uid, of the questions whose set has no question in the paper
+//!    yet. Within a list, from `i = 0`, while the quota is short and `i < len`: `j = i + below(len - i)`, swap
+//!    positions `i` and `j`. If drawing the question now at `i` would leave the blueprint unfillable, remove it
+//!    from the list (the later ones move up one place) and repeat at the same `i`. Otherwise it is drawn
+//!    (appended to the paper), the other questions of its set are removed from the positions after `i` (keeping
+//!    their order), and `i` moves on by one. Drawing never fails once the check passed.
 //! 3. If `shuffle_questions`, the whole paper is shuffled with [`PaperRng::shuffle`]; otherwise each quota's
 //!    questions are sorted by ascending uid and the quotas stay in blueprint order.
 //! 4. Then, in final paper order, every single/multiple question gets `option_order = shuffle(0..option_count)`
@@ -40,7 +59,11 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::bank::{QuestionType, category_matches};
+use crate::bank::{Question, QuestionType, category_matches};
+
+#[path = "paper_exclusion.rs"]
+mod exclusion;
+use exclusion::{Demand, Sets, Shortfall};
 
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -113,17 +136,6 @@ impl PaperRng {
             let j = self.below(i as u64 + 1) as usize;
             items.swap(i, j);
         }
-    }
-
-    /// Partial Fisher–Yates from the front: afterwards `items[..k]` is a uniform random k-selection, in random
-    /// order. Returns `k = min(count, items.len())`.
-    fn pick_front<T>(&mut self, items: &mut [T], count: usize) -> usize {
-        let k = count.min(items.len());
-        for i in 0..k {
-            let j = i + self.below((items.len() - i) as u64) as usize;
-            items.swap(i, j);
-        }
-        k
     }
 }
 
@@ -213,6 +225,30 @@ pub struct PoolQuestion {
     pub category: String,
     pub difficulty: u8,
     pub option_count: usize,
+    /// What ties it to other questions in the draw (see "Exclusion sets" in the module docs).
+    pub links: DrawLinks,
+}
+
+/// A question's bank and id and its exclusions (`group`, `excludes`), as the bank gives them. The default (no
+/// group, no excludes) links a question to nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DrawLinks {
+    pub bank_id: String,
+    pub id: String,
+    pub group: Option<String>,
+    /// Ids of questions of the same bank.
+    pub excludes: Vec<String>,
+}
+
+impl DrawLinks {
+    pub fn of(question: &Question) -> Self {
+        DrawLinks {
+            bank_id: question.bank_id.clone(),
+            id: question.id.clone(),
+            group: question.group.clone(),
+            excludes: question.excludes.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -242,17 +278,26 @@ pub struct BlueprintProblem {
 }
 
 /// The pool sorted by uid, one entry per uid. Among duplicate uids (which a database never produces) the
-/// smallest entry by (type, category, difficulty, option count) wins, so the result is order-independent.
+/// smallest entry by (type, category, difficulty, option count, links) wins, so the result is order-independent.
 fn normalized_pool(pool: &[PoolQuestion]) -> Vec<&PoolQuestion> {
     let mut sorted: Vec<&PoolQuestion> = pool.iter().collect();
     sorted.sort_by(|a, b| {
-        (a.uid, a.qtype, &a.category, a.difficulty, a.option_count).cmp(&(
-            b.uid,
-            b.qtype,
-            &b.category,
-            b.difficulty,
-            b.option_count,
-        ))
+        (
+            a.uid,
+            a.qtype,
+            &a.category,
+            a.difficulty,
+            a.option_count,
+            &a.links,
+        )
+            .cmp(&(
+                b.uid,
+                b.qtype,
+                &b.category,
+                b.difficulty,
+                b.option_count,
+                &b.links,
+            ))
     });
     sorted.dedup_by_key(|q| q.uid);
     sorted
@@ -272,6 +317,11 @@ pub fn summarize(problems: &[BlueprintProblem]) -> String {
 /// questions they share), and each quota has at least `count` matching questions. Messages are human-readable,
 /// in English, and describe the quota, e.g. "quota 2 (category 新民主主义革命时期, difficulty 3, type multiple) needs 5
 /// questions, the banks have 3". Empty Vec = ok. Also error on an empty blueprint.
+///
+/// When questions exclude each other (module docs, "Exclusion sets"), the blueprint must also be fillable: each
+/// quota needs `count` distinct exclusion sets (else "… the banks have 7, but only 4 of them can share a paper …"),
+/// and quotas whose questions share sets must have enough sets together (a problem naming those quotas, reported
+/// on the last of them, with their summed counts as `needed` and their sets as `available`).
 pub fn check_blueprint(blueprint: &Blueprint, pool: &[PoolQuestion]) -> Vec<BlueprintProblem> {
     let mut problems = Vec::new();
     if blueprint.quotas.is_empty() {
@@ -336,9 +386,72 @@ pub fn check_blueprint(blueprint: &Blueprint, pool: &[PoolQuestion]) -> Vec<Blue
             });
         }
     }
+    if problems.is_empty() {
+        problems = exclusion_problems(blueprint, &pool, &available);
+    }
     problems
 }
 
+/// The demand of a whole blueprint on a normalized pool whose quotas are disjoint.
+fn demand(blueprint: &Blueprint, pool: &[&PoolQuestion], sets: &Sets) -> (Demand, Vec<Option<usize>>) {
+    let quota_of: Vec<Option<usize>> = (pool.iter())
+        .map(|q| blueprint.quotas.iter().position(|quota| quota.matches(q)))
+        .collect();
+    let need = blueprint.quotas.iter().map(|q| q.count).collect();
+    (Demand::new(sets, &quota_of, need), quota_of)
+}
+
+/// Problems that only exclusion sets cause, for a blueprint that passes every other check.
+fn exclusion_problems(
+    blueprint: &Blueprint,
+    pool: &[&PoolQuestion],
+    available: &[usize],
+) -> Vec<BlueprintProblem> {
+    let sets = Sets::of(pool);
+    if !sets.linked {
+        return Vec::new();
+    }
+    let (demand, _) = demand(blueprint, pool, &sets);
+    let quotas = &blueprint.quotas;
+    let label = |i: usize| format!("quota {} ({})", i + 1, quotas[i].describe());
+    let per_quota = demand.sets_per_quota();
+    let mut problems: Vec<BlueprintProblem> = (quotas.iter().enumerate())
+        .filter(|(i, quota)| per_quota[*i] < quota.count)
+        .map(|(i, quota)| BlueprintProblem {
+            quota: Some(i),
+            message: format!(
+                "{} needs {} questions, the banks have {}, but only {} of them can share a paper: questions that \
+                 exclude each other (`excludes`, `group`) count once",
+                label(i),
+                quota.count,
+                available[i],
+                per_quota[i]
+            ),
+            needed: quota.count,
+            available: per_quota[i],
+        })
+        .collect();
+    if problems.is_empty()
+        && let Some(Shortfall {
+            quotas: short,
+            needed,
+            sets,
+        }) = demand.current_shortfall()
+    {
+        let names: Vec<String> = short.iter().map(|&i| label(i)).collect();
+        problems.push(BlueprintProblem {
+            quota: short.last().copied(),
+            message: format!(
+                "{} need {needed} questions together, but their questions exclude each other (`excludes`, `group`) \
+                 so that only {sets} of them can share a paper; lower a count or make the quotas not share exclusions",
+                names.join(" and ")
+            ),
+            needed,
+            available: sets,
+        });
+    }
+    problems
+}
 fn count_matching(quotas: &[Quota], pool: &[&PoolQuestion]) -> Vec<usize> {
     quotas
         .iter()
@@ -346,15 +459,30 @@ fn count_matching(quotas: &[Quota], pool: &[&PoolQuestion]) -> Vec<usize> {
         .collect()
 }
 
-/// Counts of matching pool questions per quota (for a live "available in bank" display).
+/// Per quota, how many questions one paper can draw at most (for a live "available in bank" display): the matching
+/// pool questions, where questions that exclude each other (one exclusion set) count once.
 pub fn available_per_quota(blueprint: &Blueprint, pool: &[PoolQuestion]) -> Vec<usize> {
-    count_matching(&blueprint.quotas, &normalized_pool(pool))
+    let pool = normalized_pool(pool);
+    let sets = Sets::of(&pool);
+    if !sets.linked {
+        return count_matching(&blueprint.quotas, &pool);
+    }
+    // Overlapping quotas (a problem of their own) would each count a shared question: count per quota alone.
+    (blueprint.quotas.iter())
+        .map(|quota| {
+            let mut counted: HashSet<usize> = HashSet::new();
+            (pool.iter().zip(&sets.set_of))
+                .filter(|(q, set)| quota.matches(q) && counted.insert(**set))
+                .count()
+        })
+        .collect()
 }
 
 /// Draw a paper. Pure and deterministic in (rng seed, blueprint, pool order-independent!, seen).
 /// - Sort candidates by uid first, so the pool's order does not matter.
-/// - For each quota in order: candidates = matching questions not in `seen`; if fewer than count, top up with
-///   matching questions from `seen` (the bank ran out), chosen also at random; partial Fisher–Yates to pick count.
+/// - For each quota in order: candidates = matching questions not in `seen` (nor excluded by a question in it); if
+///   fewer than count, top up with matching questions from there (the bank ran out), chosen also at random;
+///   partial Fisher–Yates to pick count, never two questions that exclude each other.
 /// - Then, if shuffle_questions, shuffle the whole paper; else keep quota order (and within a quota, ascending uid).
 /// - If shuffle_options, each single/multiple question gets a random option order; otherwise identity.
 ///
@@ -371,19 +499,54 @@ pub fn draw_paper(
         return Err(problems);
     }
     let pool = normalized_pool(pool);
+    let sets = Sets::of(&pool);
+    let (mut demand, quota_of) = demand(blueprint, &pool, &sets);
+    let seen_sets: HashSet<usize> = (pool.iter().zip(&sets.set_of))
+        .filter(|(q, _)| seen.contains(&q.uid))
+        .map(|(_, &set)| set)
+        .collect();
     let mut picked: Vec<&PoolQuestion> = Vec::with_capacity(blueprint.total());
-    for quota in &blueprint.quotas {
-        let (mut fresh, mut repeats): (Vec<&PoolQuestion>, Vec<&PoolQuestion>) = pool
-            .iter()
-            .copied()
-            .filter(|q| quota.matches(q))
-            .partition(|q| !seen.contains(&q.uid));
-        let k = rng.pick_front(&mut fresh, quota.count);
+    for (k, quota) in blueprint.quotas.iter().enumerate() {
         let start = picked.len();
-        picked.extend_from_slice(&fresh[..k]);
-        if k < quota.count {
-            let more = rng.pick_front(&mut repeats, quota.count - k);
-            picked.extend_from_slice(&repeats[..more]);
+        for repeats in [false, true] {
+            let mut list: Vec<usize> = (0..pool.len())
+                .filter(|&i| {
+                    let set = sets.set_of[i];
+                    quota_of[i] == Some(k) && seen_sets.contains(&set) == repeats && !demand.is_used(set)
+                })
+                .collect();
+            let mut i = 0;
+            while demand.need[k] > 0 && i < list.len() {
+                let j = i + rng.below((list.len() - i) as u64) as usize;
+                list.swap(i, j);
+                let set = sets.set_of[list[i]];
+                if !demand.can_take(set, k) {
+                    list.remove(i);
+                    continue;
+                }
+                demand.take(set, k);
+                picked.push(pool[list[i]]);
+                i += 1;
+                if sets.linked {
+                    let mut rest = list.split_off(i);
+                    rest.retain(|&other| sets.set_of[other] != set);
+                    list.append(&mut rest);
+                }
+            }
+        }
+        if demand.need[k] > 0 {
+            // Unreachable once check_blueprint passed (drawing keeps the blueprint fillable); never a short paper.
+            return Err(vec![BlueprintProblem {
+                quota: Some(k),
+                message: format!(
+                    "quota {} ({}) could not be filled: {} question(s) short",
+                    k + 1,
+                    quota.describe(),
+                    demand.need[k]
+                ),
+                needed: quota.count,
+                available: quota.count - demand.need[k],
+            }]);
         }
         if !blueprint.shuffle_questions {
             picked[start..].sort_by_key(|q| q.uid);
@@ -415,3 +578,7 @@ pub fn draw_paper(
 #[cfg(test)]
 #[path = "paper_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "paper_exclusion_tests.rs"]
+mod exclusion_tests;

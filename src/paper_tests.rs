@@ -16,6 +16,7 @@ fn pq(uid: i64, qtype: QuestionType, category: &str, difficulty: u8) -> PoolQues
         category: category.to_owned(),
         difficulty,
         option_count,
+        links: DrawLinks::default(),
     }
 }
 
@@ -376,6 +377,7 @@ fn arb_pool() -> impl Strategy<Value = Vec<PoolQuestion>> {
                         category: CATEGORIES[c].to_owned(),
                         difficulty,
                         option_count,
+                        links: DrawLinks::default(),
                     }
                 })
                 .collect()

@@ -16,6 +16,9 @@ fn question(qtype: QuestionType, options: usize, key: AnswerKey, points: Option<
         key,
         explanation: String::new(),
         source: String::new(),
+        group: None,
+        excludes: Vec::new(),
+        lint_ok: Vec::new(),
     }
 }
 

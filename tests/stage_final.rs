@@ -333,6 +333,20 @@ async fn a_stage_final_of_eight_units_ends_in_a_podium_that_matches_the_script()
         .map(|p| (p["team"].as_i64().unwrap(), p["place"].as_u64().unwrap()))
         .collect();
     assert_eq!(placings, [(4, 2), (1, 3), (5, 4)]);
+    let settled = org
+        .wait_for("the cut settled", |m| {
+            m["type"] == "stage_cut" && m["cut"]["decided_by"] == "tiebreak_round"
+        })
+        .await;
+    assert_eq!(settled["cut"]["advanced"], json!([2, 4, 1]));
+    let active: Vec<i64> = settled["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["active"] == true)
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(active, [1, 2, 4]);
     let ledger_before = snapshot(&server, id).await["stage"]["ledger"]
         .as_array()
         .unwrap()
@@ -528,8 +542,12 @@ async fn a_podium_tie_goes_to_a_tiebreak_that_the_recorded_draw_can_settle() {
     let tiebreak = &started["stage"]["tiebreak"];
     assert_eq!(tiebreak["purpose"], "podium");
     assert_eq!(tiebreak["teams"], json!([1, 2, 3]));
-    // Nobody buzzes: the question is void and another is needed; then the organizer draws.
+    // The first question is skipped (a bad question), the second nobody buzzes for (closed void): each asks
+    // for another question; then the organizer draws.
     server.control(id, json!({"action": "next"})).await;
+    server.control(id, json!({"action": "skip"})).await;
+    let second = server.control(id, json!({"action": "next"})).await;
+    assert_eq!(second["buzzer"]["eligible"], json!([1, 2, 3]));
     server.control(id, json!({"action": "close"})).await;
     let drawn = server.control(id, json!({"action": "draw"})).await;
     let tb = &drawn["stage"]["tiebreak"];

@@ -1,7 +1,7 @@
 // Question banks: import TOML files, or one xlsx/csv/GIFT/Aiken/Moodle XML file into a named bank (all or
-// nothing; every error with file and line, or sheet and row), the template download, the bank list, and a
-// question browser with filters (bank, category, type, difficulty, text) and a detail pane with key,
-// explanation and source.
+// nothing; every error with file and line, or sheet and row), the template download, the bank list with export
+// and the bank check (linter: docs/bank-lint.md), and a question browser with filters (bank, category, type,
+// difficulty, text) and a detail pane with key, explanation and source.
 
 import { t } from '/shared/i18n.js';
 import { h, mount, letter } from '/shared/ui.js';
@@ -17,7 +17,7 @@ const isNative = (file) => /\.toml$/i.test(file.name);
 const filters = { bank: '', category: '', type: '', difficulty: '', q: '', offset: 0 };
 
 export function open(container) {
-  const state = { banks: null, counts: [], list: null, selected: null, importError: null, importResult: null, files: [], bankId: '', error: null };
+  const state = { banks: null, counts: [], list: null, selected: null, importError: null, importResult: null, files: [], bankId: '', error: null, lint: null };
   const root = h('div.page.wide');
   container.append(root);
   const importEl = h('section.card', { 'aria-labelledby': 'imp-h' });
@@ -116,6 +116,57 @@ export function open(container) {
     return download(`/api/banks/${encodeURIComponent(bank.id)}/export?format=${format}`, file, t('console.banks.export'));
   }
 
+  /** The bank check (GET /api/banks/{id}/lint): its warnings under the bank list. */
+  async function lintBank(bank) {
+    state.lint = { bank, report: null, error: null };
+    renderBanks();
+    try {
+      state.lint.report = await api.get(`/api/banks/${encodeURIComponent(bank.id)}/lint`);
+    } catch (err) {
+      state.lint.error = err;
+    }
+    renderBanks();
+  }
+
+  /** Show one question of a warning in the browser below. */
+  function showQuestion(bankId, id) {
+    Object.assign(filters, { bank: bankId, category: '', type: '', difficulty: '', q: id });
+    loadCounts();
+    search(true);
+    listEl.scrollIntoView({ block: 'nearest' });
+  }
+
+  function lintPanel() {
+    const { bank, report, error } = state.lint;
+    const body = h('div');
+    body.style.padding = '0 1.25rem 1rem';
+    if (error) mount(body, errorBox(error, 'bank-lint-error'));
+    else if (!report) mount(body, h('p.empty', t('console.loading')));
+    else {
+      mount(body,
+        h('p.small', { dataset: { testid: 'bank-lint-summary' } }, t('console.banks.lint_summary', {
+          n: report.warnings.length, q: report.questions, ok: report.silenced_by_lint_ok, ex: report.silenced_by_exclusion,
+        })),
+        report.warnings.length === 0 ? h('p.muted', t('console.banks.lint_none'))
+          : h('ul.error-lines', { dataset: { testid: 'bank-lint-warnings' } }, report.warnings.map((w) => h('li',
+            { dataset: { testid: 'bank-lint-warning', rule: w.rule } },
+            h('span.pill.small-pill', t(`console.lint.rule.${w.rule}`)), ' ',
+            w.category ? h('span.muted.small', `${w.category} · `) : null,
+            ...w.questions.slice(0, 2).flatMap((q) => [h('button.linkish', {
+              type: 'button', title: t('console.banks.lint_show', { id: q.id }),
+              onclick: () => showQuestion(w.bank, q.id), dataset: { testid: 'bank-lint-question' },
+            }, q.id), ' ']),
+            h('span', w.message)))));
+    }
+    return h('div', { role: 'region', 'aria-labelledby': 'lint-h', 'aria-live': 'polite', dataset: { testid: 'bank-lint-panel', bank: bank.id } },
+      h('div.card-head',
+        h('h3#lint-h', t('console.banks.lint_title', { bank: bank.title })),
+        h('div.spacer'),
+        h('button.btn.small', { type: 'button', onclick: () => { state.lint = null; renderBanks(); }, dataset: { testid: 'bank-lint-close' } },
+          t('console.banks.lint_close'))),
+      body);
+  }
+
   function renderBanks() {
     mount(banksEl,
       h('div.card-head', h('h2#bl-h', t('console.banks.list'))),
@@ -126,7 +177,7 @@ export function open(container) {
             h('th', { scope: 'col' }, t('console.banks.col.lang')),
             h('th.num', { scope: 'col' }, t('console.banks.col.count')),
             h('th', { scope: 'col' }, t('console.banks.col.imported')),
-            h('th', { scope: 'col' }, t('console.banks.export')))),
+            h('th', { scope: 'col' }, t('console.banks.col.actions')))),
           h('tbody', state.banks.map((b) => h('tr',
             h('td', h('div.strong', b.title), h('div.muted.small.mono', b.id)),
             h('td', b.language),
@@ -136,7 +187,10 @@ export function open(container) {
               h('button.btn.small', { type: 'button', onclick: () => exportBank(b, 'xlsx'),
                 dataset: { testid: 'bank-export-xlsx', bank: b.id } }, 'Excel'),
               h('button.btn.small', { type: 'button', onclick: () => exportBank(b, 'native'),
-                dataset: { testid: 'bank-export-native', bank: b.id } }, 'TOML')))))));
+                dataset: { testid: 'bank-export-native', bank: b.id } }, 'TOML'),
+              h('button.btn.small', { type: 'button', onclick: () => lintBank(b),
+                dataset: { testid: 'bank-lint', bank: b.id } }, t('console.banks.lint'))))))),
+      state.lint ? lintPanel() : null);
   }
 
   function renderFilters() {

@@ -16,6 +16,8 @@ import { waitScreen, finalScreen } from './wait.js';
 import { liveScreen } from './live.js';
 import { examScreen } from './exam.js';
 import { reviewScreen } from './review.js';
+import { stageScreen } from './stage.js';
+import { isStageRound } from '/shared/stage-state.js';
 
 const SESSION_KEY = 'jingsai.play.session';
 const main = $('#app');
@@ -138,7 +140,8 @@ function apply(msg) {
   if (msg.type === 'session_replaced') return; // onStatus('replaced') follows
   // Replies to this phone's own requests (calls.js) change nothing here; a late one, after its request gave up,
   // is simply dropped.
-  const replies = ['pong', 'error', 'answer_ack', 'answer_error', 'exam_paper', 'exam_submitted', 'exam_error'];
+  const replies = ['pong', 'error', 'answer_ack', 'answer_error', 'exam_paper', 'exam_submitted', 'exam_error',
+    'buzz_ack', 'buzz_error'];
   if (replies.includes(msg.type)) return;
   const before = app.state;
   app.state = reduce(app.state, msg.type ? msg : { ...msg, type: 'snapshot' });
@@ -146,8 +149,26 @@ function apply(msg) {
     app.state.me.of = app.state.leaderboard.participants;
   }
   if (msg.type === 'round_finished' && msg.round && msg.round.kind === 'exam') app.outbox.drop(msg.round.id);
+  if (msg.type === 'round_started' && isStageRound(msg.round)) askForTeams();
+  // A finished 加赛 settles places and who goes on: the teams' standing comes with a fresh snapshot.
+  if (msg.type === 'tiebreak_update' && msg.tiebreak && msg.tiebreak.finished) askForTeams({ always: true });
   notePoints(pointValues(app.state), app.state && app.state.boardDecimals);
   if (before !== app.state || msg.type) scheduleRender();
+}
+
+/**
+ * The teams are fixed when the first stage round starts, and only a snapshot says which one is this phone's (and
+ * carries the stage object): ask for one once the round has started, unless it is known already (and after a
+ * 加赛 has finished: who is still in). The phones of a hall ask within half a second of each other, not all at once.
+ */
+function askForTeams({ always = false } = {}) {
+  const s = app.state;
+  if (!always && s && s.stage && s.me && s.me.team != null) return;
+  const session = app.session;
+  setTimeout(() => {
+    if (app.session !== session) return;
+    if (!(app.live && app.live.send({ type: 'snapshot' }))) refresh().catch(() => {});
+  }, Math.random() * 500);
 }
 
 /** A fresh snapshot over HTTP (e.g. the whole contest's review once it has finished). */
@@ -191,6 +212,7 @@ function pick() {
     case 'live': return { key, make: () => liveScreen(app) };
     case 'exam': return { key, make: () => examScreen(app) };
     case 'review': return { key, make: () => reviewScreen(app) };
+    case 'stage': return { key, make: () => stageScreen(app) };
     case 'final': return { key, make: () => finalScreen(app) };
     default: return { key, make: loadingScreen };
   }
@@ -217,7 +239,7 @@ function render() {
   mount(main, screen.el);
   if (screen.update) screen.update();
   if (changedKind) window.scrollTo(0, 0);
-  else if (key.startsWith('live:')) window.scrollTo({ top: 0, behavior: 'smooth' });
+  else if (key.startsWith('live:') || key.startsWith('stage:')) window.scrollTo({ top: 0, behavior: 'smooth' });
 }
 
 function updateChrome() {

@@ -48,12 +48,13 @@ export function answerText(question, answer) {
 /**
  * Choice options as big buttons.
  * opts: { question, selected: Set<number>, disabled, sent,
- *         reveal: {correct: Set, distribution: number[]|null, answered: number|undefined} | null, onPick(i), labelledBy }
+ *         reveal: {correct: Set, distribution: number[]|null, answered: number|undefined} | null, onPick(i), labelledBy,
+ *         pickLabel (the tag of the picked options once revealed; default "your pick") }
  * `sent`: the answer has left the phone (it can no longer change): the options not picked are dimmed, so the pick
  * stands out. Each option's bar is its share of the people who answered (as on the big screen), so a
  * multiple-choice option picked by everyone fills the whole bar.
  */
-export function choiceOptions({ question, selected, disabled, sent = false, reveal = null, onPick, labelledBy }) {
+export function choiceOptions({ question, selected, disabled, sent = false, reveal = null, onPick, labelledBy, pickLabel = null }) {
   const tf = question.type === 'true_false';
   const multi = question.type === 'multiple';
   const picks = reveal && reveal.distribution ? reveal.distribution.reduce((a, b) => a + b, 0) : 0;
@@ -84,7 +85,7 @@ export function choiceOptions({ question, selected, disabled, sent = false, reve
       h('span.opt-text', text),
       reveal ? h('span.opt-meta',
         isKey ? h('span.opt-tag.ok', t('play.key_tag')) : null,
-        picked ? h('span.opt-tag', { class: isKey ? 'mine' : 'bad' }, t('play.your_pick')) : null,
+        picked ? h('span.opt-tag', { class: isKey ? 'mine' : 'bad' }, pickLabel || t('play.your_pick')) : null,
         count != null ? h('span.opt-count', t('play.people', { n: count })) : null) : null),
     count != null ? h('span.opt-bar', { style: { width: `${total ? Math.min(100, (100 * count) / total) : 0}%` }, 'aria-hidden': 'true' }) : null);
     list.append(button);

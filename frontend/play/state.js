@@ -1,6 +1,8 @@
 // The participant's view of the contest: the latest snapshot with every later event applied to it. A (re)connect
 // delivers a fresh snapshot, which replaces everything; events only patch it.
 
+import { reduceStage, isStageRound } from '/shared/stage-state.js';
+
 function sameQuestion(q, roundId, index) {
   return q && q.round_id === roundId && q.index === index;
 }
@@ -16,9 +18,16 @@ function replaceRound(s, round) {
 export function reduce(s, msg) {
   if (msg.type === 'snapshot') {
     const { type, ...rest } = msg;
-    return { ...rest, rounds: rest.rounds || [], me: rest.me || {}, exam: rest.exam || null };
+    return {
+      ...rest, rounds: rest.rounds || [], me: rest.me || {}, exam: rest.exam || null, buzzer: rest.buzzer || null,
+      stage: rest.stage || null,
+      // The team's answers seen on this page (personal frames, not in snapshots): kept across a reconnect.
+      teamAnswers: (s && s.teamAnswers) || {},
+    };
   }
   if (!s) return s;
+  // Stage frames (buzzer, scores, turns, wagers, tie-breaks, cuts); the stage part of the general ones.
+  if (reduceStage(s, msg)) return s;
   switch (msg.type) {
     case 'lobby':
       s.joined_count = msg.joined_count;
@@ -94,6 +103,10 @@ export function reduce(s, msg) {
     case 'exam_result':
       s.exam = msg.exam;
       break;
+    case 'team_answer':
+      // Team play: the device answer a member gave for the own team, with its verdict (to the team's members).
+      s.teamAnswers = { ...(s.teamAnswers || {}), [`${msg.round_id}:${msg.index}`]: msg.judgement };
+      break;
     default:
       break;
   }
@@ -105,6 +118,11 @@ export function screenFor(s) {
   if (!s) return { name: 'loading', key: 'loading' };
   if (s.contest.state === 'finished') return { name: 'final', key: 'final' };
   const round = s.round;
+  if (isStageRound(round) && (round.state === 'running' || round.state === 'finished')) {
+    const q = s.question && s.question.round_id === round.id ? s.question : null;
+    if (round.state === 'finished') return { name: 'stage', key: `stage-end:${round.id}` };
+    return { name: 'stage', key: `stage:${round.id}:${q ? q.index : '-'}` };
+  }
   if (round && round.state === 'running') {
     if (round.kind === 'exam') return { name: 'exam', key: `exam:${round.id}` };
     const q = s.question;

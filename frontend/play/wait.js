@@ -6,6 +6,7 @@ import { t } from '/shared/i18n.js';
 import { part, pointsBig } from './question.js';
 import { rankCard, rankTotal } from './live.js';
 import { contestReview } from './review.js';
+import { stageFinalCard } from './stage.js';
 
 function initials(name) {
   if (/[A-Za-z]/.test(name)) return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
@@ -122,8 +123,10 @@ export function finalScreen(app) {
       timer = setTimeout(fetchReview, tries === 0 ? Math.random() * REVIEW_SPREAD_MS : 2000 * tries);
     }
     const gaveUp = !s.review && !busy && timer == null;
-    const sig = [me.rank, me.score, me.correct, of, app.lang(), reviewId(s.review), gaveUp].join('|');
+    const team = s.stage ? JSON.stringify(s.stage.standings) : '';
+    const sig = [me.rank, me.score, me.correct, of, app.lang(), reviewId(s.review), gaveUp, team].join('|');
     body(sig, () => [
+      stageFinalCard(s),
       h('div.card.hero.final-hero',
         h('div.hero-kicker', t('play.contest_over')),
         h('div.hero-title', s.contest.title),

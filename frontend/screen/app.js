@@ -10,6 +10,8 @@ import './strings.js';
 import { lobbyView, introView, examView, messageView } from './lobby.js';
 import { questionView, closedView, skippedView } from './question.js';
 import { boardView, finalView } from './board.js';
+import { stageQuestionView, stageIntroView, stageEndView, stageFinalView } from './stage.js';
+import { reduceStage, isStageRound } from '/shared/stage-state.js';
 
 const TOKEN_KEY = 'jingsai.screen.token';
 /** How long the answer and distribution stay up before the leaderboard (server ms after closing). */
@@ -31,6 +33,8 @@ const state = {
   examProgress: null,    // {started, submitted, joined}
   leaderboard: null,
   prevBoard: null,       // the leaderboard before the latest one (for rank arrows and the reorder animation)
+  buzzer: null,          // stage rounds: the current question's buzzer state
+  stage: null,           // stage rounds: teams, standings, ledger, turn, wager, tie-break, cuts
   serverInfo: null,      // /api/server-info: offered addresses, the contest's chosen join address
   joinUrl: null,
   serverNow: () => Date.now(),
@@ -104,6 +108,13 @@ function setRound(round) {
 function unitsKey() { return state.contest ? `jingsai.screen.units.${state.contest.id}` : null; }
 
 function onMessage(msg) {
+  // Stage frames (buzzer, team scores, turns, wagers, tie-breaks, cuts), and the stage part of the general ones.
+  if (msg.type !== 'snapshot' && reduceStage(state, msg)) {
+    // A finished 加赛 settles places and who goes on: a fresh snapshot brings the teams' standing.
+    if (msg.type === 'tiebreak_update' && msg.tiebreak && msg.tiebreak.finished && live) live.send({ type: 'snapshot' });
+    refresh();
+    return;
+  }
   switch (msg.type) {
     case 'snapshot': {
       const sameContest = state.contest && state.contest.id === msg.contest.id;
@@ -117,6 +128,8 @@ function onMessage(msg) {
         state.answered = null;
       }
       state.question = q;
+      state.buzzer = msg.buzzer || null;
+      state.stage = msg.stage || null;
       if (Array.isArray(msg.units)) state.units = msg.units;           // if the server ever sends them
       else if (!sameContest) state.units = store.get(unitsKey()) || [];
       if (msg.answer_count) state.answered = msg.answer_count;
@@ -141,6 +154,8 @@ function onMessage(msg) {
       setBoard(msg.leaderboard);
       break;
     case 'round_started':
+      // The teams are fixed when the first stage round starts; only a snapshot brings them.
+      if (isStageRound(msg.round) && !state.stage && live) live.send({ type: 'snapshot' });
       setRound(msg.round);
       state.question = null;
       state.answered = null;
@@ -247,8 +262,10 @@ function allRoundsFinished() {
 export function pickView(now) {
   if (!state.contest) return { key: 'loading' };
   // The podium only once the organizer finished the contest: after the last round a tie-break may follow.
-  if (state.contest.state === 'finished') return { key: 'final' };
+  if (state.contest.state === 'finished') return { key: state.stage ? 'stage-final' : 'final' };
   const r = state.round;
+  if (r && r.state === 'running' && isStageRound(r)) return stageKey(r, now);
+  if (r && r.state === 'finished' && isStageRound(r)) return { key: `stage-end:${r.id}` };
   if (r && r.state === 'running') {
     if (r.kind === 'exam') return { key: `exam:${r.id}` };
     const q = state.question;
@@ -273,6 +290,21 @@ export function pickView(now) {
   return { key: 'lobby' };
 }
 
+/**
+ * A stage round: its question (open, then closed with the verdict and the key until the next one), else the round's
+ * intro. In a wager round the picking comes back a little after each question closed, while teams still pick.
+ */
+function stageKey(r, now) {
+  const q = state.question;
+  if (!q || q.round_id !== r.id) return { key: `stage-intro:${r.id}` };
+  const wager = state.stage && state.stage.wager;
+  if (r.kind === 'wager' && q.state !== 'open' && wager && wager.next_to_pick != null) {
+    const since = q.state === 'closed' && q.result ? q.result.closed_at : q.skipped_at;
+    if (!since || now >= since + CLOSED_MS) return { key: `stage-intro:${r.id}` };
+  }
+  return { key: `stage-q:${r.id}:${q.index}` };
+}
+
 function build(key) {
   const kind = key.split(':')[0];
   switch (kind) {
@@ -288,6 +320,10 @@ function build(key) {
     });
     case 'roundend': return boardView(state, { subtitle: t('board.round_end', { round: state.round.title }) });
     case 'final': return finalView(state);
+    case 'stage-q': return stageQuestionView(state);
+    case 'stage-intro': return stageIntroView(state);
+    case 'stage-end': return stageEndView(state);
+    case 'stage-final': return stageFinalView(state);
     default: return messageView({ title: key });
   }
 }

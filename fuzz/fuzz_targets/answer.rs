@@ -100,6 +100,9 @@ impl Setup {
             key,
             explanation: "why".into(),
             source: "fuzz".into(),
+            group: None,
+            excludes: Vec::new(),
+            lint_ok: Vec::new(),
         };
         let rules = ScoringRules {
             default_points: 10,

@@ -217,6 +217,9 @@ mod tests {
             key,
             explanation: String::new(),
             source: String::new(),
+            group: None,
+            excludes: Vec::new(),
+            lint_ok: Vec::new(),
         }
     }
 

@@ -4,9 +4,11 @@
 //! so `jingsai bank check` and every import apply the same validation (docs/bank-format.md).
 
 pub mod formats;
+pub mod lint;
 pub mod model;
 pub mod native;
 
+pub use formats::draft::Location;
 pub use model::*;
 
 use std::collections::{BTreeMap, HashMap};
@@ -36,14 +38,30 @@ pub fn parse_native(file: &str, text: &str) -> Result<Bank, Vec<BankError>> {
     native::parse_file(file, text).map(|parsed| parsed.bank)
 }
 
+/// A bank and where each of its questions was read: `places[i]` is the file (for a spreadsheet
+/// `file[sheet]`) and line (row) of `bank.questions[i]`; for a native file the line of its `id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocatedBank {
+    pub bank: Bank,
+    pub places: Vec<Location>,
+}
+
 /// Parse several (file name, text) pairs, merge files that share a bank id (title and language must
-/// agree, else an error), reject duplicate question ids across files of one bank. All or nothing: any
-/// error anywhere => Err with every error found.
+/// agree, else an error), reject duplicate question ids across files of one bank, and ids in `excludes` or
+/// `lint_ok` that name no question of the bank. All or nothing: any error anywhere => Err with every error
+/// found.
 ///
 /// Banks come out in order of first appearance; a merged bank's questions keep file order.
 pub fn load_texts(files: &[(String, String)]) -> Result<Vec<Bank>, Vec<BankError>> {
+    load_texts_located(files).map(|banks| banks.into_iter().map(|b| b.bank).collect())
+}
+
+/// [`load_texts`], with where each question was read.
+pub fn load_texts_located(files: &[(String, String)]) -> Result<Vec<LocatedBank>, Vec<BankError>> {
     let mut errors = Vec::new();
     let mut banks: Vec<Bank> = Vec::new();
+    // Per bank (same index as `banks`), per question: where it is and the lines of its links.
+    let mut places: Vec<Vec<(Location, native::LinkLines)>> = Vec::new();
     // Per bank (same index as `banks`): the first file's name, and question id -> (file, line).
     let mut first_file: Vec<String> = Vec::new();
     let mut seen_ids: Vec<HashMap<String, (String, usize)>> = Vec::new();
@@ -61,6 +79,7 @@ pub fn load_texts(files: &[(String, String)]) -> Result<Vec<Bank>, Vec<BankError
             bank,
             header_line,
             question_lines,
+            link_lines,
         } = parsed;
         let at = match index_of.get(&bank.id) {
             Some(&at) => at,
@@ -68,6 +87,7 @@ pub fn load_texts(files: &[(String, String)]) -> Result<Vec<Bank>, Vec<BankError
                 index_of.insert(bank.id.clone(), banks.len());
                 first_file.push(file.clone());
                 seen_ids.push(HashMap::new());
+                places.push(Vec::new());
                 banks.push(Bank {
                     questions: Vec::new(),
                     ..bank.clone()
@@ -92,7 +112,7 @@ pub fn load_texts(files: &[(String, String)]) -> Result<Vec<Bank>, Vec<BankError
                 });
             }
         }
-        for (question, line) in bank.questions.into_iter().zip(question_lines) {
+        for ((question, line), links) in bank.questions.into_iter().zip(question_lines).zip(link_lines) {
             if let Some((other_file, other_line)) = seen_ids[at].get(&question.id) {
                 errors.push(BankError {
                     file: file.clone(),
@@ -106,11 +126,22 @@ pub fn load_texts(files: &[(String, String)]) -> Result<Vec<Bank>, Vec<BankError
             }
             seen_ids[at].insert(question.id.clone(), (file.clone(), line));
             target.questions.push(question);
+            places[at].push((Location::new(file, line), links));
         }
+    }
+    for (bank, places) in banks.iter().zip(&places) {
+        errors.extend(native::unknown_links(bank, |i| {
+            (places[i].0.file.as_str(), &places[i].1)
+        }));
     }
 
     if errors.is_empty() {
-        Ok(banks)
+        Ok((banks.into_iter().zip(places))
+            .map(|(bank, places)| LocatedBank {
+                bank,
+                places: places.into_iter().map(|(place, _)| place).collect(),
+            })
+            .collect())
     } else {
         // Files in the order given, lines ascending within a file.
         let order: HashMap<&str, usize> = files
@@ -128,6 +159,11 @@ pub fn load_texts(files: &[(String, String)]) -> Result<Vec<Bank>, Vec<BankError
 /// start with '.'), then [`load_texts`]. File names in errors are the paths as given/joined. Unreadable
 /// files are errors too (line 0), and so is a directory without any `*.toml` file.
 pub fn load_path(path: &Path) -> Result<Vec<Bank>, Vec<BankError>> {
+    load_path_located(path).map(|banks| banks.into_iter().map(|b| b.bank).collect())
+}
+
+/// [`load_path`], with where each question was read.
+pub fn load_path_located(path: &Path) -> Result<Vec<LocatedBank>, Vec<BankError>> {
     let mut errors = Vec::new();
     let mut paths = Vec::new();
     if path.is_dir() {
@@ -146,7 +182,7 @@ pub fn load_path(path: &Path) -> Result<Vec<Bank>, Vec<BankError>> {
             Err(e) => errors.push(io_error(&p, &format!("cannot read: {e}"))),
         }
     }
-    match load_texts(&files) {
+    match load_texts_located(&files) {
         Ok(banks) if errors.is_empty() => Ok(banks),
         Ok(_) => Err(errors),
         Err(mut more) => {

@@ -80,6 +80,16 @@ pub struct Question {
     /// 解析: why the answer is right.
     pub explanation: String,
     pub source: String,
+    /// Draw exclusion: the questions of the same bank sharing this group name are never drawn together
+    /// (docs/bank-format.md, "Exclusion in the draw").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Draw exclusion: ids of questions of the same bank this one is never drawn with (symmetric).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excludes: Vec<String>,
+    /// Ids of questions of the same bank whose pair warnings (`bank lint`) were reviewed and are fine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lint_ok: Vec<String>,
 }
 
 impl Question {

@@ -30,6 +30,16 @@ pub(crate) struct ParsedFile {
     pub header_line: usize,
     /// Line of each question's `id`, parallel to `bank.questions`.
     pub question_lines: Vec<usize>,
+    /// Lines of each question's `excludes` and `lint_ok` entries, parallel to `bank.questions`.
+    pub link_lines: Vec<LinkLines>,
+}
+
+/// The line of every id a question names in `excludes` and `lint_ok` (same order as the fields), so that an id
+/// naming no question of the bank can be reported where it is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkLines {
+    pub excludes: Vec<usize>,
+    pub lint_ok: Vec<usize>,
 }
 
 #[derive(Deserialize)]
@@ -57,12 +67,15 @@ struct RawQuestion {
     answer: Option<Spanned<toml::Value>>,
     explanation: Option<Spanned<String>>,
     source: Option<Spanned<String>>,
+    group: Option<Spanned<String>>,
+    excludes: Option<Vec<Spanned<String>>>,
+    lint_ok: Option<Vec<Spanned<String>>>,
 }
 
 #[rustfmt::skip]
 const QUESTION_FIELDS: &[&str] = &[
     "id", "type", "category", "difficulty", "points", "tags", "stem", "options", "answer",
-    "explanation", "source",
+    "explanation", "source", "group", "excludes", "lint_ok",
 ];
 
 const TRUE_FALSE_SHAPE: &str = "the answer of a true_false question is `true` or `false` (no quotes)";
@@ -119,6 +132,7 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<ParsedFile, Vec<BankE
         }
     };
     let mut question_lines = Vec::new();
+    let mut link_lines = Vec::new();
     let mut first_line_of: HashMap<String, usize> = HashMap::new();
     for item in items {
         let at = item.span().start;
@@ -137,8 +151,13 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<ParsedFile, Vec<BankE
         } else if !id.is_empty() {
             first_line_of.insert(id.to_string(), id_line);
         }
+        let lines = LinkLines {
+            excludes: cx.lines_of(raw.excludes.as_deref()),
+            lint_ok: cx.lines_of(raw.lint_ok.as_deref()),
+        };
         if let Some(question) = cx.question(raw, at, &bank) {
             question_lines.push(id_line);
+            link_lines.push(lines);
             bank.questions.push(question);
         }
     }
@@ -150,7 +169,40 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<ParsedFile, Vec<BankE
         bank,
         header_line,
         question_lines,
+        link_lines,
     })
+}
+
+/// Every id named in `excludes` or `lint_ok` must be a question of the same bank (of any of its files).
+/// `place(i)` is the file of question `i` and the lines of its links. Errors come in question order.
+pub(crate) fn unknown_links<'a>(
+    bank: &Bank,
+    place: impl Fn(usize) -> (&'a str, &'a LinkLines),
+) -> Vec<BankError> {
+    let ids: std::collections::HashSet<&str> = bank.questions.iter().map(|q| q.id.as_str()).collect();
+    let mut errors = Vec::new();
+    for (i, q) in bank.questions.iter().enumerate() {
+        let (file, lines) = place(i);
+        for (field, named, at) in [
+            ("excludes", &q.excludes, &lines.excludes),
+            ("lint_ok", &q.lint_ok, &lines.lint_ok),
+        ] {
+            for (k, id) in named.iter().enumerate() {
+                if !ids.contains(id.as_str()) {
+                    errors.push(BankError {
+                        file: file.to_string(),
+                        line: at.get(k).copied().unwrap_or(0),
+                        message: format!(
+                            "`{field}` of question `{}` names `{id}`, which is no question of bank `{}` (it names \
+                             questions of the same bank; a bank split across files is checked and imported whole)",
+                            q.id, bank.id
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    errors
 }
 
 /// Error collector for one file; converts byte offsets to 1-based lines.
@@ -175,6 +227,12 @@ impl<'a> Cx<'a> {
 
     fn line(&self, offset: usize) -> usize {
         self.line_starts.partition_point(|&start| start <= offset)
+    }
+
+    fn lines_of(&self, items: Option<&[Spanned<String>]>) -> Vec<usize> {
+        (items.unwrap_or_default().iter())
+            .map(|item| self.line(item.span().start))
+            .collect()
     }
 
     fn error_at_line(&mut self, line: usize, message: impl Into<String>) {
@@ -329,6 +387,10 @@ impl<'a> Cx<'a> {
         let stem = self.text(raw.stem, "stem", at);
         let explanation = self.text(raw.explanation, "explanation", at);
         let source = self.text(raw.source, "source", at);
+        let group = raw.group.and_then(|g| self.text(Some(g), "group", at));
+        let own_id = id.as_deref().unwrap_or_default();
+        let excludes = self.id_list(raw.excludes, "excludes", own_id);
+        let lint_ok = self.id_list(raw.lint_ok, "lint_ok", own_id);
         let (options, key) = match qtype {
             Some(t) => self.key(t, raw.options, raw.answer, stem.as_deref(), &bank.language, at),
             None => (Vec::new(), None),
@@ -349,7 +411,28 @@ impl<'a> Cx<'a> {
             key: key?,
             explanation: explanation?,
             source: source?,
+            group,
+            excludes,
+            lint_ok,
         })
+    }
+
+    /// `excludes` or `lint_ok`: ids of other questions, each trimmed, non-empty, given once, not the question's
+    /// own (whether the ids exist is checked once the whole bank is read: [`unknown_links`]).
+    fn id_list(&mut self, items: Option<Vec<Spanned<String>>>, name: &str, own_id: &str) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for item in items.unwrap_or_default() {
+            let at = item.span().start;
+            match item.get_ref().trim() {
+                "" => self.error(at, format!("`{name}` has an empty id")),
+                id if id == own_id => self.error(at, format!("`{name}` names the question itself (`{id}`)")),
+                id if ids.iter().any(|known| known == id) => {
+                    self.error(at, format!("`{name}` names `{id}` twice"))
+                }
+                id => ids.push(id.to_string()),
+            }
+        }
+        ids
     }
 
     fn in_range(&mut self, field: Spanned<i64>, name: &str, range: RangeInclusive<i64>) -> Option<i64> {

@@ -245,6 +245,7 @@ impl Actor {
                 category: q.category.clone(),
                 difficulty: q.difficulty,
                 option_count: q.options.len(),
+                links: crate::paper::DrawLinks::of(&q),
             });
             questions.insert(uid, Arc::new(q));
         }

@@ -444,8 +444,14 @@ impl Actor {
             q.remaining_ms = None;
         }
         self.publish_buzzer_step(r, i, &step, &outcomes, &write.entries, closes);
+        let cut_rounds: Vec<i64> = docs
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| *id != round_id)
+            .collect();
         if self.apply_round_stages(docs) {
             self.publish_stage_frame(r, "tiebreak_update");
+            self.publish_settled_cuts(&cut_rounds);
             if let Some(open) = self.decided_tiebreak_open_question(r) {
                 // The 加赛 is decided (a wrong answer left one team): its question has nothing left to decide.
                 Box::pin(self.buzzer_step(r, open, Step::Close, now_ms(), Cause::by("tiebreak"))).await?;

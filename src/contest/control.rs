@@ -119,6 +119,9 @@ impl Actor {
             ControlAction::Skip => {
                 let r = host_round()?;
                 self.skip_question(r).await?;
+                if self.rounds[r].kind == RoundKind::Tiebreak {
+                    self.tiebreak_question_dropped(r).await?;
+                }
             }
             ControlAction::EndRound => {
                 let r =

@@ -143,11 +143,18 @@ impl Actor {
                 },
             )
             .await?;
+        let round_id = self.rounds[r].id;
+        let cut_rounds: Vec<i64> = writes
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| *id != round_id)
+            .collect();
         for (id, s) in writes {
             self.stage.rounds.insert(id, s);
         }
         self.invalidate_ranking();
         self.publish_stage_frame(r, "tiebreak_update");
+        self.publish_settled_cuts(&cut_rounds);
         Ok(())
     }
 
@@ -309,6 +316,42 @@ impl Actor {
                 let mut doc = doc;
                 doc.cut = Some(cut);
                 self.stage.rounds.insert(id, doc);
+            }
+        }
+    }
+
+    /// A 加赛 question was skipped: it decided nothing, so the 加赛 needs another question.
+    pub(super) async fn tiebreak_question_dropped(&mut self, r: usize) -> AppResult<()> {
+        let Some(mut doc) = self.round_stage(r).cloned() else {
+            return Ok(());
+        };
+        let Some(tb) = doc.tiebreak.as_mut() else {
+            return Ok(());
+        };
+        if tb.state.result().is_some() || tb.state.current_question().is_none() {
+            return Ok(());
+        }
+        let (next, _) = tb.state.step(&TiebreakEvent::Void).map_err(rule_error)?;
+        tb.state = next;
+        let round_id = self.rounds[r].id;
+        self.store
+            .record_stage(
+                self.contest.id,
+                &StageWrite {
+                    round_states: vec![(round_id, Self::round_stage_json(&doc))],
+                    ..StageWrite::default()
+                },
+            )
+            .await?;
+        self.stage.rounds.insert(round_id, doc);
+        Ok(())
+    }
+
+    /// A 加赛 settled the cut of these rounds: announce each cut again (`stage_cut`), now decided.
+    pub(super) fn publish_settled_cuts(&self, round_ids: &[i64]) {
+        for id in round_ids {
+            if let Some(k) = self.rounds.iter().position(|round| round.id == *id) {
+                self.publish_stage_frame(k, "stage_cut");
             }
         }
     }

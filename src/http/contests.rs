@@ -93,6 +93,7 @@ async fn pool_of(state: &AppState, bank_ids: &[String]) -> AppResult<Vec<PoolQue
         .into_iter()
         .map(|(uid, q)| PoolQuestion {
             uid,
+            links: crate::paper::DrawLinks::of(&q),
             qtype: q.qtype,
             category: q.category,
             difficulty: q.difficulty,

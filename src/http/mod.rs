@@ -10,6 +10,7 @@ mod display;
 pub mod extract;
 pub mod join_guard;
 pub mod limits;
+mod lint;
 mod login;
 mod meta;
 mod participant;
@@ -222,6 +223,7 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .layer(DefaultBodyLimit::max(upload_limit));
     let api = OpenApiRouter::new()
         .merge(banks::router())
+        .merge(lint::router())
         .merge(analysis::router())
         .merge(login::router())
         .merge(contests::router())

@@ -36,6 +36,9 @@ impl QuestionRow {
                 key: serde_json::from_str(&self.answer_key)?,
                 explanation: self.explanation,
                 source: self.source,
+                group: self.draw_group,
+                excludes: serde_json::from_str(&self.excludes)?,
+                lint_ok: serde_json::from_str(&self.lint_ok)?,
             },
         ))
     }
@@ -53,7 +56,7 @@ pub struct CategoryCount {
 }
 
 const QUESTION_COLUMNS: &str = "uid, bank_id, qid, qtype, category, difficulty, points, tags, stem, \
-     options, answer_key, explanation, source";
+     options, answer_key, explanation, source, draw_group, excludes, lint_ok";
 
 impl Store {
     /// Import validated banks in one transaction: all of them or none.
@@ -77,13 +80,15 @@ impl Store {
             for q in &bank.questions {
                 sqlx::query(
                     "INSERT INTO questions (bank_id, qid, qtype, category, difficulty, points, tags, stem,
-                        options, answer_key, explanation, source)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        options, answer_key, explanation, source, draw_group, excludes, lint_ok)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                      ON CONFLICT(bank_id, qid) DO UPDATE SET qtype = excluded.qtype,
                         category = excluded.category, difficulty = excluded.difficulty,
                         points = excluded.points, tags = excluded.tags, stem = excluded.stem,
                         options = excluded.options, answer_key = excluded.answer_key,
-                        explanation = excluded.explanation, source = excluded.source",
+                        explanation = excluded.explanation, source = excluded.source,
+                        draw_group = excluded.draw_group, excludes = excluded.excludes,
+                        lint_ok = excluded.lint_ok",
                 )
                 .bind(&bank.id)
                 .bind(&q.id)
@@ -97,6 +102,9 @@ impl Store {
                 .bind(serde_json::to_string(&q.key)?)
                 .bind(&q.explanation)
                 .bind(&q.source)
+                .bind(&q.group)
+                .bind(serde_json::to_string(&q.excludes)?)
+                .bind(serde_json::to_string(&q.lint_ok)?)
                 .execute(&mut *tx)
                 .await?;
                 count += 1;

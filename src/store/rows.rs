@@ -35,6 +35,9 @@ pub struct QuestionRow {
     pub answer_key: String,
     pub explanation: String,
     pub source: String,
+    pub draw_group: Option<String>,
+    pub excludes: String,
+    pub lint_ok: String,
 }
 
 #[derive(Debug, Clone, FromRow)]

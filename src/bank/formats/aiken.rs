@@ -6,7 +6,7 @@
 use super::draft::{self, Draft, Header, Labels, Location};
 use super::{Source, defaults, guess_language};
 use crate::bank::model::QuestionType;
-use crate::bank::{Bank, BankError, option_letter};
+use crate::bank::{BankError, LocatedBank, option_letter};
 
 /// The answer letters of an `ANSWER:` line (also `答案：`), None for other lines.
 pub fn answer_line(line: &str) -> Option<&str> {
@@ -42,7 +42,7 @@ struct Item {
     answer: Option<String>,
 }
 
-pub fn load(source: &Source<'_>, text: &str) -> Result<Bank, Vec<BankError>> {
+pub fn load(source: &Source<'_>, text: &str) -> Result<LocatedBank, Vec<BankError>> {
     let mut errors = Vec::new();
     let mut items: Vec<Item> = Vec::new();
     let mut open: Option<Item> = None;

@@ -5,9 +5,9 @@
 use super::draft::{Header, Location};
 use super::table::{self, Sheet};
 use super::{Source, guess_language};
-use crate::bank::{Bank, BankError};
+use crate::bank::{BankError, LocatedBank};
 
-pub fn load(source: &Source<'_>, text: &str) -> Result<Bank, Vec<BankError>> {
+pub fn load(source: &Source<'_>, text: &str) -> Result<LocatedBank, Vec<BankError>> {
     let header_line = text.lines().next().unwrap_or("");
     let delimiter = if header_line.contains('\t') && !header_line.contains(',') {
         b'\t'

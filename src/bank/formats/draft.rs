@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use crate::bank::model::{AnswerKey, Bank, Question, QuestionType};
-use crate::bank::{BankError, native, option_letter};
+use crate::bank::model::{AnswerKey, Question, QuestionType};
+use crate::bank::{BankError, LocatedBank, native, option_letter};
 
 /// Where something is in the imported file: `file` as shown in errors (`bank.xlsx[题库]`), 1-based `line`
 /// (a row for spreadsheets), 0 for the file as a whole.
@@ -49,6 +49,9 @@ pub struct Draft {
     pub answer: Option<toml::Value>,
     pub explanation: Option<String>,
     pub source: Option<String>,
+    pub group: Option<String>,
+    pub excludes: Vec<String>,
+    pub lint_ok: Vec<String>,
     /// Native field names whose problem the importer already reported (e.g. an unknown 题型): the native
     /// "missing field" error for them would only repeat it.
     pub reported: Vec<&'static str>,
@@ -86,6 +89,9 @@ impl Draft {
             answer: Some(answer),
             explanation: Some(q.explanation.clone()),
             source: Some(q.source.clone()),
+            group: q.group.clone(),
+            excludes: q.excludes.clone(),
+            lint_ok: q.lint_ok.clone(),
             reported: Vec::new(),
         }
     }
@@ -156,6 +162,9 @@ fn emit(header: &Header, drafts: &[Draft]) -> (String, Vec<Owner>) {
         field("answer", d.answer.clone());
         field("explanation", text(&d.explanation));
         field("source", text(&d.source));
+        field("group", text(&d.group));
+        field("excludes", (!d.excludes.is_empty()).then(|| strings(&d.excludes)));
+        field("lint_ok", (!d.lint_ok.is_empty()).then(|| strings(&d.lint_ok)));
     }
     (out, owners)
 }
@@ -173,46 +182,55 @@ pub struct Labels {
 }
 
 /// Validate drafts with the native parser. `at[i]` is where draft i came from; `errors` are the importer's
-/// own (reported together with the native ones). All or nothing.
+/// own (reported together with the native ones). All or nothing. On success the bank's questions are the
+/// drafts, in order, so `at` is where each question came from.
 pub fn validate(
     header: &Header,
     drafts: &[Draft],
     at: &[Location],
     labels: &Labels,
     mut errors: Vec<BankError>,
-) -> Result<Bank, Vec<BankError>> {
+) -> Result<LocatedBank, Vec<BankError>> {
     let (text, owners) = emit(header, drafts);
     let owner = |line: usize| line.checked_sub(1).and_then(|l| owners.get(l)).copied();
     let place = |owner: Option<Owner>| match owner {
         Some(Owner::Question(i) | Owner::Field(i, _)) => at[i].clone(),
         _ => labels.header_at.clone(),
     };
-    match native::parse_file(&labels.header_at.file, &text) {
-        Ok(parsed) if errors.is_empty() => return Ok(parsed.bank),
-        Ok(_) => {}
-        Err(native_errors) => {
-            for e in native_errors {
-                let who = owner(e.line);
-                if let Some(Owner::Question(i)) = who
-                    && let Some(field) = e
-                        .message
-                        .strip_prefix("missing field `")
-                        .and_then(|m| m.split('`').next())
-                    && drafts[i].reported.contains(&field)
-                {
-                    continue;
-                }
-                let message = relabel(&e.message, labels, |line| place(owner(line)));
-                errors.push(place(who).error(message));
+    let native_errors = match native::parse_file(&labels.header_at.file, &text) {
+        Ok(parsed) => {
+            let file = labels.header_at.file.as_str();
+            let unknown = native::unknown_links(&parsed.bank, |i| (file, &parsed.link_lines[i]));
+            if unknown.is_empty() && errors.is_empty() {
+                return Ok(LocatedBank {
+                    bank: parsed.bank,
+                    places: at.to_vec(),
+                });
             }
+            unknown
         }
+        Err(native_errors) => native_errors,
+    };
+    for e in native_errors {
+        let who = owner(e.line);
+        if let Some(Owner::Question(i)) = who
+            && let Some(field) = e
+                .message
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split('`').next())
+            && drafts[i].reported.contains(&field)
+        {
+            continue;
+        }
+        let message = relabel(&e.message, labels, |line| place(owner(line)));
+        errors.push(place(who).error(message));
     }
     errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     errors.dedup();
     Err(errors)
 }
 
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 14] = [
     "id",
     "type",
     "category",
@@ -224,6 +242,9 @@ const FIELDS: [&str; 11] = [
     "answer",
     "explanation",
     "source",
+    "group",
+    "excludes",
+    "lint_ok",
 ];
 
 /// A native message in the file's terms: field names, the place a duplicate id was first defined.

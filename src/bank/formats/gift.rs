@@ -17,7 +17,7 @@
 use super::draft::{self, Draft, Header, Labels, Location};
 use super::{Source, defaults, guess_language, moodle::html_to_text};
 use crate::bank::model::QuestionType;
-use crate::bank::{Bank, BankError, count_blanks, option_letter};
+use crate::bank::{BankError, LocatedBank, count_blanks, option_letter};
 
 /// A question as GIFT writes it, before defaults.
 struct Item {
@@ -30,7 +30,7 @@ struct Item {
     explanation: Option<String>,
 }
 
-pub fn load(source: &Source<'_>, text: &str) -> Result<Bank, Vec<BankError>> {
+pub fn load(source: &Source<'_>, text: &str) -> Result<LocatedBank, Vec<BankError>> {
     let mut errors = Vec::new();
     let mut items = Vec::new();
     let mut category: Option<String> = None;
@@ -54,7 +54,11 @@ pub fn load(source: &Source<'_>, text: &str) -> Result<Bank, Vec<BankError>> {
     finish(source, items, errors)
 }
 
-fn finish(source: &Source<'_>, items: Vec<Item>, mut errors: Vec<BankError>) -> Result<Bank, Vec<BankError>> {
+fn finish(
+    source: &Source<'_>,
+    items: Vec<Item>,
+    mut errors: Vec<BankError>,
+) -> Result<LocatedBank, Vec<BankError>> {
     let id = source.bank_id(None).map_err(|e| {
         errors.push(e);
         errors.clone()

@@ -18,7 +18,7 @@ pub mod xlsx;
 
 use std::path::Path;
 
-use super::{Bank, BankError};
+use super::{Bank, BankError, LocatedBank};
 
 /// A bank file format. The native format also covers directories of `*.toml` files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,19 +104,37 @@ pub struct ImportOptions {
 
 /// Read and validate one file, or (native format) a directory of `*.toml` files. All or nothing.
 pub fn load_file(path: &Path, options: &ImportOptions) -> Result<Vec<Bank>, Vec<BankError>> {
+    load_file_located(path, options).map(unlocated)
+}
+
+/// [`load_file`], with where each question was read.
+pub fn load_file_located(path: &Path, options: &ImportOptions) -> Result<Vec<LocatedBank>, Vec<BankError>> {
     let native_dir = path.is_dir() && matches!(options.format, None | Some(Format::Native));
     if native_dir {
-        return super::load_path(path);
+        return super::load_path_located(path);
     }
     let name = path.display().to_string();
     match std::fs::read(path) {
-        Ok(bytes) => load_bytes(&name, &bytes, options),
+        Ok(bytes) => load_bytes_located(&name, &bytes, options),
         Err(e) => Err(vec![file_error(&name, format!("cannot read: {e}"))]),
     }
 }
 
+fn unlocated(banks: Vec<LocatedBank>) -> Vec<Bank> {
+    banks.into_iter().map(|located| located.bank).collect()
+}
+
 /// Validate one file's bytes. `name` is used for the format (by extension) and in errors.
 pub fn load_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<Vec<Bank>, Vec<BankError>> {
+    load_bytes_located(name, bytes, options).map(unlocated)
+}
+
+/// [`load_bytes`], with where each question was read (sheet and row for spreadsheets).
+pub fn load_bytes_located(
+    name: &str,
+    bytes: &[u8],
+    options: &ImportOptions,
+) -> Result<Vec<LocatedBank>, Vec<BankError>> {
     let format = options.format.unwrap_or_else(|| Format::detect(name, bytes));
     let source = Source {
         name,
@@ -134,7 +152,7 @@ pub fn load_bytes(name: &str, bytes: &[u8], options: &ImportOptions) -> Result<V
                      Moodle XML files",
                 )]);
             }
-            super::load_texts(&[(name.to_string(), decode_text(bytes))])
+            super::load_texts_located(&[(name.to_string(), decode_text(bytes))])
         }
         Format::Xlsx => xlsx::load(&source, bytes).map(|bank| vec![bank]),
         Format::Csv => csv::load(&source, &decode_text(bytes)).map(|bank| vec![bank]),

@@ -10,7 +10,7 @@ use quick_xml::events::Event;
 use super::draft::{self, Draft, Header, Labels, Location};
 use super::{Source, defaults, guess_language};
 use crate::bank::model::QuestionType;
-use crate::bank::{Bank, BankError, count_blanks, option_letter};
+use crate::bank::{BankError, LocatedBank, count_blanks, option_letter};
 
 /// A parsed element with the line it starts on.
 #[derive(Debug, Default)]
@@ -150,7 +150,7 @@ struct Item {
     tags: Vec<String>,
 }
 
-pub fn load(source: &Source<'_>, text: &str) -> Result<Bank, Vec<BankError>> {
+pub fn load(source: &Source<'_>, text: &str) -> Result<LocatedBank, Vec<BankError>> {
     let at = |line: usize| Location::new(source.name, line);
     let quiz = parse(text).map_err(|(line, message)| vec![at(line).error(message)])?;
     let mut errors = Vec::new();

@@ -1,6 +1,6 @@
 //! The Chinese exam-system template shared by xlsx and CSV: one question per row under a header row of
-//! 题型, 题干, 选项A…选项H, 答案, 解析, 分值, 难度, 知识点, 来源 (and optionally 编号, 标签), or their English
-//! names, in any order. Cells become [`Draft`]s; the native rules then apply (see [`super::draft`]).
+//! 题型, 题干, 选项A…选项H, 答案, 解析, 分值, 难度, 知识点, 来源 (and optionally 编号, 标签, 互斥组, 互斥题号,
+//! 复核通过), or their English names, in any order. Cells become [`Draft`]s; the native rules then apply (see [`super::draft`]).
 
 use std::collections::HashMap;
 
@@ -9,7 +9,8 @@ use super::cells::{
     split_escaped, type_name,
 };
 use super::draft::{self, Draft, Header, Labels, Location};
-use crate::bank::model::{AnswerKey, Bank, Question, QuestionType};
+use crate::bank::LocatedBank;
+use crate::bank::model::{AnswerKey, Question, QuestionType};
 use crate::bank::{BankError, native, option_letter};
 
 /// A column of the template, by the native field it fills.
@@ -26,6 +27,9 @@ enum Column {
     Category,
     Source,
     Tags,
+    Group,
+    Excludes,
+    LintOk,
 }
 
 /// Accepted header names, compared after [`normalize`]; the first is the one exports write.
@@ -55,6 +59,9 @@ const HEADERS: &[(Column, &[&str])] = &[
         &["来源", "出处", "题目来源", "source", "reference"],
     ),
     (Column::Tags, &["标签", "关键词", "tags", "tag", "keywords"]),
+    (Column::Group, &["互斥组", "group"]),
+    (Column::Excludes, &["互斥题号", "互斥题目", "excludes"]),
+    (Column::LintOk, &["复核通过", "lintok"]),
 ];
 
 /// Columns every sheet must have (the native format requires these fields of every question).
@@ -90,6 +97,9 @@ pub fn header_row() -> Vec<String> {
         Column::Category,
         Column::Source,
         Column::Tags,
+        Column::Group,
+        Column::Excludes,
+        Column::LintOk,
     ] {
         row.push(name(c).into());
     }
@@ -140,8 +150,8 @@ impl Columns {
             match recognize(text) {
                 None => errors.push(here.error(format!(
                     "unknown column `{text}` (the columns are 编号, 题型, 题干, 选项A…选项H, 答案, 解析, 分值, 难度, \
-                     知识点, 来源, 标签, or id, type, stem, A…H, answer, explanation, points, difficulty, category, \
-                     source, tags)"
+                     知识点, 来源, 标签, 互斥组, 互斥题号, 复核通过, or id, type, stem, A…H, answer, explanation, \
+                     points, difficulty, category, source, tags, group, excludes, lint_ok)"
                 ))),
                 Some(column) => {
                     if let Some(first) = columns.written.get(&column) {
@@ -185,6 +195,9 @@ impl Columns {
             "answer" => Column::Answer,
             "explanation" => Column::Explanation,
             "source" => Column::Source,
+            "group" => Column::Group,
+            "excludes" => Column::Excludes,
+            "lint_ok" => Column::LintOk,
             "options" => {
                 let mut present: Vec<(usize, &String)> = (self.written.iter())
                     .filter_map(|(c, name)| {
@@ -214,7 +227,7 @@ pub fn load(
     header: Header,
     header_at: Location,
     extra: Vec<BankError>,
-) -> Result<Bank, Vec<BankError>> {
+) -> Result<LocatedBank, Vec<BankError>> {
     let mut errors = extra;
     let Some(((header_row, header_cells), rows)) = sheet.rows.split_first() else {
         errors.push(
@@ -265,6 +278,16 @@ fn draft_of_row(
         ..Draft::default()
     };
     draft.tags.retain(|t| !t.trim().is_empty());
+    draft.group = cell(Column::Group).map(str::to_string);
+    let ids = |c: Column| {
+        let mut ids = cell(c)
+            .map(|t| split_escaped(t, &[';', '；']))
+            .unwrap_or_default();
+        ids.retain(|id| !id.trim().is_empty());
+        ids
+    };
+    draft.excludes = ids(Column::Excludes);
+    draft.lint_ok = ids(Column::LintOk);
     match cell(Column::Type).map(|t| (t, parse_type(t))) {
         None => {}
         Some((_, Some(t))) => draft.qtype = Some(t),
@@ -376,6 +399,10 @@ pub fn row_of(q: &Question) -> Vec<String> {
     row.push(q.difficulty.to_string());
     row.push(q.category.clone());
     row.push(q.source.clone());
-    row.push(q.tags.iter().map(|t| escape(t)).collect::<Vec<_>>().join(";"));
+    let list = |items: &[String]| items.iter().map(|t| escape(t)).collect::<Vec<_>>().join(";");
+    row.push(list(&q.tags));
+    row.push(q.group.clone().unwrap_or_default());
+    row.push(list(&q.excludes));
+    row.push(list(&q.lint_ok));
     row
 }

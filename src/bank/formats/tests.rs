@@ -219,6 +219,21 @@ fn every_bank() -> Vec<Bank> {
     for name in ["every-field.toml", "english.toml"] {
         banks.extend(load_path(&fixture(name)).expect(name));
     }
+    let links = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint/links.toml");
+    banks.extend(load_path(&links).expect("links.toml"));
+    assert!(banks.iter().flat_map(|b| &b.questions).any(|q| q.group.is_some()));
+    assert!(
+        banks
+            .iter()
+            .flat_map(|b| &b.questions)
+            .any(|q| !q.excludes.is_empty())
+    );
+    assert!(
+        banks
+            .iter()
+            .flat_map(|b| &b.questions)
+            .any(|q| !q.lint_ok.is_empty())
+    );
     banks
 }
 
@@ -288,6 +303,9 @@ fn the_template_imports_one_question_of_each_type() {
         "知识点",
         "来源",
         "标签",
+        "互斥组",
+        "互斥题号",
+        "复核通过",
     ] {
         assert!(
             names.iter().any(|n| n == column),

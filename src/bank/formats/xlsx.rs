@@ -9,7 +9,7 @@ use calamine::{Data, Range, Reader, Xlsx, open_workbook_from_rs};
 use super::draft::{Header, Location};
 use super::table::{self, Sheet};
 use super::{Source, file_error, guess_language};
-use crate::bank::{Bank, BankError};
+use crate::bank::{BankError, LocatedBank};
 
 /// Names of the questions sheet, of the bank info sheet and of the explanation sheet (compared trimmed,
 /// case-insensitively).
@@ -28,7 +28,7 @@ fn is_one_of(name: &str, names: &[&str]) -> bool {
     names.iter().any(|n| n.eq_ignore_ascii_case(name.trim()))
 }
 
-pub fn load(source: &Source<'_>, bytes: &[u8]) -> Result<Bank, Vec<BankError>> {
+pub fn load(source: &Source<'_>, bytes: &[u8]) -> Result<LocatedBank, Vec<BankError>> {
     let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|e| {
         vec![file_error(
             source.name,
