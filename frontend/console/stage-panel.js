@@ -5,12 +5,12 @@
 // stage-state.js); every action goes through ctx.control and a refusal shows as a toast.
 
 import { t, errorText } from '/shared/i18n.js';
-import { h, mount, formatClock, formatPoints, pointsDecimals } from '/shared/ui.js';
+import { h, formatClock, formatPoints, pointsDecimals } from '/shared/ui.js';
 import { remainingMs } from '/shared/live.js';
 import { confirmDialog, toast, nextId, field } from './common.js';
 import { questionView, roundQuestionsView } from './run-views.js';
 import { presenter, keyHidden, keySecret } from './presenter.js';
-import { BUZZ_KINDS, isStageKind } from './stage-state.js';
+import { BUZZ_KINDS } from './stage-state.js';
 import { stageTiming } from './stage-editor.js';
 import { kindPill } from './round-editor.js';
 
@@ -436,10 +436,10 @@ export function createStagePanel(ctx, { rerender }) {
           o.decided_by_draw ? h('span.pill.small-pill', { title: t('console.stage.by_draw_hint') }, t('console.stage.by_draw')) : null,
           h('span.spacer'),
           p ? h('span.pick', p.points == null ? t('console.stage.passed') : t('console.stage.picked', { p: p.points }))
-            : o.team === turn ? h('span.pill.red', t('console.stage.picking')) : h('span.muted', t('console.stage.waiting')));
+            : o.team === turn ? h('span.pill.red', t(st.open ? 'console.stage.picks_next' : 'console.stage.picking')) : h('span.muted', t('console.stage.waiting')));
       })),
       turn != null ? h('div.wager-picks', { role: 'group', 'aria-label': t('console.stage.pick_for', { unit: unitOf(ctx.snap.stage, turn) }) },
-        h('div.muted', t('console.stage.pick_for', { unit: unitOf(ctx.snap.stage, turn) })),
+        h('div.muted', t(st.open ? 'console.stage.pick_after' : 'console.stage.pick_for', { unit: unitOf(ctx.snap.stage, turn) })),
         h('div.row.wrap',
           (w.options || []).map((o) => h('button.btn.stage-btn.gold.pick-btn', {
             type: 'button', disabled: busy('pick') || !st.enabled.pick, dataset: { testid: `wager-pick-${o.points}` },
@@ -630,4 +630,3 @@ export function createStagePanel(ctx, { rerender }) {
   };
 }
 
-export { isStageKind };

@@ -756,6 +756,8 @@ export const en = {
   'err.cut_tied': 'The last elimination cut is tied: play the tie-break first.',
   'err.no_tie_to_break': 'There is no tie for a tie-break to decide.',
   'console.stage.floor_tiebreak_done': 'Every place of the tie-break is decided; you can end the round.',
+  'console.stage.picks_next': 'Picks next',
+  'console.stage.pick_after': 'When this question ends, the value for {unit}:',
   // Bank check (bank lint, docs/bank-lint.md)
   'console.banks.col.actions': 'Export and check',
   'console.banks.lint': 'Check',

@@ -756,6 +756,8 @@ export const zh = {
   'err.cut_tied': '上一轮的晋级线上有并列：请先进行加赛。',
   'err.no_tie_to_break': '没有需要加赛决定的并列名次。',
   'console.stage.floor_tiebreak_done': '加赛名次已全部决出，可以结束本轮。',
+  'console.stage.picks_next': '下一个选择',
+  'console.stage.pick_after': '本题结束后，为 {unit} 选择分值：',
   // Bank check (bank lint, docs/bank-lint.md)
   'console.banks.col.actions': '导出与检查',
   'console.banks.lint': '检查',

@@ -412,6 +412,7 @@ function defineTests() {
     await con.locator('[data-testid="stage-floor"][data-phase="answering"]').waitFor();
     assert.equal(await tid(con, 'stage-floor-team').textContent(), '交警大队');
     assert.ok(await tid(con, 'wager-pick-20').isDisabled(), 'no pick while a question is open');
+    assert.match(await con.locator('[data-testid="wager-row"].turn').textContent(), /治安大队.*下一个选择/);
     await shot(con, 'stage-wager-open');
     await tid(con, 'stage-judge-right').click();
     await until('治安大队 picks', async () => /请 治安大队 选择分值/.test(await tid(con, 'stage-floor').textContent()));
