@@ -51,7 +51,9 @@ function situation(s) {
 
 export function open(container, ctx) {
   let error = null;
-  let busy = false;
+  // Actions on their way to the server: a second click of the same one does nothing; another action (finish
+  // while end_round is in flight) goes ahead, the server takes them in order.
+  const inFlight = new Set();
   const buttons = {};
   const controlBar = h('div.control-bar', { role: 'toolbar', tabindex: '-1', 'aria-label': t('console.run.controls') });
   const statusEl = h('div.run-status', { 'aria-live': 'polite' });
@@ -97,11 +99,11 @@ export function open(container, ctx) {
   async function act(action) {
     const s = ctx.snap;
     const sit = situation(s);
-    if (!sit.enabled[action] || busy) return;
+    if (!sit.enabled[action] || inFlight.has(action)) return;
     const confirm = await confirmFor(action, sit);
     if (!confirm) return;
     const hadFocus = document.activeElement === buttons[action];
-    busy = true;
+    inFlight.add(action);
     updateButtons();
     try {
       const extra = action === 'start_round' ? { round_id: sit.pending.id } : {};
@@ -111,7 +113,7 @@ export function open(container, ctx) {
     } catch (err) {
       error = err;
     } finally {
-      busy = false;
+      inFlight.delete(action);
     }
     mount(errorEl, errorBox(error, 'control-error'));
     render();
@@ -161,12 +163,12 @@ export function open(container, ctx) {
     const hadFocus = ACTIONS.find((a) => document.activeElement === buttons[a]);
     for (const action of ACTIONS) {
       buttons[action].disabled = !sit.enabled[action];
-      buttons[action].setAttribute('aria-busy', String(busy));
+      buttons[action].setAttribute('aria-busy', String(inFlight.has(action)));
       buttons[action].hidden = sit.stage && STAGE_OWN.includes(action);
     }
     buttons.start_round.title = sit.pending ? t('console.run.next_round', { title: sit.pending.title }) : '';
     // A button that became disabled under the keyboard focus (by an event) hands the focus on.
-    if (hadFocus && buttons[hadFocus].disabled && !busy) rescueFocus();
+    if (hadFocus && buttons[hadFocus].disabled && inFlight.size === 0) rescueFocus();
   }
 
   function renderStatus(sit) {
