@@ -1,10 +1,10 @@
-//! Safe cells for spreadsheet exports (CSV now, xlsx later).
+//! Safe cells for spreadsheet exports (CSV and xlsx).
 //!
 //! A spreadsheet treats a cell that starts with `=`, `+`, `-` or `@` as a formula, and some also after a
 //! leading tab or carriage return. Names in open-join contests are chosen by the participants, so a name like
 //! `=HYPERLINK("http://…","click")` would become a live formula on the organizer's laptop. Every exported text
 //! cell goes through [`safe_cell`], which prefixes such a value with `'`: spreadsheets show the text as typed
-//! and never evaluate it. The console's CSV export does the same in `frontend/console/csv.js`.
+//! and never evaluate it. The results workbook and the ranking CSV (`crate::results`) go through it too.
 
 use std::borrow::Cow;
 

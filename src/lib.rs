@@ -1,6 +1,7 @@
 //! jingsai: a self-hosted quiz and knowledge-contest server.
 
 pub mod analysis;
+pub mod audit;
 pub mod auth;
 pub mod bank;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod identity;
 pub mod metrics;
 pub mod paper;
 pub mod realtime;
+pub mod results;
 pub mod scoring;
 pub mod server;
 pub mod stage;

@@ -1,4 +1,4 @@
-//! The `jingsai` command: `serve` (the default) and bank tools.
+//! The `jingsai` command: `serve` (the default), bank tools, backup and the audit verifier.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +45,28 @@ enum Command {
     /// Write a consistent copy of the database to FILE (a new file), also while the server runs. The token
     /// secret (jwt.secret) is not part of it. See docs/operations.md for restoring.
     Backup { file: PathBuf },
+    /// Audit tools: re-derive a contest from what is stored (docs/audit.md).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Regenerate every paper and draw from the seed, rescore every answer, recompute totals, rankings, unit and
+    /// team standings, and check the audit log; report every difference. Reads the database only (the server
+    /// may be running). Exit 0: no difference; 1: differences; 2: the contest or database cannot be read.
+    Verify {
+        /// The contest's id (as in the console's address and the API).
+        contest: i64,
+        /// The database file, instead of DATA_DIR/jingsai.db.
+        #[arg(long)]
+        database: Option<PathBuf>,
+        /// Print the report as JSON (counts, differences, notes, the recomputed results and team standings).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -265,6 +287,19 @@ fn main() -> ExitCode {
             command: BankCommand::Template { output },
         }) => bank_template(&output),
         Some(Command::Backup { file }) => runtime.block_on(backup(cli.data_dir, &file)),
+        Some(Command::Audit {
+            command:
+                AuditCommand::Verify {
+                    contest,
+                    database,
+                    json,
+                },
+        }) => {
+            let database = database.unwrap_or_else(|| Settings::new(cli.data_dir).database_path());
+            let code = runtime.block_on(audit_verify(&database, contest, json));
+            runtime.shutdown_timeout(Duration::from_millis(500));
+            return code;
+        }
     };
     // Do not wait for stray blocking work: shutdown has already drained and flushed what matters.
     runtime.shutdown_timeout(Duration::from_millis(500));
@@ -374,6 +409,14 @@ async fn bank_import(
     std::fs::create_dir_all(&data_dir)?;
     let store = jingsai::store::Store::open(&data_dir.join("jingsai.db")).await?;
     let count = store.import_banks(&banks).await?;
+    // Contests drawing from these banks record the import in their audit logs (a changed key regrades them).
+    for contest in store.contests().await? {
+        let ids: Vec<String> = serde_json::from_str(&contest.bank_ids).unwrap_or_default();
+        let used: Vec<&jingsai::bank::Bank> = banks.iter().filter(|b| ids.contains(&b.id)).collect();
+        if !used.is_empty() {
+            jingsai::audit::record::record_bank_import(&store, contest.id, "cli", &used).await;
+        }
+    }
     println!("imported {count} questions into {} bank(s)", banks.len());
     Ok(ExitCode::SUCCESS)
 }
@@ -434,6 +477,36 @@ async fn backup(data_dir: PathBuf, file: &std::path::Path) -> anyhow::Result<Exi
         data_dir.join("jwt.secret").display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `audit verify`: 0 when the contest re-derives without a difference, 1 with differences, 2 when the contest
+/// or the database cannot be read (or the report cannot be printed).
+async fn audit_verify(database: &std::path::Path, contest: i64, json: bool) -> ExitCode {
+    match jingsai::audit::verify(database, contest).await {
+        Ok(report) => {
+            let text = if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        eprintln!("error: cannot write the report as JSON: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            } else {
+                report.to_text()
+            };
+            println!("{}", text.trim_end());
+            if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {

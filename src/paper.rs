@@ -38,9 +38,11 @@
 //! # Drawing a paper
 //! 1. The pool is sorted by uid (duplicate uids are dropped), so the order in which it is given does not matter.
 //!    The blueprint is checked first ([`check_blueprint`]): it is fillable from the whole pool.
-//! 2. For each quota, in blueprint order, draw from two lists in turn while the quota is short: first the
-//!    matching questions not in `seen'`, then (the bank has run out of unseen questions) those in `seen'`; each
-//!    list is made when its turn comes, in ascending uid, of the questions whose set has no question in the paper
+//! 2. For each quota, in blueprint order, draw from three lists in turn while the quota is short: first the
+//!    matching questions not in `seen'`; then (the bank has run out of unseen questions) the matching questions in
+//!    `seen` itself (repeats, which ask nothing new); last, the other matching questions of `seen'` (linked to a
+//!    question met before: at most one question of a set per contest holds unless the bank has nothing else).
+//!    Without links the third list is empty. Each list is made when its turn comes, in ascending uid, of the questions whose set has no question in the paper
 //!    yet. Within a list, from `i = 0`, while the quota is short and `i < len`: `j = i + below(len - i)`, swap
 //!    positions `i` and `j`. If drawing the question now at `i` would leave the blueprint unfillable, remove it
 //!    from the list (the later ones move up one place) and repeat at the same `i`. Otherwise it is drawn
@@ -478,6 +480,17 @@ pub fn available_per_quota(blueprint: &Blueprint, pool: &[PoolQuestion]) -> Vec<
         .collect()
 }
 
+/// The three lists a quota draws from, in turn (module docs, step 2).
+#[derive(Clone, Copy)]
+enum Pass {
+    /// Questions whose exclusion set has no question in `seen`.
+    Unseen,
+    /// Questions in `seen` themselves (a repeat asks nothing new).
+    Repeat,
+    /// The other questions of sets met in `seen`: only when the bank has nothing else.
+    Linked,
+}
+
 /// Draw a paper. Pure and deterministic in (rng seed, blueprint, pool order-independent!, seen).
 /// - Sort candidates by uid first, so the pool's order does not matter.
 /// - For each quota in order: candidates = matching questions not in `seen` (nor excluded by a question in it); if
@@ -508,11 +521,17 @@ pub fn draw_paper(
     let mut picked: Vec<&PoolQuestion> = Vec::with_capacity(blueprint.total());
     for (k, quota) in blueprint.quotas.iter().enumerate() {
         let start = picked.len();
-        for repeats in [false, true] {
+        // Unseen questions first; then repeats of questions already met; last, questions linked to one met.
+        for pass in [Pass::Unseen, Pass::Repeat, Pass::Linked] {
             let mut list: Vec<usize> = (0..pool.len())
                 .filter(|&i| {
                     let set = sets.set_of[i];
-                    quota_of[i] == Some(k) && seen_sets.contains(&set) == repeats && !demand.is_used(set)
+                    let in_pass = match pass {
+                        Pass::Unseen => !seen_sets.contains(&set),
+                        Pass::Repeat => seen.contains(&pool[i].uid),
+                        Pass::Linked => seen_sets.contains(&set) && !seen.contains(&pool[i].uid),
+                    };
+                    quota_of[i] == Some(k) && in_pass && !demand.is_used(set)
                 })
                 .collect();
             let mut i = 0;

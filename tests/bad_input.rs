@@ -76,6 +76,7 @@ fn shipped_banks_pass_bank_check() {
         "改革开放和社会主义现代化建设新时期",
         "中国特色社会主义新时代",
         "人民公安史",
+        "政法队伍教育整顿",
     ] {
         assert!(
             output.contains(period),

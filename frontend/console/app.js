@@ -12,6 +12,7 @@ import * as contestPage from './contest.js';
 import * as banks from './banks.js';
 import * as slips from './slips.js';
 import * as analysis from './analysis.js';
+import * as audit from './audit.js';
 
 addStrings(STRINGS);
 
@@ -22,6 +23,7 @@ const routes = [
   [/^#\/banks$/, banks, 'banks'],
   [/^#\/c\/(\d+)\/slips$/, slips, 'contests'],
   [/^#\/c\/(\d+)\/analysis$/, analysis, 'contests'],
+  [/^#\/c\/(\d+)\/audit$/, audit, 'contests'],
   [/^#\/c\/(\d+)(?:\/(setup|run|results))?$/, contestPage, 'contests'],
 ];
 

@@ -50,7 +50,8 @@ export function open(container, [idText, tabName]) {
           h('strong', { dataset: { testid: 'header-joined' } }, `${s.joined_count}`),
           c.join_mode === 'roster' ? h('span.muted', ` / ${s.roster_count}`) : null),
         h('span.fact.conn.' + ctx.conn, { title: t(`console.conn.${ctx.conn}`), dataset: { testid: 'conn-state' } },
-          h('span.dot', { 'aria-hidden': 'true' }), t(`console.conn.${ctx.conn}`))) : null);
+          h('span.dot', { 'aria-hidden': 'true' }), t(`console.conn.${ctx.conn}`)),
+        h('a.fact', { href: `#/c/${id}/audit`, dataset: { testid: 'audit-link' } }, t('console.audit.open'))) : null);
     banner.hidden = ctx.conn === 'open' || ctx.conn === 'connecting' && !ctx.snap;
     banner.textContent = ctx.conn === 'denied' ? t('console.conn.denied') : t('conn.closed');
   }

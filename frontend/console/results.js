@@ -1,17 +1,20 @@
 // The results tab: individual ranking with the tie-break that decided each place (absentees last, marked 未参赛),
-// unit standings, CSV export, the per-question breakdown of one participant (with a score adjustment that requires
-// a reason) and the audit trail of adjustments.
+// unit standings, the exports and printable documents, award tiers and the answer sheet switch (result-tools.js),
+// each participant's printable answer sheet (答题卡), the per-question breakdown of one participant (with a score
+// adjustment that requires a reason) and the audit trail of adjustments.
 
 import { t } from '/shared/i18n.js';
 import { h, mount, formatPoints, pointsDecimals } from '/shared/ui.js';
 import { api, errorBox, formatSeconds, formatDateTime, debounce, toast } from './common.js';
 import { openBreakdown } from './breakdown.js';
-import { toCsv } from './csv.js';
+import { exportsCard, awardsCard, openPrintable } from './result-tools.js';
 
 export function open(container, ctx) {
   const state = { results: null, adjustments: null, error: null };
   const root = h('div.results-grid');
   container.append(root);
+  const exportsTool = exportsCard(ctx);
+  const awardsTool = awardsCard(ctx);
 
   async function load() {
     try {
@@ -22,6 +25,7 @@ export function open(container, ctx) {
       state.results = results;
       state.adjustments = adjustments;
       state.error = null;
+      awardsTool.reload();
     } catch (err) {
       state.error = err;
     }
@@ -33,25 +37,6 @@ export function open(container, ctx) {
     const p = (ctx.snap.participants || []).find((x) => x.id === pid);
     return p ? p.name : `#${pid}`;
   };
-
-  function exportCsv() {
-    const rows = [[t('common.rank'), t('common.name'), t('console.people.badge'), t('common.unit'), t('common.score'),
-      t('common.correct'), t('console.results.answer_time'), t('console.results.decided_by')]];
-    for (const e of state.results.ranking) {
-      rows.push(e.absent
-        ? ['', e.name, e.badge || '', e.unit, formatPoints(e.score), '', '', t('console.results.absent')]
-        : [e.rank ?? '', e.name, e.badge || '', e.unit, formatPoints(e.score), e.correct,
-          e.answer_time_ms == null ? '' : (e.answer_time_ms / 1000).toFixed(1),
-          e.decided_by ? t(`console.tiebreak.${e.decided_by}`) : '']);
-    }
-    const csv = toCsv(rows);
-    const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
-    const a = h('a', { href: url, download: `${ctx.snap.contest.title}-results.csv` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  }
 
   /** One ranking row; an absentee (never joined) has no place, answer time or tie-break: marked 未参赛. */
   function row(e, decimals) {
@@ -68,11 +53,16 @@ export function open(container, ctx) {
     h('td.mono', e.badge || '–'),
     h('td', e.unit),
     h('td.num.strong', formatPoints(e.score, decimals)),
-    h('td.num', e.absent ? '–' : e.correct),
+    h('td.num', e.absent ? '–' : String(e.correct)),
     h('td.num', formatSeconds(e.answer_time_ms)),
     h('td', e.absent
       ? h('span.tiebreak.absent', { dataset: { testid: 'result-absent' } }, t('console.results.absent'))
-      : e.decided_by ? h('span.tiebreak.' + e.decided_by, t(`console.tiebreak.${e.decided_by}`)) : '–'));
+      : e.decided_by ? h('span.tiebreak.' + e.decided_by, t(`console.tiebreak.${e.decided_by}`)) : '–'),
+    h('td', h('button.linkish.small', {
+      type: 'button', dataset: { testid: 'result-answer-sheet', pid: e.participant_id },
+      'aria-label': t('console.results.open_answer_sheet', { name: e.name }),
+      onclick: () => openPrintable(ctx.id, `participants/${e.participant_id}/answer-sheet.html`),
+    }, t('console.results.answer_sheet'))));
   }
 
   function ranking() {
@@ -86,9 +76,7 @@ export function open(container, ctx) {
         absent ? h('span.muted', { dataset: { testid: 'results-absent-count' } }, t('console.results.absent_count', { n: absent })) : null,
         h('div.spacer'),
         h('span.muted.small', t('console.results.click_hint')),
-        h('a.btn.small', { href: `#/c/${ctx.id}/analysis`, dataset: { testid: 'results-analysis-link' } }, t('console.analysis.open')),
-        h('button.btn.small', { type: 'button', onclick: exportCsv, disabled: !list.length, dataset: { testid: 'results-export' } },
-          t('console.results.export'))),
+        h('a.btn.small', { href: `#/c/${ctx.id}/analysis`, dataset: { testid: 'results-analysis-link' } }, t('console.analysis.open'))),
       list.length === 0 ? h('p.empty', t('console.results.none'))
         : h('div.table-scroll.tall', h('table.data.ranking', { dataset: { testid: 'results-table' } },
           h('thead', h('tr',
@@ -99,7 +87,8 @@ export function open(container, ctx) {
             h('th.num', { scope: 'col' }, t('common.score')),
             h('th.num', { scope: 'col' }, t('common.correct')),
             h('th.num', { scope: 'col' }, t('console.results.answer_time')),
-            h('th', { scope: 'col' }, t('console.results.decided_by')))),
+            h('th', { scope: 'col' }, t('console.results.decided_by')),
+            h('th', { scope: 'col' }, t('console.results.answer_sheet')))),
           h('tbody', list.map((e) => row(e, decimals))))));
   }
 
@@ -147,7 +136,7 @@ export function open(container, ctx) {
     mount(root,
       c.state !== 'finished' ? h('div.alert.info.col-full', t('console.results.provisional')) : null,
       h('div.col-main', ranking()),
-      h('div.col-side', units(), audit()));
+      h('div.col-side', exportsTool.el, awardsTool.el, units(), audit()));
   }
 
   function show(pid) {
@@ -162,6 +151,10 @@ export function open(container, ctx) {
     update(kind) {
       if (['leaderboard', 'round_finished', 'contest_state', 'question_closed'].includes(kind)) reload();
     },
-    relang: render,
+    relang() {
+      exportsTool.relang();
+      awardsTool.relang();
+      render();
+    },
   };
 }

@@ -107,6 +107,10 @@ export function reduce(s, msg) {
       // Team play: the device answer a member gave for the own team, with its verdict (to the team's members).
       s.teamAnswers = { ...(s.teamAnswers || {}), [`${msg.round_id}:${msg.index}`]: msg.judgement };
       break;
+    case 'answer_sheet':
+      // The organizer opened or closed the answer sheets: the phone asks for its sheet again (review.js).
+      s.answerSheet = { visible: !!msg.visible, seq: ((s.answerSheet && s.answerSheet.seq) || 0) + 1 };
+      break;
     default:
       break;
   }

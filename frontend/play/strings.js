@@ -162,6 +162,12 @@ addStrings({
     'play.final_score': '总得分',
     'play.final_correct': '共答对 {n} 题',
     'play.thanks': '感谢参与！',
+    // Answer sheet (review.js)
+    'play.sheet_title': '答题卡（答对 {n} / {total} 题）',
+    'play.sheet_worth': '本题 {n} 分',
+    'play.sheet_time': '用时 {s} 秒',
+    'play.sheet_grid': '{title} 答题卡总览',
+    'play.sheet_empty': '答题卡将在本轮结束后显示。',
   },
   en: {
     'play.app_name': 'Quiz contest',
@@ -317,6 +323,12 @@ addStrings({
     'play.final_score': 'Total score',
     'play.final_correct': '{n} correct answers',
     'play.thanks': 'Thank you for taking part!',
+    // Answer sheet (review.js)
+    'play.sheet_title': 'Answer sheet ({n} of {total} correct)',
+    'play.sheet_worth': 'worth {n}',
+    'play.sheet_time': 'answered in {s} s',
+    'play.sheet_grid': 'Answer sheet of {title}',
+    'play.sheet_empty': 'Your answer sheet appears when the round has ended.',
   },
 });
 

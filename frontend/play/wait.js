@@ -5,7 +5,7 @@ import { h } from '/shared/ui.js';
 import { t } from '/shared/i18n.js';
 import { part, pointsBig } from './question.js';
 import { rankCard, rankTotal } from './live.js';
-import { contestReview } from './review.js';
+import { contestReview, answerSheetSection } from './review.js';
 import { stageFinalCard } from './stage.js';
 
 function initials(name) {
@@ -28,8 +28,11 @@ function identity(app) {
 export function waitScreen(app, phase) {
   const bodyEl = h('div.stack');
   const body = part(bodyEl);
-  const el = h('section.wait', { 'data-testid': phase === 'lobby' ? 'lobby' : `wait-${phase}` }, bodyEl);
+  // Between rounds: the answer sheet of the rounds that have ended, when the organizer allows it.
+  const sheet = phase === 'between' ? answerSheetSection(app) : null;
+  const el = h('section.wait', { 'data-testid': phase === 'lobby' ? 'lobby' : `wait-${phase}` }, bodyEl, sheet && sheet.el);
   function update() {
+    if (sheet) sheet.update();
     const s = app.state;
     const me = s.me || {};
     const sig = [phase, s.joined_count, s.roster_count, me.name, me.rank, me.score, s.round && s.round.id,
@@ -70,7 +73,7 @@ export function waitScreen(app, phase) {
       ];
     });
   }
-  return { el, update };
+  return { el, update, destroy: sheet ? sheet.destroy : undefined };
 }
 
 /** How long the phones wait, at most, before asking for the review: spreads a full hall's requests. */

@@ -23,8 +23,15 @@ impl Actor {
         who: &ParticipantRef,
         input: AnswerInput,
     ) -> AppResult<AcceptedAnswer> {
-        self.check_session(who)?;
-        let r = self.round_index(input.round_id)?;
+        let r = match self
+            .check_session(who)
+            .and_then(|_| self.round_index(input.round_id))
+        {
+            Ok(r) => r,
+            // Refused before a round of the contest is found (a replaced session, a round id that names none):
+            // recorded without a round, so an id that names no round opens no refusal cap of its own.
+            Err(e) => return Err(self.record_refusal(who.participant_id, None, &input, e).await),
+        };
         let result = match self.rounds[r].kind {
             RoundKind::Live => self.live_answer(who.participant_id, r, &input),
             RoundKind::Exam => self.exam_answer(who.participant_id, r, &input),
@@ -47,22 +54,32 @@ impl Actor {
                 };
                 Ok(AcceptedAnswer { ack, commit })
             }
-            Err(e) => {
-                crate::metrics::METRICS.answer_refused(e.code);
-                // Every refused answer is kept for the record (late, closed, after the round, malformed...).
-                self.writer
-                    .put_rejection(Rejection {
-                        contest_id: self.contest.id,
-                        participant_id: who.participant_id,
-                        round_id: Some(input.round_id),
-                        question_ref: Some(input.index.to_string()),
-                        reason: format!("{}: {}", e.code, e.message),
-                        received_at: now_ms(),
-                    })
-                    .await;
-                Err(e)
-            }
+            Err(e) => Err(self
+                .record_refusal(who.participant_id, Some(input.round_id), &input, e)
+                .await),
         }
+    }
+
+    /// Every refused answer is kept for the record (late, closed, after the round, malformed...).
+    async fn record_refusal(
+        &self,
+        participant_id: i64,
+        round_id: Option<i64>,
+        input: &AnswerInput,
+        e: AppError,
+    ) -> AppError {
+        crate::metrics::METRICS.answer_refused(e.code);
+        self.writer
+            .put_rejection(Rejection {
+                contest_id: self.contest.id,
+                participant_id,
+                round_id,
+                question_ref: Some(input.index.to_string()),
+                reason: format!("{}: {}", e.code, e.message),
+                received_at: now_ms(),
+            })
+            .await;
+        e
     }
 
     /// Keep an accepted answer in memory (so a concurrent duplicate is recognised at once) and return the row

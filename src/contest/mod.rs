@@ -38,6 +38,7 @@ use crate::store::writer::{AnswerWriter, PendingCommit};
 pub use answers::to_response;
 pub use buzzer::buzz_clock_ms;
 pub use model::*;
+pub use stage_rounds::{RoundStage, RunSetup};
 
 /// What an organizer can do to a running contest. One command type for every control button.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -34,7 +34,7 @@ use crate::store::{StageWrite, now_ms};
 /// How one stage question is played: among which teams, with which settings and ledger reasons, and for an
 /// assigned question (必答, 风险题) the team it belongs to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct RunSetup {
+pub struct RunSetup {
     pub teams: Vec<TeamId>,
     pub settings: BuzzerSettings,
     pub kind: ScoreKind,
@@ -48,6 +48,7 @@ pub(super) struct RunSetup {
 }
 
 impl RunSetup {
+    /// The question's state when it opened (before any event of its log).
     pub fn question(&self) -> Result<BuzzerQuestion, RuleError> {
         match self.kind {
             ScoreKind::Buzzer => BuzzerQuestion::new(self.settings.clone(), self.teams.clone()),
@@ -58,7 +59,7 @@ impl RunSetup {
 
 /// A wager round's picks, in the picking order fixed when the round started.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct WagerState {
+pub struct WagerState {
     pub order: Vec<PickSlot>,
     pub round: WagerRound,
     /// The recorded draw that ordered equal totals.
@@ -70,7 +71,7 @@ pub(super) struct WagerState {
 /// What a 加赛 decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "purpose", rename_all = "snake_case")]
-pub(super) enum TiebreakPurpose {
+pub enum TiebreakPurpose {
     /// The tie at the elimination cut after round `round_id`.
     Cut { round_id: i64 },
     /// A tie on a podium place of the final standing.
@@ -78,7 +79,7 @@ pub(super) enum TiebreakPurpose {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct TiebreakState {
+pub struct TiebreakState {
     pub purpose: TiebreakPurpose,
     pub group: TiedGroup,
     pub cuts: Vec<u32>,
@@ -89,7 +90,7 @@ pub(super) struct TiebreakState {
 
 /// The state document of one stage round.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(super) struct RoundStage {
+pub struct RoundStage {
     /// The teams the round admits (those not eliminated before it), in team order.
     pub teams: Vec<TeamId>,
     /// The setup of every question opened, by index in the round.

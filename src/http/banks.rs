@@ -70,7 +70,7 @@ async fn list_banks(State(state): State<AppState>, _: Organizer) -> AppResult<ax
               (status = 422, description = "the files have errors; `details` lists them (`BankError` objects)", body = crate::error::ErrorBody)))]
 async fn import_banks(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Json(request): Json<ImportRequest>,
 ) -> AppResult<axum::Json<ImportResult>> {
     if request.files.is_empty() {
@@ -78,7 +78,7 @@ async fn import_banks(
     }
     let files: Vec<(String, String)> = request.files.into_iter().map(|f| (f.name, f.content)).collect();
     let banks = crate::bank::load_texts(&files).map_err(invalid)?;
-    store_banks(&state, &banks).await
+    store_banks(&state, &banks, &claims.sub).await
 }
 
 fn invalid(errors: Vec<BankError>) -> AppError {
@@ -89,8 +89,9 @@ fn invalid(errors: Vec<BankError>) -> AppError {
     .with_details(errors)
 }
 
-/// Store validated banks, unless a running contest draws from one of them; reload the contests that do.
-async fn store_banks(state: &AppState, banks: &[Bank]) -> AppResult<axum::Json<ImportResult>> {
+/// Store validated banks, unless a running contest draws from one of them; reload the contests that do, and
+/// record the import in their audit logs (`by`: the organizer), with the regraded results of a finished one.
+async fn store_banks(state: &AppState, banks: &[Bank], by: &str) -> AppResult<axum::Json<ImportResult>> {
     // A running contest's questions are fixed while it runs: its scores must stay explainable.
     let contests = state.store.contests().await?;
     let uses = |row: &crate::store::ContestRow, bank: &str| {
@@ -119,6 +120,14 @@ async fn store_banks(state: &AppState, banks: &[Bank]) -> AppResult<axum::Json<I
         .map(|c| c.id)
         .collect();
     state.engine.reload_questions(&affected).await?;
+    for contest in contests.iter().filter(|c| affected.contains(&c.id)) {
+        let used: Vec<&Bank> = banks.iter().filter(|b| uses(contest, &b.id)).collect();
+        crate::audit::record::record_bank_import(&state.store, contest.id, by, &used).await;
+        if contest.state == "finished" {
+            let handle = state.engine.contest(contest.id).await?;
+            crate::audit::record::record_results(&state.store, &handle, contest.id, by, "bank_import").await;
+        }
+    }
     Ok(axum::Json(ImportResult {
         banks: banks.iter().map(|b| b.id.clone()).collect(),
         questions,
@@ -147,7 +156,7 @@ pub struct FileParams {
               (status = 422, description = "the file has errors; `details` lists them (`BankError` objects)", body = crate::error::ErrorBody)))]
 async fn import_file(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Query(params): Query<FileParams>,
     body: Bytes,
 ) -> AppResult<axum::Json<ImportResult>> {
@@ -175,7 +184,7 @@ async fn import_file(
         .await
         .map_err(AppError::internal)?
         .map_err(invalid)?;
-    store_banks(&state, &banks).await
+    store_banks(&state, &banks, &claims.sub).await
 }
 
 /// The xlsx import template: the header row, one example per question type, and the 说明 sheet.
@@ -289,6 +298,9 @@ pub fn question_json(uid: i64, q: &Question) -> Value {
         "answer": q.key,
         "explanation": q.explanation,
         "source": q.source,
+        "group": q.group,
+        "excludes": q.excludes,
+        "lint_ok": q.lint_ok,
     })
 }
 

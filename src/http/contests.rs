@@ -149,7 +149,7 @@ async fn list_contests(State(state): State<AppState>, _: Organizer) -> AppResult
               (status = 422, body = crate::error::ErrorBody)))]
 async fn create_contest(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Json(request): Json<CreateContest>,
 ) -> AppResult<(axum::http::StatusCode, axum::Json<Value>)> {
     let title = request.title.trim();
@@ -243,6 +243,18 @@ async fn create_contest(
         )
         .await?;
     let row = contest_row(&state, id).await?;
+    let detail = json!({
+        "title": title,
+        "bank_ids": request.bank_ids,
+        "rounds": request.rounds.len(),
+        "join_mode": request.join_mode,
+        "unit_scoring": request.unit_scoring,
+        "seed": if request.seed.is_some() { "given" } else { "generated" },
+    });
+    state
+        .store
+        .record_action(id, &claims.sub, "create_contest", &detail)
+        .await;
     Ok((axum::http::StatusCode::CREATED, axum::Json(contest_json(&row))))
 }
 
@@ -269,7 +281,7 @@ async fn get_contest(
               (status = 422, body = crate::error::ErrorBody)))]
 async fn add_round(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Path(id): Path<i64>,
     Json(spec): Json<RoundSpec>,
 ) -> AppResult<(axum::http::StatusCode, axum::Json<Value>)> {
@@ -305,6 +317,16 @@ async fn add_round(
         )
         .await?;
     state.engine.contest(id).await?.reload().await?;
+    let detail = json!({
+        "round_id": round_id,
+        "position": number - 1,
+        "kind": spec.kind,
+        "title": spec.title.trim(),
+    });
+    state
+        .store
+        .record_action(id, &claims.sub, "add_round", &detail)
+        .await;
     Ok((
         axum::http::StatusCode::CREATED,
         axum::Json(json!({"id": round_id, "position": number - 1})),
@@ -317,7 +339,7 @@ async fn add_round(
     responses((status = 204), (status = 409, description = "the round has started", body = crate::error::ErrorBody)))]
 async fn delete_round(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Path((id, rid)): Path<(i64, i64)>,
 ) -> AppResult<axum::http::StatusCode> {
     let contest = contest_row(&state, id).await?;
@@ -334,6 +356,11 @@ async fn delete_round(
         ));
     }
     state.engine.contest(id).await?.reload().await?;
+    let detail = json!({"round_id": rid});
+    state
+        .store
+        .record_action(id, &claims.sub, "delete_round", &detail)
+        .await;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

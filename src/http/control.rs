@@ -43,6 +43,8 @@ async fn control(
     if finishing {
         // The bank browser shows each question's statistics from its latest analysis.
         super::analysis::record_finished(&state.store, id).await;
+        // The final results' fingerprint, which `jingsai audit verify` recomputes.
+        crate::audit::record::record_results(&state.store, &handle, id, &claims.sub, "finish").await;
     }
     Ok(axum::Json(snapshot))
 }
@@ -109,11 +111,25 @@ async fn adjust(
     }
     let delta_centi = (request.delta * 100.0).round() as i64;
     let handle = state.engine.contest(id).await?;
-    Ok(axum::Json(
-        handle
-            .adjust(request.participant_id, delta_centi, request.reason, claims.sub)
-            .await?,
-    ))
+    let row = handle
+        .adjust(
+            request.participant_id,
+            delta_centi,
+            request.reason,
+            claims.sub.clone(),
+        )
+        .await?;
+    let detail = json!({
+        "adjustment_id": row["id"],
+        "participant_id": request.participant_id,
+        "delta_centi": delta_centi,
+        "reason": row["reason"],
+    });
+    state
+        .store
+        .record_action(id, &claims.sub, "adjust_score", &detail)
+        .await;
+    Ok(axum::Json(row))
 }
 
 /// The audit trail of score adjustments.

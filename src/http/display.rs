@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("id" = i64, Path)), responses((status = 200, body = TokenResponse)))]
 async fn display_token(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(organizer): Organizer,
     Path(id): Path<i64>,
 ) -> AppResult<axum::Json<TokenResponse>> {
     contest_row(&state, id).await?;
@@ -38,8 +38,15 @@ async fn display_token(
         ver: Some(version),
         ..Claims::new(Role::Display, "display", state.settings.display_token_ttl)
     };
+    let token = sign(&state, &claims)?;
+    // The link's lifetime and version, never the token itself.
+    let detail = serde_json::json!({"display_version": version, "expires_at": claims.exp});
+    state
+        .store
+        .record_action(id, &organizer.sub, "display_link", &detail)
+        .await;
     Ok(axum::Json(TokenResponse {
-        token: sign(&state, &claims)?,
+        token,
         expires_at: claims.exp,
     }))
 }
@@ -50,7 +57,7 @@ async fn display_token(
     params(("id" = i64, Path)), responses((status = 204, description = "revoked")))]
 async fn revoke_display_tokens(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(organizer): Organizer,
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
     contest_row(&state, id).await?;
@@ -61,5 +68,10 @@ async fn revoke_display_tokens(
         .ok_or_else(|| AppError::not_found("contest"))?;
     let closed = super::revoke::close_display_sockets(&state.engine, id, version).await;
     tracing::info!(contest_id = id, closed, "big-screen links revoked");
+    let detail = serde_json::json!({"display_version": version, "screens_closed": closed});
+    state
+        .store
+        .record_action(id, &organizer.sub, "revoke_display_links", &detail)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -124,7 +124,7 @@ pub struct JoinBaseRequest {
               (status = 422, description = "`invalid_url`", body = crate::error::ErrorBody)))]
 async fn set_join_base(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Path(id): Path<i64>,
     Json(request): Json<JoinBaseRequest>,
 ) -> AppResult<axum::Json<Value>> {
@@ -137,6 +137,11 @@ async fn set_join_base(
     if !state.store.set_join_base_url(id, url.as_deref()).await? {
         return Err(AppError::not_found("contest"));
     }
+    let detail = json!({"join_base_url": url});
+    state
+        .store
+        .record_action(id, &claims.sub, "set_join_base", &detail)
+        .await;
     // Open big screens of the contest switch their join link and QR code now (only a loaded contest has any).
     if let Some((_, hub)) = state.engine.hubs().await.into_iter().find(|(cid, _)| *cid == id) {
         hub.publish_screen(crate::realtime::encode(&json!({

@@ -14,6 +14,7 @@ mod lint;
 mod login;
 mod meta;
 mod participant;
+mod results;
 pub mod revoke;
 mod seats;
 pub mod serve;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub joins: Arc<join_guard::JoinGuard>,
     /// Current participant sessions, for the session check on every participant request.
     pub sessions: Arc<extract::SessionCache>,
+    /// Print tickets and answer sheet switches of the results endpoints.
+    pub results: Arc<crate::results::Memory>,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
             local_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             login: Arc::default(),
             sessions: Arc::default(),
+            results: Arc::default(),
         }
     }
 }
@@ -230,6 +234,7 @@ fn api_router(body_limit: usize, upload_limit: usize) -> OpenApiRouter<AppState>
         .merge(display::router())
         .merge(control::router())
         .merge(participant::router())
+        .merge(results::router())
         .merge(seats::router())
         .merge(meta::router())
         .layer(DefaultBodyLimit::max(body_limit));
@@ -278,7 +283,9 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        // The printable results pages (src/http/results.rs) send a policy of their own that allows exactly
+        // their inline stylesheet; every other response gets this one.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))

@@ -19,7 +19,7 @@ use crate::contest::{AnswerAck, AnswerInput, JoinMode, Viewer};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::identity::{SecretKind, secret_matches};
 use crate::store::writer::SessionWrite;
-use crate::store::{ContestRow, SeatRow, now_ms};
+use crate::store::{ContestRow, Rejection, SeatRow, now_ms};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -454,8 +454,26 @@ async fn me(State(state): State<AppState>, p: Participant) -> AppResult<axum::Js
 async fn answer(
     State(state): State<AppState>,
     p: Participant,
-    Json(input): Json<AnswerInput>,
+    input: Result<Json<AnswerInput>, AppError>,
 ) -> AppResult<axum::Json<AnswerAck>> {
+    let input = match input {
+        Ok(Json(input)) => input,
+        Err(e) => {
+            // A body that is no answer never reaches the engine; it is kept for the record like every refusal
+            // (the parser's message may quote the body: only its start is kept).
+            let message: String = e.message.chars().take(300).collect();
+            let rejection = Rejection {
+                contest_id: p.contest_id,
+                participant_id: p.who.participant_id,
+                round_id: None,
+                question_ref: None,
+                reason: format!("{}: {message}", e.code),
+                received_at: now_ms(),
+            };
+            state.engine.writer().put_rejection(rejection).await;
+            return Err(e);
+        }
+    };
     let handle = state.engine.contest(p.contest_id).await?;
     Ok(axum::Json(handle.answer(p.who, input).await?))
 }

@@ -83,7 +83,7 @@ pub struct DeviceChange {
               (status = 409, description = "`no_device_request`", body = crate::error::ErrorBody)))]
 async fn device_change(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Path((id, pid)): Path<(i64, i64)>,
     Json(change): Json<DeviceChange>,
 ) -> AppResult<axum::Json<Value>> {
@@ -112,6 +112,11 @@ async fn device_change(
             .await?;
         state.engine.contest(id).await?.seat_moved(pid, session_id).await;
     }
+    let detail = json!({"participant_id": pid, "approve": change.approve});
+    state
+        .store
+        .record_action(id, &claims.sub, "device_change", &detail)
+        .await;
     notify(&state, id).await;
     Ok(axum::Json(json!({
         "approved": change.approve,
@@ -126,11 +131,16 @@ async fn device_change(
     responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
 async fn release_seat(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Path((id, pid)): Path<(i64, i64)>,
 ) -> AppResult<axum::Json<Value>> {
     seat_of(&state, id, pid).await?;
     state.store.release_seat(pid).await?;
+    let detail = json!({"participant_id": pid});
+    state
+        .store
+        .record_action(id, &claims.sub, "release_seat", &detail)
+        .await;
     notify(&state, id).await;
     Ok(axum::Json(json!({"released": true})))
 }

@@ -24,7 +24,8 @@ use crate::contest::{AnswerInput, ContestHandle, ParticipantRef, Viewer};
 use crate::error::AppError;
 use crate::metrics::METRICS;
 use crate::realtime::{ConnOwner, Credential, Personal, encode};
-use crate::store::now_ms;
+use crate::store::writer::AnswerWriter;
+use crate::store::{Rejection, now_ms};
 
 /// Connections one login may hold at once; a newer one closes the oldest. A phone needs one (two while a
 /// reload overlaps); a console may have a few tabs open.
@@ -44,23 +45,64 @@ const DEAD_AFTER: Duration = Duration::from_secs(90);
 
 pub async fn upgrade(State(state): State<AppState>, mut parts: Parts, ws: WebSocketUpgrade) -> Response {
     match authorize(&state, &mut parts).await {
-        Ok((handle, viewer, expires_at, owner, credential)) => {
+        Ok((handle, viewer, expires_at, owner, credential, contest_id)) => {
             let shutdown = state.shutdown.clone();
+            let refusals = Refusals {
+                writer: state.engine.writer().clone(),
+                contest_id,
+            };
             ws.read_buffer_size(4 * 1024)
                 .write_buffer_size(16 * 1024)
                 .max_message_size(16 * 1024)
                 .on_upgrade(move |socket| {
-                    run(socket, handle, viewer, (owner, credential), shutdown, expires_at)
+                    run(
+                        socket,
+                        handle,
+                        viewer,
+                        (owner, credential),
+                        shutdown,
+                        expires_at,
+                        refusals,
+                    )
                 })
         }
         Err(e) => e.into_response(),
     }
 }
 
-async fn authorize(
-    state: &AppState,
-    parts: &mut Parts,
-) -> Result<(ContestHandle, Viewer, i64, ConnOwner, Credential), AppError> {
+/// Where a socket records the answer frames it refuses itself (malformed, over the frame budget), as the engine
+/// records the answers it refuses: every answer keeps its refusal reason (`GET /api/contests/{id}/rejections`).
+struct Refusals {
+    writer: AnswerWriter,
+    contest_id: i64,
+}
+
+impl Refusals {
+    async fn record(&self, viewer: &Viewer, message: &serde_json::Value, code: &str, detail: &str) {
+        let Viewer::Participant(who) = viewer else {
+            return;
+        };
+        let index = message.get("index").map(|i| {
+            let text = i.as_u64().map_or_else(|| i.to_string(), |i| i.to_string());
+            text.chars().take(32).collect()
+        });
+        let rejection = Rejection {
+            contest_id: self.contest_id,
+            participant_id: who.participant_id,
+            round_id: message.get("round_id").and_then(serde_json::Value::as_i64),
+            question_ref: index,
+            // The parser's message may quote the frame: only its start is kept.
+            reason: format!("{code}: {}", detail.chars().take(300).collect::<String>()),
+            received_at: now_ms(),
+        };
+        self.writer.put_rejection(rejection).await;
+    }
+}
+
+/// The socket's contest, viewer, token expiry, owner and credential, and the contest's id.
+type Authorized = (ContestHandle, Viewer, i64, ConnOwner, Credential, i64);
+
+async fn authorize(state: &AppState, parts: &mut Parts) -> Result<Authorized, AppError> {
     let Authenticated(claims) = Authenticated::from_request_parts(parts, state).await?;
     let credential = super::revoke::credential_of(&claims);
     let expires_at = claims.exp;
@@ -106,7 +148,7 @@ async fn authorize(
     if let Viewer::Participant(who) = &viewer {
         handle.check_session(who.clone()).await?;
     }
-    Ok((handle, viewer, expires_at, owner, credential))
+    Ok((handle, viewer, expires_at, owner, credential, contest_id))
 }
 
 async fn snapshot_bytes(handle: &ContestHandle, viewer: &Viewer) -> Option<Bytes> {
@@ -171,6 +213,7 @@ async fn run(
     (owner, credential): (ConnOwner, Credential),
     mut shutdown: tokio::sync::watch::Receiver<bool>,
     expires_at: i64,
+    refusals: Refusals,
 ) {
     let gauge = role_gauge(&viewer);
     gauge.inc();
@@ -258,7 +301,7 @@ async fn run(
                 heard_at = tokio::time::Instant::now();
                 match incoming {
                     Some(Ok(Message::Text(text))) => {
-                        alive = on_client_message(&mut sink, &handle, &viewer, &mut budget, &reply_tx, text.as_str()).await;
+                        alive = on_client_message(&mut sink, &handle, &viewer, &mut budget, &refusals, &reply_tx, text.as_str()).await;
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => {}
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
@@ -309,6 +352,7 @@ async fn on_client_message(
     handle: &ContestHandle,
     viewer: &Viewer,
     budget: &mut FrameBudget,
+    refusals: &Refusals,
     reply_tx: &tokio::sync::mpsc::Sender<Bytes>,
     text: &str,
 ) -> bool {
@@ -321,6 +365,10 @@ async fn on_client_message(
         METRICS.client_frames_dropped.inc();
         if kind == "answer" {
             METRICS.answer_refused("rate_limited");
+            let detail = "the socket sent too many messages; this answer was dropped unread";
+            refusals
+                .record(viewer, &message, "too_many_messages", detail)
+                .await;
         }
         if budget.should_warn() {
             return send(
@@ -381,6 +429,9 @@ async fn on_client_message(
                     true
                 }
                 Err(e) => {
+                    refusals
+                        .record(viewer, &message, "invalid_answer", &e.to_string())
+                        .await;
                     send(
                         sink,
                         encode(&json!({

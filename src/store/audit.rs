@@ -148,6 +148,28 @@ impl Store {
         })
     }
 
+    /// Record an organizer action that has succeeded (outcome `ok`), at the server's time now. The action is
+    /// already committed and announced, so a failed append is logged and never fails the caller; `jingsai audit
+    /// verify` reports what the log then misses (an adjustment without its row, for example).
+    pub async fn record_action(
+        &self,
+        contest_id: i64,
+        actor: &str,
+        action: &str,
+        detail: &serde_json::Value,
+    ) {
+        let entry = AuditEntry {
+            at_ms: super::now_ms(),
+            actor,
+            action,
+            detail,
+            outcome: "ok",
+        };
+        if let Err(e) = self.append_audit(contest_id, &entry).await {
+            tracing::error!(contest = contest_id, action, "audit log append failed: {e}");
+        }
+    }
+
     /// The contest's audit log, oldest first.
     pub async fn audit_log(&self, contest_id: i64) -> sqlx::Result<Vec<AuditRow>> {
         sqlx::query_as(

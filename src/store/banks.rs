@@ -55,7 +55,8 @@ pub struct CategoryCount {
     pub count: i64,
 }
 
-const QUESTION_COLUMNS: &str = "uid, bank_id, qid, qtype, category, difficulty, points, tags, stem, \
+/// The columns of a question row (`QuestionRow`), for every reader of the `questions` table.
+pub const QUESTION_COLUMNS: &str = "uid, bank_id, qid, qtype, category, difficulty, points, tags, stem, \
      options, answer_key, explanation, source, draw_group, excludes, lint_ok";
 
 impl Store {

@@ -12,6 +12,7 @@
 
 mod answers;
 mod audit;
+mod awards;
 mod backup;
 mod banks;
 mod contests;
@@ -35,8 +36,9 @@ use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 
 pub use answers::Rejection;
 pub use audit::{AuditEntry, AuditRow, GENESIS_HASH, chain_break, chain_hash};
+pub use awards::ResultSettingsRow;
 pub use backup::{BackupSummary, backup_database};
-pub use banks::{CategoryCount, QuestionFilter};
+pub use banks::{CategoryCount, QUESTION_COLUMNS, QuestionFilter};
 pub use contests::{NewContest, NewRound, RosterEntry, SeatRow};
 pub use item_stats::{ItemStatRow, ReviewRow};
 pub use rejections::{MAX_REJECTIONS_PAGE, REJECTIONS_KEPT_PER_MINUTE};

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests: a real server on 127.0.0.1:0, an HTTP client, WebSocket capture.
 #![allow(dead_code)]
 
+pub mod audit;
 pub mod process;
 
 use std::path::PathBuf;

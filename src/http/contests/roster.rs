@@ -259,7 +259,7 @@ fn kind_label(kind: SecretKind) -> &'static str {
               (status = 422, description = "`details` lists every row error (`RosterError` objects)", body = crate::error::ErrorBody)))]
 pub async fn import_roster(
     State(state): State<AppState>,
-    _: Organizer,
+    Organizer(claims): Organizer,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> AppResult<axum::Json<Value>> {
@@ -326,6 +326,12 @@ pub async fn import_roster(
     }
     let imported = state.store.import_roster(id, kind, &entries).await?;
     state.engine.contest(id).await?.reload().await?;
+    // Counts only: names, badges and secrets stay out of the log.
+    let detail = json!({"imported": imported, "secret_kind": kind});
+    state
+        .store
+        .record_action(id, &claims.sub, "import_roster", &detail)
+        .await;
     Ok(axum::Json(json!({"imported": imported, "secret_kind": kind})))
 }
 
