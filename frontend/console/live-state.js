@@ -3,11 +3,12 @@
 
 import { connectLive } from '/shared/live.js';
 import { api, session } from './common.js';
+import { applyStageFrame, stageQuestionOpened, stageQuestionSkipped } from './stage-state.js';
 
 /**
  * createContestLive(id) → ctx
  *   ctx.snap      latest organizer snapshot (contest, rounds, round, question, participants, round_questions,
- *                 device_requests, …)
+ *                 device_requests, and in stage rounds `buzzer` and `stage`, …)
  *   ctx.progress  progress of the open question ({round_id, index, answered, joined, missing}); the server sends
  *                 counts and the ids that answered since its last tick, and `missing` is derived here from the
  *                 participant list, so no event ever carries the whole list
@@ -33,12 +34,12 @@ export function createContestLive(id) {
       // The response is the state right after the action: show it at once, then resync over the socket so that
       // any event which overtook the response is applied in order again.
       apply({ ...snap, type: 'snapshot' });
-      live.send({ type: 'snapshot' });
+      requestSnapshot();
       return snap;
     },
     /** Ask for a fresh snapshot (over the socket when it is open, else over HTTP). */
     async resync() {
-      if (live.send({ type: 'snapshot' })) return;
+      if (requestSnapshot()) return;
       try {
         apply({ ...(await api.get(`/api/contests/${id}`)), type: 'snapshot' });
       } catch (err) {
@@ -46,8 +47,23 @@ export function createContestLive(id) {
         emit('error', err);
       }
     },
-    close() { live.close(); },
+    close() {
+      clearTimeout(snapshotTimer);
+      live.close();
+    },
   };
+
+  // The server answers a socket's snapshot requests within its frame budget (a burst, then about one a second)
+  // and drops the rest. A request that got no snapshot is asked again, so a quick run of actions (a host on the
+  // keyboard) never leaves the console on a state that an overtaking frame changed, nor a new round unlisted.
+  const SNAPSHOT_RETRY_MS = 1500;
+  let snapshotTimer = null;
+  function requestSnapshot() {
+    clearTimeout(snapshotTimer);
+    if (!live.send({ type: 'snapshot' })) return false;
+    snapshotTimer = setTimeout(() => { snapshotTimer = null; ctx.resync(); }, SNAPSHOT_RETRY_MS);
+    return true;
+  }
 
   function emit(kind, msg) {
     for (const fn of listeners) fn(kind, msg);
@@ -99,6 +115,7 @@ export function createContestLive(id) {
   function apply(msg) {
     const s = ctx.snap;
     if (msg.type === 'snapshot') {
+      clearTimeout(snapshotTimer);
       const contest = { ...(s && s.contest), ...msg.contest };
       ctx.snap = { ...msg, contest };
       // Every organizer snapshot carries the pending device changes; keep the last list if one ever does not.
@@ -141,6 +158,9 @@ export function createContestLive(id) {
         if (msg.leaderboard) s.leaderboard = msg.leaderboard;
         break;
       case 'round_started':
+        // The new round's questions come with the snapshot asked for below; the last round's are no longer current
+        // (unless a snapshot of the new round, the control response, came first).
+        if (!s.round || s.round.id !== msg.round.id) s.round_questions = [];
         setRound(msg.round);
         s.question = null;
         ctx.progress = null;
@@ -152,6 +172,7 @@ export function createContestLive(id) {
         setQuestionState(msg.question.round_id, msg.question.index, msg.question.state);
         ctx.progress = null;
         ctx.answered = new Set();
+        stageQuestionOpened(s, msg);
         break;
       case 'progress': {
         const same = ctx.progress && ctx.progress.round_id === msg.round_id && ctx.progress.index === msg.index;
@@ -177,6 +198,7 @@ export function createContestLive(id) {
         break;
       case 'question_skipped':
         setQuestionState(msg.round_id, msg.index, 'skipped');
+        stageQuestionSkipped(s, msg);
         break;
       case 'question_closed':
         setQuestionState(msg.result.round_id, msg.result.index, 'closed');
@@ -196,7 +218,8 @@ export function createContestLive(id) {
         ctx.examProgress = { started: msg.started, submitted: msg.submitted, joined: msg.joined };
         break;
       default:
-        return;
+        // Stage rounds (compulsory, buzzer, wager, tiebreak): stage-state.js keeps `buzzer` and `stage` current.
+        if (!applyStageFrame(s, msg, () => ctx.resync())) return;
     }
     emit(msg.type, msg);
   }

@@ -5,11 +5,16 @@ import { t } from '/shared/i18n.js';
 import { h, mount } from '/shared/ui.js';
 import { api, go, errorBox, field, pageHeader, toast, nextId } from './common.js';
 import { newRound, roundEditor, toSpec } from './round-editor.js';
+import { isStageKind } from './stage-state.js';
+import { defaultStageSettings, stageSettingsFields } from './stage-editor.js';
 
 let draft = null;
 
 function freshDraft() {
-  return { title: '', bank_ids: null, join_mode: 'roster', unit_scoring: 'sum', join_code: '', rounds: [newRound('live', 1)] };
+  return {
+    title: '', bank_ids: null, join_mode: 'roster', unit_scoring: 'sum', join_code: '', rounds: [newRound('live', 1)],
+    stage: defaultStageSettings(),
+  };
 }
 
 export function open(container) {
@@ -26,6 +31,8 @@ export function open(container) {
   const bankHost = h('div.bank-host');
   const roundsHost = h('div.stack.round-list');
   const errorHost = h('div');
+  // The contest-wide stage settings: one card, shown while any round is a stage round, applied to all of them.
+  const stageHost = h('div');
   let createBtn = null;
 
   async function loadCounts() {
@@ -82,8 +89,22 @@ export function open(container) {
       index: i,
       counts: () => state.counts,
       onRemove: draft.rounds.length > 1 ? () => { draft.rounds.splice(i, 1); renderRounds(); } : null,
+      onChange: renderStage,
+      stage: () => ({ settings: draft.stage, editable: false, fixed: false }),
     }));
     mount(roundsHost, editors.map((e) => h('div.card', e.el)));
+    renderStage();
+  }
+
+  /** Shown while any round is a stage round; built once per showing so typing is never interrupted. */
+  function renderStage() {
+    const needed = draft.rounds.some((r) => isStageKind(r.kind));
+    const shown = stageHost.firstChild != null;
+    if (needed === shown) return;
+    mount(stageHost, needed ? h('section.card.stack', { dataset: { testid: 'stage-settings-card' } },
+      h('h2', t('console.stage.contest_settings')),
+      h('p.hint', t('console.stage.contest_settings_hint')),
+      stageSettingsFields(draft.stage, () => {})) : null);
   }
 
   function renderError() {
@@ -120,6 +141,7 @@ export function open(container) {
     scoring.setAttribute('aria-labelledby', 'unit-l');
 
     renderBanks();
+    stageHost.replaceChildren();
     renderRounds();
     renderError();
     createBtn = h('button.btn.primary', { type: 'submit', dataset: { testid: 'contest-create' } });
@@ -143,8 +165,11 @@ export function open(container) {
         h('button.btn.small', { type: 'button', dataset: { testid: 'round-add-live' }, onclick: () => addRound('live') },
           '＋ ', t('console.round.add_live')),
         h('button.btn.small', { type: 'button', dataset: { testid: 'round-add-exam' }, onclick: () => addRound('exam') },
-          '＋ ', t('console.round.add_exam'))),
+          '＋ ', t('console.round.add_exam')),
+        h('button.btn.small', { type: 'button', dataset: { testid: 'round-add-stage' }, onclick: () => addRound('buzzer') },
+          '＋ ', t('console.round.add_stage'))),
       roundsHost),
+    stageHost,
     errorHost,
     h('div.row.end.sticky-actions',
       h('a.btn.ghost', { href: '#/' }, t('console.cancel')),
@@ -177,7 +202,7 @@ export function open(container) {
       bank_ids: draft.bank_ids,
       join_mode: draft.join_mode,
       unit_scoring: draft.unit_scoring,
-      rounds: draft.rounds.map(toSpec),
+      rounds: draft.rounds.map((r) => toSpec(r, draft.stage)),
     };
     if (draft.join_code.trim()) body.join_code = draft.join_code.trim();
     try {

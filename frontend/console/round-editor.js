@@ -1,17 +1,30 @@
 // The round editor: kind, timing, scoring and blueprint quotas with a live "available in bank" count. Used by
 // the new-contest form (rounds inline, availability computed from /api/categories) and by the setup screen
-// (add a round to an existing contest, availability from POST /api/contests/{id}/rounds/check).
+// (add a round to an existing contest, availability from POST /api/contests/{id}/rounds/check). Stage rounds
+// (compulsory, buzzer, wager, tiebreak) get their own settings form from stage-editor.js.
 
 import { t } from '/shared/i18n.js';
 import { h, mount } from '/shared/ui.js';
 import { field, checkbox, select, nextId } from './common.js';
+import { STAGE_KINDS, isStageKind } from './stage-state.js';
+import {
+  defaultKindSettings, defaultQuotas, stageConfig, kindFields, stageSettingsFields, stageSettingsSummary,
+} from './stage-editor.js';
 
 export const TYPES = ['single', 'multiple', 'true_false', 'fill'];
+
+/** The kinds of round, in the order the editor offers them: the everyone-answers kinds, then the stage kinds. */
+export const KINDS = ['live', 'exam', ...STAGE_KINDS];
+
+/** The pill colour of a round kind (rounds table, editor legend). */
+export function kindPill(kind) {
+  return kind === 'live' ? 'red' : kind === 'exam' ? 'gold' : 'blue';
+}
 
 /** A fresh round model with sensible defaults for the given kind. */
 export function newRound(kind = 'live', number = 1) {
   return {
-    title: kind === 'live' ? t('console.round.default_live', { n: number }) : t('console.round.default_exam', { n: number }),
+    title: t(`console.round.default_${kind}`, { n: number }),
     kind,
     question_seconds: 20,
     close_when_all_answered: true,
@@ -21,7 +34,8 @@ export function newRound(kind = 'live', number = 1) {
     scoring: { default_points: 10, speed_bonus: 0, partial_credit: false, wrong_penalty: 0 },
     shuffle_questions: true,
     shuffle_options: true,
-    quotas: [{ category: '', type: '', difficulty: '', count: kind === 'live' ? 10 : 20 }],
+    quotas: defaultQuotas(kind),
+    ...defaultKindSettings(),
   };
 }
 
@@ -30,23 +44,35 @@ const num = (v, fallback = 0) => {
   return Number.isFinite(n) ? n : fallback;
 };
 
-/** The server's RoundSpec {title, kind, config} of a model. Minutes are converted to seconds. */
-export function toSpec(model) {
+/**
+ * The server's RoundSpec {title, kind, config} of a model. Minutes are converted to seconds. A stage round takes
+ * the contest-wide `stageSettings` (base score, team answer rule, podium places) into its config.
+ */
+export function toSpec(model, stageSettings = null) {
   const window = String(model.window_minutes ?? '').trim();
+  const blueprint = {
+    quotas: model.quotas.map((q) => ({
+      category: q.category || null,
+      type: q.type || null,
+      difficulty: q.difficulty === '' || q.difficulty == null ? null : num(q.difficulty),
+      count: Math.max(0, Math.floor(num(q.count))),
+    })),
+    shuffle_questions: !!model.shuffle_questions,
+    shuffle_options: !!model.shuffle_options,
+  };
+  if (isStageKind(model.kind)) {
+    if (!stageSettings) throw new Error('a stage round needs the contest-wide stage settings');
+    return {
+      title: model.title.trim(),
+      kind: model.kind,
+      config: { blueprint, grace_ms: Math.floor(num(model.grace_ms, 500)), ...stageConfig(model, stageSettings) },
+    };
+  }
   return {
     title: model.title.trim(),
     kind: model.kind,
     config: {
-      blueprint: {
-        quotas: model.quotas.map((q) => ({
-          category: q.category || null,
-          type: q.type || null,
-          difficulty: q.difficulty === '' || q.difficulty == null ? null : num(q.difficulty),
-          count: Math.max(0, Math.floor(num(q.count))),
-        })),
-        shuffle_questions: !!model.shuffle_questions,
-        shuffle_options: !!model.shuffle_options,
-      },
+      blueprint,
       scoring: {
         default_points: Math.floor(num(model.scoring.default_points, 10)),
         speed_bonus: model.kind === 'live' ? num(model.scoring.speed_bonus) : 0,
@@ -111,8 +137,11 @@ export function categoryOptions(counts, current, anyLabel = null) {
 
 /**
  * roundEditor(model, {counts: () => rows, check?: async (spec) => {available, problems, settings_error}, onRemove?,
- *   onChange?, index}) → {el, refresh(), countsChanged()}
- * Edits `model` in place. Without `check`, availability is computed from counts().
+ *   onChange?, index, stage?: () => {settings, editable}}) → {el, refresh(), countsChanged()}
+ * Edits `model` in place. Without `check`, availability is computed from counts(). `stage` gives the contest-wide
+ * stage settings for stage rounds: `editable` shows their form inside this editor (the setup tab, when the
+ * contest has no stage round yet); otherwise they are edited elsewhere (the new-contest form) or fixed, and
+ * shown as one line.
  */
 export function roundEditor(model, opts) {
   const el = h('fieldset.round-editor', { dataset: { testid: 'round-editor' } });
@@ -208,6 +237,8 @@ export function roundEditor(model, opts) {
           // A title still at its default follows the kind.
           const n = (opts.index ?? 0) + 1;
           if (model.title === newRound(model.kind, n).title) model.title = newRound(kind, n).title;
+          // Quotas still at the old kind's defaults take the new kind's (a wager draws by its values' difficulties).
+          if (JSON.stringify(model.quotas) === JSON.stringify(defaultQuotas(model.kind, model))) model.quotas = defaultQuotas(kind, model);
           model.kind = kind;
           render();
           changed();
@@ -217,7 +248,8 @@ export function roundEditor(model, opts) {
     const title = h('input', { value: model.title, maxlength: 100, dataset: { testid: 'round-title' } });
     title.addEventListener('input', () => { model.title = title.value; if (opts.onChange) opts.onChange(); });
 
-    const timing = model.kind === 'live'
+    const stageKind = isStageKind(model.kind);
+    const timing = stageKind ? [] : model.kind === 'live'
       ? [
         field(t('console.round.question_seconds'), numberInput(model.question_seconds, (v) => { model.question_seconds = v; },
           { min: 3, max: 3600, step: 1, dataset: { testid: 'round-seconds' } }), t('console.round.question_seconds_hint')),
@@ -233,22 +265,12 @@ export function roundEditor(model, opts) {
       ];
 
     const s = model.scoring;
-    mount(el,
-      h('legend', h('span.round-no', t('console.round.number', { n: idx + 1 })),
-        h('span.pill' + (model.kind === 'live' ? '.red' : '.gold'), t(`console.round.kind.${model.kind}`))),
-      opts.onRemove ? h('button.btn.ghost.small.danger.round-remove', {
-        type: 'button', dataset: { testid: 'round-remove' }, onclick: opts.onRemove,
-        'aria-label': t('console.round.remove_n', { n: idx + 1 }),
-      }, t('console.round.remove')) : null,
-      h('div.grid.g-round-head',
-        field(t('console.round.title'), title),
-        h('div.field', h('span.label', { id: kindName + '-l' }, t('console.round.kind')),
-          h('div.seg', { role: 'radiogroup', 'aria-labelledby': kindName + '-l', dataset: { testid: 'round-kind' } },
-            kindRadio('live'), kindRadio('exam')))),
+    const grace = field(t('console.round.grace'), numberInput(model.grace_ms, (v) => { model.grace_ms = v; },
+      { min: 0, max: 10000, step: 100, dataset: { testid: 'round-grace' } }), stageKind ? t('console.stage.grace_hint') : t('console.round.grace_hint'));
+    const scoringPart = stageKind ? stagePart() : [
       h('div.grid.g4',
         ...timing,
-        field(t('console.round.grace'), numberInput(model.grace_ms, (v) => { model.grace_ms = v; },
-          { min: 0, max: 10000, step: 100, dataset: { testid: 'round-grace' } }), t('console.round.grace_hint'))),
+        grace),
       h('h3.sub', t('console.round.scoring')),
       h('div.grid.g4',
         field(t('console.scoring.default_points'), numberInput(s.default_points, (v) => { s.default_points = v; },
@@ -261,6 +283,39 @@ export function roundEditor(model, opts) {
           { min: 0, max: 1000, step: 1, dataset: { testid: 'scoring-penalty' } })),
         h('div.field.checks',
           checkbox(t('console.scoring.partial_credit'), s.partial_credit, (v) => { s.partial_credit = v; changed(); }, 'scoring-partial'))),
+    ];
+
+    function stagePart() {
+      const stage = opts.stage ? opts.stage() : null;
+      return [
+        h('h3.sub', t(`console.stage.settings_of.${model.kind}`)),
+        ...kindFields(model, changed, () => { render(); }),
+        h('div.grid.g4', grace),
+        stage && stage.editable
+          ? h('div.stage-contest', h('h3.sub', t('console.stage.contest_settings')), h('p.hint', t('console.stage.contest_settings_hint')),
+            stageSettingsFields(stage.settings, changed))
+          : stage ? h('p.stage-summary', { dataset: { testid: 'stage-summary' } },
+            h('span.muted', t('console.stage.contest_settings'), '：'), stageSettingsSummary(stage.settings),
+            h('span.muted', ' · ', stage.fixed ? t('console.stage.contest_settings_fixed') : t('console.stage.contest_settings_shared'))) : null,
+      ];
+    }
+
+    mount(el,
+      h('legend', h('span.round-no', t('console.round.number', { n: idx + 1 })),
+        h('span.pill.' + kindPill(model.kind), t(`console.round.kind.${model.kind}`))),
+      opts.onRemove ? h('button.btn.ghost.small.danger.round-remove', {
+        type: 'button', dataset: { testid: 'round-remove' }, onclick: opts.onRemove,
+        'aria-label': t('console.round.remove_n', { n: idx + 1 }),
+      }, t('console.round.remove')) : null,
+      h('div.grid.g-round-head',
+        field(t('console.round.title'), title),
+        h('div.field', h('span.label', { id: kindName + '-l' }, t('console.round.kind')),
+          h('div.kind-groups',
+            h('div.seg', { role: 'radiogroup', 'aria-labelledby': kindName + '-l', dataset: { testid: 'round-kind' } },
+              kindRadio('live'), kindRadio('exam')),
+            h('div.seg.stage-kinds', { role: 'radiogroup', 'aria-label': t('console.stage.kinds'), dataset: { testid: 'round-kind-stage' } },
+              STAGE_KINDS.map(kindRadio))))),
+      ...scoringPart,
       h('div.row.sub-head',
         h('h3.sub', t('console.round.blueprint')),
         h('div.spacer'),
@@ -314,7 +369,7 @@ export function roundEditor(model, opts) {
     clearTimeout(updateAvailability.timer);
     updateAvailability.timer = setTimeout(async () => {
       try {
-        const res = await opts.check(toSpec(model));
+        const res = await opts.check(toSpec(model, opts.stage ? opts.stage().settings : null));
         if (seq === checkSeq) showAvailability(res.available, res.problems, res.settings_error);
       } catch (err) {
         if (seq === checkSeq) showAvailability(null, [], err.message);

@@ -1,6 +1,7 @@
 // The run tab: control buttons (enabled only when they fit the state; destructive ones confirmed), the clock
 // by the server's time, the current question with its answer, live answer progress, who has not answered,
-// the round's questions, the top places and the participants.
+// the round's questions, the top places and the participants. A stage round (compulsory, buzzer, wager,
+// tiebreak) is run from the stage panel (stage-panel.js) instead of the live question view.
 
 import { t } from '/shared/i18n.js';
 import { h, mount, formatClock } from '/shared/ui.js';
@@ -14,8 +15,12 @@ import {
 import { presenter, keyHidden, keySecret, fillsScreen, presenterToggle, keyWarning } from './presenter.js';
 import { roundTiming } from './setup.js';
 import { icon } from './icons.js';
+import { createStagePanel } from './stage-panel.js';
+import { isStageKind } from './stage-state.js';
 
 const ACTIONS = ['start_round', 'next', 'close', 'pause', 'resume', 'skip', 'end_round', 'finish'];
+/** Actions of the bar that the stage panel's large buttons take over while a stage round runs. */
+const STAGE_OWN = ['next', 'close', 'pause', 'resume', 'end_round'];
 
 /** What the contest allows now: which actions, and the facts they depend on. */
 function situation(s) {
@@ -23,19 +28,21 @@ function situation(s) {
   const running = s.rounds.find((r) => r.state === 'running') || null;
   const pending = s.rounds.find((r) => r.state === 'pending') || null;
   const live = running && running.kind === 'live';
+  const stage = !!running && isStageKind(running.kind);
   const q = s.question;
   const openQ = live && q && q.round_id === running.id && (q.state === 'open' || q.state === 'paused') ? q : null;
-  const rq = live && s.round_questions ? s.round_questions : [];
+  const stageOpen = stage && q && q.round_id === running.id && q.state === 'open';
+  const rq = (live || stage) && s.round_questions ? s.round_questions : [];
   const pendingQ = rq.some((x) => x.state === 'pending');
   return {
-    finished, running, pending, live, openQ, pendingQ,
+    finished, running, pending, live, stage, openQ, pendingQ,
     enabled: {
       start_round: !finished && !running && !!pending,
       next: !finished && live && !openQ && pendingQ,
       close: !finished && !!openQ,
       pause: !finished && !!openQ && openQ.state === 'open',
       resume: !finished && !!openQ && openQ.state === 'paused',
-      skip: !finished && live && (!!openQ || pendingQ),
+      skip: !finished && ((live && (!!openQ || pendingQ)) || (stage && (stageOpen || (pendingQ && running.kind !== 'wager')))),
       end_round: !finished && !!running,
       finish: !finished,
     },
@@ -44,7 +51,9 @@ function situation(s) {
 
 export function open(container, ctx) {
   let error = null;
-  let busy = false;
+  // Actions on their way to the server: a second click of the same one does nothing; another action (finish
+  // while end_round is in flight) goes ahead, the server takes them in order.
+  const inFlight = new Set();
   const buttons = {};
   const controlBar = h('div.control-bar', { role: 'toolbar', tabindex: '-1', 'aria-label': t('console.run.controls') });
   const statusEl = h('div.run-status', { 'aria-live': 'polite' });
@@ -57,6 +66,8 @@ export function open(container, ctx) {
   const toggleEl = h('div.presenter');
   // The exam's "not handed in" list: its own host, redrawn when the participants' papers change.
   const pendingEl = h('div.pending-host');
+  // Stage rounds (compulsory, buzzer, wager, tiebreak): the stage panel draws the main card and the side column.
+  const stagePanel = createStagePanel(ctx, { rerender: () => render() });
   const enablePresenter = () => { presenter.set(true); render(); };
   let warningEl = keyWarning(enablePresenter);
   // Is a secret key (of an open question) on the screen now? Set by renderMain; the clock checks the screen.
@@ -88,11 +99,11 @@ export function open(container, ctx) {
   async function act(action) {
     const s = ctx.snap;
     const sit = situation(s);
-    if (!sit.enabled[action] || busy) return;
+    if (!sit.enabled[action] || inFlight.has(action)) return;
     const confirm = await confirmFor(action, sit);
     if (!confirm) return;
     const hadFocus = document.activeElement === buttons[action];
-    busy = true;
+    inFlight.add(action);
     updateButtons();
     try {
       const extra = action === 'start_round' ? { round_id: sit.pending.id } : {};
@@ -102,7 +113,7 @@ export function open(container, ctx) {
     } catch (err) {
       error = err;
     } finally {
-      busy = false;
+      inFlight.delete(action);
     }
     mount(errorEl, errorBox(error, 'control-error'));
     render();
@@ -152,17 +163,19 @@ export function open(container, ctx) {
     const hadFocus = ACTIONS.find((a) => document.activeElement === buttons[a]);
     for (const action of ACTIONS) {
       buttons[action].disabled = !sit.enabled[action];
-      buttons[action].setAttribute('aria-busy', String(busy));
+      buttons[action].setAttribute('aria-busy', String(inFlight.has(action)));
+      buttons[action].hidden = sit.stage && STAGE_OWN.includes(action);
     }
     buttons.start_round.title = sit.pending ? t('console.run.next_round', { title: sit.pending.title }) : '';
     // A button that became disabled under the keyboard focus (by an event) hands the focus on.
-    if (hadFocus && buttons[hadFocus].disabled && !busy) rescueFocus();
+    if (hadFocus && buttons[hadFocus].disabled && inFlight.size === 0) rescueFocus();
   }
 
   function renderStatus(sit) {
     const s = ctx.snap;
     let text;
-    if (sit.finished) text = t('console.run.status_finished');
+    if (sit.stage) text = stagePanel.status(sit.running);
+    else if (sit.finished) text = t('console.run.status_finished');
     else if (sit.running && sit.live && sit.openQ) text = t('console.run.status_question', { title: sit.running.title, n: sit.openQ.index + 1 });
     else if (sit.running && sit.live && sit.pendingQ) text = t('console.run.status_between', { title: sit.running.title });
     else if (sit.running && sit.live) text = t('console.run.status_round_done', { title: sit.running.title });
@@ -178,6 +191,15 @@ export function open(container, ctx) {
   function renderMain(sit) {
     const s = ctx.snap;
     const round = sit.running || s.round;
+    keyShown = false;
+    if (round && isStageKind(round.kind)) {
+      const q = s.question && s.question.round_id === round.id ? s.question : null;
+      keyShown = !!q && keySecret(q) && !keyHidden(ctx.id, q);
+      mount(mainEl, stagePanel.main(round));
+      tick();
+      return;
+    }
+    stagePanel.idle();
     const parts = [];
     if (round) {
       parts.push(h('div.round-head',
@@ -218,6 +240,11 @@ export function open(container, ctx) {
   }
 
   function renderSide(sit) {
+    const shown = sit.running || ctx.snap.round;
+    if (shown && isStageKind(shown.kind)) {
+      mount(sideEl, stagePanel.side(shown));
+      return;
+    }
     const live = sit.live || (ctx.snap.round && ctx.snap.round.kind === 'live');
     mount(sideEl,
       sit.live && sit.openQ ? missingView(ctx) : null,
@@ -226,6 +253,8 @@ export function open(container, ctx) {
   }
 
   function tick() {
+    stagePanel.tick();
+    updateWarning();
     if (!clockEl.isConnected) return;
     const s = ctx.snap;
     const round = s.rounds.find((r) => r.state === 'running') || s.round;
@@ -324,6 +353,7 @@ export function open(container, ctx) {
     },
     destroy() {
       clearInterval(timer);
+      stagePanel.destroy();
       seats.destroy();
       document.removeEventListener('fullscreenchange', updateWarning);
       window.removeEventListener('resize', updateWarning);

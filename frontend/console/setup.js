@@ -4,18 +4,22 @@
 import { t } from '/shared/i18n.js';
 import { h, mount } from '/shared/ui.js';
 import { api, errorBox, confirmDialog, toast, statePill, formatDateTime, actionButton } from './common.js';
-import { newRound, roundEditor, toSpec } from './round-editor.js';
+import { newRound, roundEditor, toSpec, kindPill } from './round-editor.js';
+import { isStageKind } from './stage-state.js';
+import { defaultStageSettings, stageSettingsOf, stageSettingsSummary, stageTiming } from './stage-editor.js';
 import { joinCard, screenCard } from './share.js';
 import { rosterCard, participantsCard } from './roster.js';
 
 export function roundTiming(r) {
+  if (isStageKind(r.kind)) return stageTiming(r);
   if (r.kind === 'live') return t('console.round.live_timing', { s: r.question_seconds });
   const limit = t('console.round.exam_limit', { m: +(r.time_limit_seconds / 60).toFixed(1) });
   return r.window_seconds ? `${limit} · ${t('console.round.exam_window', { m: +(r.window_seconds / 60).toFixed(1) })}` : limit;
 }
 
 export function open(container, ctx) {
-  const state = { adding: null, addError: null, counts: [], banks: null, details: null };
+  // `stage`: the contest-wide stage settings of a round being added while the contest has no stage round yet.
+  const state = { adding: null, addError: null, counts: [], banks: null, details: null, stage: defaultStageSettings() };
   const root = h('div.setup-grid');
   container.append(root);
 
@@ -45,9 +49,16 @@ export function open(container, ctx) {
     } catch { /* the header shows connection problems */ }
   }
 
+  /** The stage settings a new stage round must carry: those of the contest's stage rounds, once there are any. */
+  function stageFor() {
+    const fixed = stageSettingsOf(ctx.snap.rounds);
+    return fixed ? { settings: fixed, editable: false, fixed: true } : { settings: state.stage, editable: true };
+  }
+
   function renderInfo() {
     const c = { ...ctx.snap.contest, ...state.details };
     const bankTitle = (id) => (state.banks && state.banks.find((b) => b.id === id) || { title: id }).title;
+    const stage = stageSettingsOf(ctx.snap.rounds);
     mount(infoEl,
       h('h2#info-h', t('console.setup.info')),
       h('dl.facts',
@@ -55,7 +66,8 @@ export function open(container, ctx) {
         h('dt', t('console.new.join_mode')), h('dd', t(`console.join_mode.${c.join_mode}`)),
         h('dt', t('console.new.unit_scoring')), h('dd', c.unit_scoring ? t(`console.unit_scoring.${c.unit_scoring}`) : '…'),
         h('dt', t('console.contests.col.created')), h('dd', formatDateTime(c.created_at)),
-        h('dt', t('console.setup.seed')), h('dd.mono.small', c.seed || '…')));
+        h('dt', t('console.setup.seed')), h('dd.mono.small', c.seed || '…'),
+        stage ? [h('dt', t('console.stage.contest_settings')), h('dd', { dataset: { testid: 'info-stage' } }, stageSettingsSummary(stage))] : null));
   }
 
   function renderRounds(keepEditor = null) {
@@ -80,7 +92,7 @@ export function open(container, ctx) {
           h('tbody', s.rounds.map((r) => h('tr', { dataset: { testid: 'round-row', id: r.id } },
             h('td', r.position + 1),
             h('td.strong', r.title),
-            h('td', h('span.pill' + (r.kind === 'live' ? '.red' : '.gold'), t(`console.round.kind.${r.kind}`))),
+            h('td', h('span.pill.' + kindPill(r.kind), t(`console.round.kind.${r.kind}`))),
             h('td.num', r.question_count),
             h('td', roundTiming(r)),
             h('td', statePill(r.state)),
@@ -96,6 +108,7 @@ export function open(container, ctx) {
     editor = roundEditor(state.adding, {
       index: ctx.snap.rounds.length,
       counts: () => state.counts,
+      stage: stageFor,
       check: (spec) => api.post(`/api/contests/${ctx.id}/rounds/check`, { kind: spec.kind, config: spec.config }),
     });
     return h('div.add-round', { dataset: { testid: 'add-round' } },
@@ -113,7 +126,7 @@ export function open(container, ctx) {
 
   async function saveRound() {
     try {
-      await api.post(`/api/contests/${ctx.id}/rounds`, toSpec(state.adding));
+      await api.post(`/api/contests/${ctx.id}/rounds`, toSpec(state.adding, stageFor().settings));
       toast(t('console.setup.round_added', { title: state.adding.title }));
       state.adding = null;
       state.addError = null;

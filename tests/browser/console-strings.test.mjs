@@ -1,6 +1,8 @@
 // One name for the live round in every app: 现场答题 (English "Live questions"). It is not a buzzer round, so no UI
-// string of any app may call it 抢答: 抢答 may appear only on lines that name the buzzer (a string whose key says
-// `buzz`, a buzzer testid or comment). Runs under node on the string tables' source, no browser needed.
+// string about it may call it 抢答: the word appears only where it names the buzzer (a line that says `buzz`: a
+// string whose key says so, a buzzer testid or comment) or in a UI string of the stage rounds, never in a string
+// whose key is about the live round. The stage kinds carry the organizers' names: 必答, 抢答, 风险题, 加赛. Runs
+// under node on the string tables' source, no browser needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -42,14 +44,31 @@ function lookup(key, zhFile, enFile = zhFile) {
   return { zh: zhValue.value, en: enValue.value };
 }
 
-test('no UI string says 抢答 unless it names the buzzer (the live round is not a buzzer round)', () => {
+test('no UI string says 抢答 unless it names the buzzer or belongs to a stage round (never the live round)', () => {
   const hits = [];
   for (const file of sources()) {
     readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      if (line.includes('抢答') && !/buzz/i.test(line)) hits.push(`${file.slice(ROOT.length + 1)}:${i + 1}: ${line.trim()}`);
+      if (!line.includes('抢答')) return;
+      const pair = /^\s*'([^']+)':\s*'/.exec(line);
+      const stageString = pair && /^(console\.stage\.|err\.)/.test(pair[1]);
+      if ((pair && /live/i.test(pair[1])) || !(/buzz/i.test(line) || stageString)) hits.push(`${file.slice(ROOT.length + 1)}:${i + 1}: ${line.trim()}`);
     });
   }
   assert.deepEqual(hits, []);
+});
+
+test('the console names the stage round kinds as organizers do', () => {
+  const zhFile = join(FRONTEND, 'console/strings-zh.js');
+  const enFile = join(FRONTEND, 'console/strings-en.js');
+  const names = { compulsory: '必答', buzzer: '抢答', wager: '风险题', tiebreak: '加赛' };
+  for (const [kind, zh] of Object.entries(names)) {
+    const value = lookup(`console.round.kind.${kind}`, zhFile, enFile);
+    assert.equal(value.zh, zh, kind);
+    assert.ok(value.en && !/[\u4e00-\u9fff]/.test(value.en), `${kind} has an English name: ${value.en}`);
+  }
+  // The live round's default title does not borrow a stage term either.
+  const title = lookup('console.round.default_live', zhFile, enFile);
+  for (const term of Object.values(names)) assert.ok(!title.zh.includes(term), `default live title: ${title.zh}`);
 });
 
 test('console, phone and big screen name the live round the same way', () => {
