@@ -100,7 +100,7 @@ fn cli_template_check_import_export_round_trip() {
     let banks = repo_path("question_banks");
     let (code, out, err) = jingsai(&data, &["bank", "import", path_str(&banks)]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("imported 685 questions into 2 bank(s)"), "{out}");
+    assert!(out.contains("imported 671 questions into 2 bank(s)"), "{out}");
     let xlsx = file("party.xlsx");
     let args = [
         "bank",
@@ -114,7 +114,7 @@ fn cli_template_check_import_export_round_trip() {
     let (code, out, err) = jingsai(&data, &args);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("exported 655 questions of bank party-history"),
+        out.contains("exported 641 questions of bank party-history"),
         "{out}"
     );
     let native = file("party.toml");
@@ -131,13 +131,13 @@ fn cli_template_check_import_export_round_trip() {
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, _) = jingsai(&data, &["bank", "check", path_str(&native)]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("655 question(s) in all"), "{out}");
+    assert!(out.contains("641 question(s) in all"), "{out}");
 
     // Lossless: the xlsx (which names its bank) imported into a fresh database exports the same native text.
     let fresh = dir.path().join("fresh");
     let (code, out, err) = jingsai(&fresh, &["bank", "import", path_str(&xlsx)]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("imported 655 questions into 1 bank(s)"), "{out}");
+    assert!(out.contains("imported 641 questions into 1 bank(s)"), "{out}");
     let again = file("again.toml");
     let args = [
         "bank",
