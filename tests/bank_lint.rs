@@ -227,20 +227,35 @@ async fn import(server: &TestServer, content: &str) -> (u16, Value) {
 async fn lint_endpoint_and_stored_exclusions() {
     let server = TestServer::start().await;
 
-    // The shipped bank, linted as stored: warnings name questions by id, without a file.
+    // The shipped bank, linted as stored: clean, its exclusions and reviewed pairs kept by the import.
     let report = server
         .org_ok(Method::GET, "/api/banks/party-history/lint", None)
         .await;
-    let warnings = report["warnings"].as_array().expect("warnings");
     assert!(report["questions"].as_u64().expect("questions") > 600, "{report}");
+    assert_eq!(report["warnings"], json!([]), "{report}");
+    assert!(
+        report["silenced_by_exclusion"].as_u64().expect("excluded") > 0,
+        "{report}"
+    );
+    assert!(
+        report["silenced_by_lint_ok"].as_u64().expect("reviewed") > 0,
+        "{report}"
+    );
+
+    // A bank with a duplicate, linted as stored: warnings name questions by id, without a file.
+    let pairs_bank = std::fs::read_to_string(fixture("pairs.toml")).expect("pairs fixture");
+    let (status, body) = import(&server, &pairs_bank).await;
+    assert_eq!(status, 200, "{body}");
+    let report = server.org_ok(Method::GET, "/api/banks/pairs/lint", None).await;
+    let warnings = report["warnings"].as_array().expect("warnings");
     let pair = (warnings.iter())
         .find(|w| w["rule"] == "near_duplicate")
-        .expect("the shipped bank has near duplicates");
+        .expect("the fixture has a near duplicate");
     assert!(pair["questions"][0]["file"].is_null() && pair["questions"][1]["id"].is_string());
     let strict = server
         .org_ok(
             Method::GET,
-            "/api/banks/party-history/lint?threshold=1&give_away_threshold=1",
+            "/api/banks/pairs/lint?threshold=1&give_away_threshold=1",
             None,
         )
         .await;
