@@ -1,11 +1,13 @@
 // A buzzer question (抢答) of a stage final, end to end in the browser: three units, one phone each (390×844, separate
-// browser contexts), the big screen open at 1920×1080; the organizer drives the control API over HTTP.
+// browser contexts), the big screen open at 1920×1080; the organizer opens and arms over the control API and
+// judges in the console's stage panel.
 // - every phone shows its team, its score and the big buzz button;
 // - a phone pressing before the buzzer is armed gets the foul on the phone (explained, with the penalty) and the
 //   screen marks it in the buzz order;
 // - after arming, the two other phones press: the screen shows them first and second in the server's order
 //   (the order of the organizer's snapshot), with the gap in ms; the phones show "抢到了" and "第 2 位";
-// - the first is judged wrong: the floor passes to the second, judged right;
+// - the console lists the same buzz order; the organizer clicks 答错 there for the first: the floor passes to the
+//   second, whom the organizer judges right (答对);
 // - the scores on the screen's standings and on every phone equal the totals computed here from the settings.
 // Screenshots: target/screenshots/stage-buzzer-*.png.
 import { test, before, after } from 'node:test';
@@ -13,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ROOT, startServer, launchBrowser, apiClient, shot, importRoster, joinPhone, horizontalOverflow,
+  ROOT, startServer, launchBrowser, apiClient, shot, importRoster, joinPhone, horizontalOverflow, organizerToken,
 } from './harness.mjs';
 
 const PHONE = { width: 390, height: 844 };
@@ -291,11 +293,32 @@ test('buzzer question: three phones, the big screen, fouls, the buzz order, the 
   await screen.waitForFunction((team) => document.querySelector('[data-testid="screen-floor"]')?.dataset.team === String(team)
     && document.querySelectorAll('[data-testid="screen-buzz"]').length === 3, first.team);
 
-  // Wrong: the floor passes to the second; right.
-  await control({ action: 'judge', correct: false, team: first.team });
+  // The organizer judges in the console's stage panel: wrong, the floor passes to the second; right.
+  const consoleCtx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  await consoleCtx.addInitScript((t) => localStorage.setItem('jingsai.console.token', JSON.stringify(t)), await organizerToken(server.base));
+  const con = watch(await consoleCtx.newPage(), 'console');
+  await con.goto(`${server.base}/console#/c/${id}/run`);
+  const judgeButton = (right) => con.locator(`[data-testid="${right ? 'stage-judge-right' : 'stage-judge-wrong'}"]`);
+  await con.waitForFunction(() => {
+    const b = document.querySelector('[data-testid="stage-judge-wrong"]');
+    return b && !b.disabled;
+  });
+  // The console lists the same order as the server (the foul, then the first and the second).
+  await con.waitForFunction(() => document.querySelectorAll('[data-testid="stage-buzz-order"] tbody tr').length === 3);
+  const consoleOrder = await con.locator('[data-testid="stage-buzz-order"] tbody tr').allTextContents();
+  for (const [k, b] of order.entries()) {
+    const unit = phones.find((p) => p.team === b.team).unit;
+    assert.ok(consoleOrder[k].includes(unit), `console order row ${k}: ${consoleOrder[k]} names ${unit}`);
+  }
+  await judgeButton(false).click();
   await second.page.waitForFunction(() => document.querySelector('[data-testid="buzz-result"]')?.dataset.result === 'floor');
   await screen.waitForFunction((team) => document.querySelector('[data-testid="screen-floor"]')?.dataset.team === String(team), second.team);
-  await control({ action: 'judge', correct: true, team: second.team });
+  await con.waitForFunction(() => {
+    const b = document.querySelector('[data-testid="stage-judge-right"]');
+    return b && !b.disabled;
+  });
+  await judgeButton(true).click();
+  await shot(con, 'stage-buzzer-console-judged');
 
   const expected = {
     [early.unit]: BASE - SETTINGS.foul_penalty,
