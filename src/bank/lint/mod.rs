@@ -226,7 +226,8 @@ fn lint_bank(located: &LocatedBank, options: &LintOptions, report: &mut Report) 
                 questions: vec![refer(f.a), refer(f.b)],
                 score: Some(f.score),
                 message: format!(
-                    "the stem of {a} states \"{key}\", the answer of {b} (context similarity {:.2})",
+                    "the {} of {a} states \"{key}\", the answer of {b} (context similarity {:.2})",
+                    if f.in_option { "option" } else { "stem" },
                     f.score
                 ),
             });

@@ -18,8 +18,10 @@ pub struct PairFinding {
     /// The question whose answer is given away, or the second near duplicate.
     pub b: usize,
     pub score: f64,
-    /// For a give-away: the answer text found in `a`'s stem.
+    /// For a give-away: the answer text found in `a`'s stem (or statement option).
     pub key: Option<String>,
+    /// For a give-away: the text is in one of `a`'s options, not in its stem.
+    pub in_option: bool,
 }
 
 /// Texts as sets of bigram ids, with the idf weights, norms and postings of the collection.
@@ -143,6 +145,7 @@ pub fn near_duplicates(questions: &[&Question], threshold: f64) -> Vec<PairFindi
                     b,
                     score: round3(score.min(1.0)),
                     key: None,
+                    in_option: false,
                 });
             }
         }
@@ -151,7 +154,11 @@ pub fn near_duplicates(questions: &[&Question], threshold: f64) -> Vec<PairFindi
     found
 }
 
-/// Give-aways: a distinctive answer text of question `b` ([`distinctive`]) appears in the stem of question `a`,
+/// Options of at least this many characters (normalized) are statements, searched for give-aways like stems.
+pub const STATEMENT_CHARS: usize = 8;
+
+/// Give-aways: a distinctive answer text of question `b` ([`distinctive`]) appears in the stem of question `a`
+/// or inside one of its statement options (an option that merely *is* that text is a parallel distractor),
 /// and the two stems are about the same thing: their similarity without the answer's own bigrams (the
 /// *context*) is at least `threshold`. An answer found in more stems than [`common_limit`] is a common word of
 /// the bank (发展, 上海 in a Party-history bank), not a give-away. One finding per (a, b), with its best answer
@@ -159,6 +166,33 @@ pub fn near_duplicates(questions: &[&Question], threshold: f64) -> Vec<PairFindi
 pub fn give_aways(questions: &[&Question], threshold: f64) -> Vec<PairFinding> {
     let stems: Vec<String> = questions.iter().map(|q| normalize(&q.stem)).collect();
     let index = Index::new(&stems);
+    // Where an answer may be stated: the stem, and the options that are statements (at least
+    // STATEMENT_CHARS once normalized). An option that is just the answer itself is a parallel question's
+    // distractor, not a statement of it, and is not searched.
+    let statements: Vec<Vec<String>> = questions
+        .iter()
+        .map(|q| {
+            q.options
+                .iter()
+                .map(|o| normalize(o))
+                .filter(|o| o.chars().count() >= STATEMENT_CHARS)
+                .collect()
+        })
+        .collect();
+    let searched: Vec<String> = (stems.iter().zip(&statements))
+        .map(|(stem, options)| {
+            let mut text = stem.clone();
+            for option in options {
+                text.push('\u{0}');
+                text.push_str(option);
+            }
+            text
+        })
+        .collect();
+    let search = Index::new(&searched);
+    let states = |a: usize, key: &str| {
+        stems[a].contains(key) || statements[a].iter().any(|o| o != key && o.contains(key))
+    };
     let mut best: HashMap<(usize, usize), PairFinding> = HashMap::new();
     for (b, question) in questions.iter().enumerate() {
         let mut keys: Vec<(String, &str)> = (key_texts(question).into_iter())
@@ -171,17 +205,18 @@ pub fn give_aways(questions: &[&Question], threshold: f64) -> Vec<PairFinding> {
             let grams: Vec<[char; 2]> = bigrams(key);
             let Some(ids) = grams
                 .iter()
-                .map(|g| index.ids.get(g).copied())
+                .map(|g| search.ids.get(g).copied())
                 .collect::<Option<Vec<u32>>>()
             else {
-                continue; // a bigram no stem has: the key is in no stem
+                continue; // a bigram no stem or statement has: the key is stated nowhere
             };
-            let rarest = ids.iter().min_by_key(|&&g| index.postings[g as usize].len());
+            let rarest = ids.iter().min_by_key(|&&g| search.postings[g as usize].len());
             let Some(&rarest) = rarest else { continue };
-            let mut without = ids.clone();
+            // The context leaves out the answer's own bigrams (ids of the stem index).
+            let mut without: Vec<u32> = grams.iter().filter_map(|g| index.ids.get(g).copied()).collect();
             without.sort_unstable();
-            let stating: Vec<usize> = (index.postings[rarest as usize].iter().copied())
-                .filter(|&a| stems[a].contains(key.as_str()))
+            let stating: Vec<usize> = (search.postings[rarest as usize].iter().copied())
+                .filter(|&a| states(a, key.as_str()))
                 .collect();
             if stating.len() > common_limit(questions.len()) {
                 continue;
@@ -196,6 +231,7 @@ pub fn give_aways(questions: &[&Question], threshold: f64) -> Vec<PairFinding> {
                     b,
                     score: round3(score.min(1.0)),
                     key: Some((*written).to_string()),
+                    in_option: !stems[a].contains(key.as_str()),
                 };
                 best.entry((a, b))
                     .and_modify(|f| {

@@ -281,3 +281,21 @@ fn the_shipped_bank_lints_quickly_enough_to_run_on_every_check() {
         }
     }
 }
+
+#[test]
+fn a_statement_option_gives_an_answer_away_but_a_bare_distractor_does_not() {
+    let report = lint(&load("options.toml"), &LintOptions::default());
+    let give: Vec<_> = found(&report)
+        .into_iter()
+        .filter(|(rule, _, _)| *rule == Rule::GiveAway)
+        .map(|(_, ids, _)| ids)
+        .collect();
+    assert_eq!(give, [vec!["o-002", "o-001"]], "{:?}", report.warnings);
+    let warning = report.warnings.iter().find(|w| w.rule == Rule::GiveAway).unwrap();
+    assert!(
+        warning
+            .message
+            .contains("the option of o-002 states \"罗瑞卿\", the answer of o-001"),
+        "{warning:?}"
+    );
+}
