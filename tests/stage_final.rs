@@ -241,14 +241,26 @@ async fn a_stage_final_of_eight_units_ends_in_a_podium_that_matches_the_script()
         (409, "wager_pick_opens".into())
     );
     let difficulty = BTreeMap::from([(10_u32, 1_u64), (20, 2), (30, 3)]);
-    for &(team, _) in &order {
+    for (k, &(team, _)) in order.iter().enumerate() {
         let (points, right) = picks[&team];
-        let reply = server
+        let mut reply = server
             .control(
                 id,
                 json!({"action": "wager_pick", "team": team, "points": points}),
             )
             .await;
+        if k == 0 {
+            // A bad question is skipped: the team keeps its pick and gets another of the same difficulty.
+            let first = reply["question"]["index"].clone();
+            reply = server.control(id, json!({"action": "skip"})).await;
+            assert_ne!(reply["question"]["index"], first, "another question");
+            assert_eq!(reply["buzzer"]["phase"], "answering");
+            assert_eq!(reply["buzzer"]["floor"], team, "the same team");
+            assert_eq!(
+                reply["stage"]["wager"]["picks"][0]["index"],
+                reply["question"]["index"]
+            );
+        }
         match points {
             Some(points) => {
                 assert_eq!(reply["buzzer"]["floor"], team, "{}", reply["buzzer"]);
@@ -272,8 +284,11 @@ async fn a_stage_final_of_eight_units_ends_in_a_podium_that_matches_the_script()
             ),
         }
     }
+    // One frame per pick, and one when the skipped question was replaced.
     let picks_seen = frames(&org, "wager_pick");
-    assert_eq!(picks_seen.len(), 8);
+    assert_eq!(picks_seen.len(), 9);
+    let last = &picks_seen[8]["wager"]["picks"];
+    assert_eq!(last.as_array().unwrap().len(), 8, "{last}");
     server.control(id, json!({"action": "end_round"})).await;
 
     // The cut after round 3 (top 3 advance): team 2 (130) is in; teams 1, 4 and 5 (120 each) are tied across

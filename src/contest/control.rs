@@ -118,9 +118,12 @@ impl Actor {
             }
             ControlAction::Skip => {
                 let r = host_round()?;
+                let open = self.open_question_index(r);
                 self.skip_question(r).await?;
-                if self.rounds[r].kind == RoundKind::Tiebreak {
-                    self.tiebreak_question_dropped(r).await?;
+                match (self.rounds[r].kind, open) {
+                    (RoundKind::Tiebreak, _) => self.tiebreak_question_dropped(r).await?,
+                    (RoundKind::Wager, Some(i)) => self.wager_question_dropped(r, i).await?,
+                    _ => {}
                 }
             }
             ControlAction::EndRound => {

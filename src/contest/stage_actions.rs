@@ -355,4 +355,37 @@ impl Actor {
             }
         }
     }
+
+    /// A 风险题 question `i` was skipped (a bad question): the team that wagered keeps its pick and gets the next
+    /// question of the same difficulty, with the same value at stake. When the draw has none left, the team stays
+    /// without a question (the organizer may `adjust_team`).
+    pub(super) async fn wager_question_dropped(&mut self, r: usize, i: usize) -> AppResult<()> {
+        let Some(mut doc) = self.round_stage(r).cloned() else {
+            return Ok(());
+        };
+        let Some(setup) = doc.setups.get(&i).cloned() else {
+            return Ok(());
+        };
+        let difficulty = self
+            .questions
+            .get(&self.rounds[r].live[i].uid)
+            .map(|q| q.difficulty);
+        let next = self.rounds[r].live.iter().position(|q| {
+            q.state == QuestionState::Pending
+                && self.questions.get(&q.uid).map(|question| question.difficulty) == difficulty
+        });
+        let Some(wager) = doc.wager.as_mut() else {
+            return Ok(());
+        };
+        let Some(slot) = wager.questions.iter_mut().find(|(_, index)| *index == Some(i)) else {
+            return Ok(());
+        };
+        let Some(j) = next else {
+            return Ok(());
+        };
+        slot.1 = Some(j);
+        self.open_stage_question(r, j, setup, doc).await?;
+        self.publish_stage_frame(r, "wager_pick");
+        Ok(())
+    }
 }
