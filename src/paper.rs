@@ -511,9 +511,62 @@ pub fn draw_paper(
     if !problems.is_empty() {
         return Err(problems);
     }
+    draw_checked_paper(rng, blueprint, pool, seen)
+}
+
+/// [`draw_paper`] for a blueprint already known to pass [`check_blueprint`] on this pool (an exam round checks
+/// its blueprint once when it starts, then draws a paper per participant): the same paper, without checking the
+/// blueprint again for every paper. Should the check not hold after all, this still refuses rather than give a
+/// short paper.
+pub fn draw_checked_paper(
+    rng: &mut PaperRng,
+    blueprint: &Blueprint,
+    pool: &[PoolQuestion],
+    seen: &HashSet<i64>,
+) -> Result<Paper, Vec<BlueprintProblem>> {
     let pool = normalized_pool(pool);
     let sets = Sets::of(&pool);
-    let (mut demand, quota_of) = demand(blueprint, &pool, &sets);
+    draw_from(rng, blueprint, &pool, &sets, seen)
+}
+
+/// A pool prepared once for many draws: sorted and deduplicated by uid (step 1), with its exclusion sets.
+pub struct PreparedPool {
+    pool: Vec<PoolQuestion>,
+    sets: Sets,
+}
+
+impl PreparedPool {
+    pub fn new(pool: &[PoolQuestion]) -> Self {
+        let normalized = normalized_pool(pool);
+        let sets = Sets::of(&normalized);
+        PreparedPool {
+            pool: normalized.into_iter().cloned().collect(),
+            sets,
+        }
+    }
+}
+
+/// [`draw_checked_paper`] from a [`PreparedPool`]: the same paper, without sorting the pool and finding its
+/// exclusion sets again for every paper.
+pub fn draw_prepared_paper(
+    rng: &mut PaperRng,
+    blueprint: &Blueprint,
+    prepared: &PreparedPool,
+    seen: &HashSet<i64>,
+) -> Result<Paper, Vec<BlueprintProblem>> {
+    let pool: Vec<&PoolQuestion> = prepared.pool.iter().collect();
+    draw_from(rng, blueprint, &pool, &prepared.sets, seen)
+}
+
+/// Steps 2 to 4 of the module docs on a normalized pool and its sets.
+fn draw_from(
+    rng: &mut PaperRng,
+    blueprint: &Blueprint,
+    pool: &[&PoolQuestion],
+    sets: &Sets,
+    seen: &HashSet<i64>,
+) -> Result<Paper, Vec<BlueprintProblem>> {
+    let (mut demand, quota_of) = demand(blueprint, pool, sets);
     let seen_sets: HashSet<usize> = (pool.iter().zip(&sets.set_of))
         .filter(|(q, _)| seen.contains(&q.uid))
         .map(|(_, &set)| set)

@@ -305,6 +305,23 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
+    fn a_prepared_pool_draws_the_same_papers(
+        pool in arb_pool(40, true),
+        bp in arb_blueprint(8),
+        seed in any::<u64>(),
+        seen_mask in proptest::collection::vec(any::<bool>(), 40),
+    ) {
+        prop_assume!(!bp.quotas.is_empty() && check_blueprint(&bp, &pool).is_empty());
+        let seen: HashSet<i64> = pool.iter().zip(&seen_mask).filter(|(_, s)| **s).map(|(q, _)| q.uid).collect();
+        let mut shuffled = pool.clone();
+        shuffled.reverse();
+        let prepared = PreparedPool::new(&shuffled);
+        let direct = draw_paper(&mut PaperRng::new(seed), &bp, &pool, &seen);
+        let from_prepared = draw_prepared_paper(&mut PaperRng::new(seed), &bp, &prepared, &seen);
+        prop_assert_eq!(direct, from_prepared);
+    }
+
+    #[test]
     fn no_paper_holds_two_questions_of_one_exclusion_set(
         pool in arb_pool(40, true),
         bp in arb_blueprint(8),

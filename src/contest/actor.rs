@@ -124,6 +124,8 @@ pub(super) struct Actor {
     /// Every question of the contest's banks, by uid.
     pub questions: HashMap<i64, Arc<Question>>,
     pub pool: Vec<PoolQuestion>,
+    /// `pool` sorted and with its exclusion sets, made once per pool for the exam papers' draws.
+    pub prepared: crate::paper::PreparedPool,
     /// (round, question uid) -> participant -> answer.
     pub answers: HashMap<(i64, i64), BTreeMap<i64, AnswerRecord>>,
     /// Scores of questions that have closed (live) or of papers whose round ended (exam).
@@ -196,6 +198,7 @@ impl Actor {
             participants: BTreeMap::new(),
             questions: HashMap::new(),
             pool: Vec::new(),
+            prepared: crate::paper::PreparedPool::new(&[]),
             answers: HashMap::new(),
             scored: HashMap::new(),
             adjustments: BTreeMap::new(),
@@ -250,6 +253,7 @@ impl Actor {
             questions.insert(uid, Arc::new(q));
         }
         self.questions = questions;
+        self.prepared = crate::paper::PreparedPool::new(&pool);
         self.pool = pool;
         Ok(())
     }

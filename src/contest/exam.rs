@@ -12,7 +12,7 @@ use super::answers::{PendingWrite, to_response};
 use super::model::*;
 use super::{AnswerAck, AnswerInput, ParticipantRef};
 use crate::error::{AppError, AppResult};
-use crate::paper::{Paper, PaperRng, draw_paper};
+use crate::paper::{Paper, PaperRng, draw_prepared_paper};
 use crate::scoring::score_response;
 use crate::store::writer::{PaperWrite, PendingCommit};
 use crate::store::{PaperRow, now_ms};
@@ -47,7 +47,8 @@ impl Actor {
         let round = &self.rounds[r];
         let seen = self.seen_before(round.position, Some(participant_id));
         let mut rng = PaperRng::for_paper(self.contest.seed, round.id, participant_id);
-        draw_paper(&mut rng, &round.config.blueprint, &self.pool, &seen).map_err(|problems| {
+        // The round's blueprint passed the check against this pool when the round started.
+        draw_prepared_paper(&mut rng, &round.config.blueprint, &self.prepared, &seen).map_err(|problems| {
             AppError::unprocessable("blueprint_unfillable", "the blueprint cannot be filled")
                 .with_details(problems)
         })
