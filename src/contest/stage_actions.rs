@@ -20,16 +20,7 @@ impl Actor {
     /// `wager_pick`: the organizer enters the pick of the team whose turn it is; a value opens its question (the
     /// first of the round's draw with the value's difficulty not used yet), a pass opens nothing.
     pub(super) async fn wager_pick(&mut self, r: usize, team: TeamId, points: Option<u32>) -> AppResult<()> {
-        if let Some(i) = self.open_question_index(r) {
-            return Err(AppError::conflict(
-                "question_open",
-                format!("question {} is still open: judge or close it first", i + 1),
-            ));
-        }
-        let mut doc = self
-            .round_stage(r)
-            .cloned()
-            .ok_or_else(|| AppError::conflict("no_stage", "the round has no stage state"))?;
+        let mut doc = self.idle_round_stage(r)?;
         let wager = doc
             .wager
             .as_mut()
@@ -92,17 +83,7 @@ impl Actor {
                 self.open_stage_question(r, i, setup, doc).await?;
             }
             None => {
-                let round_id = self.rounds[r].id;
-                self.store
-                    .record_stage(
-                        self.contest.id,
-                        &StageWrite {
-                            round_states: vec![(round_id, Self::round_stage_json(&doc))],
-                            ..StageWrite::default()
-                        },
-                    )
-                    .await?;
-                self.stage.rounds.insert(round_id, doc);
+                self.store_round_stage(r, doc).await?;
             }
         }
         self.publish_stage_frame(r, "wager_pick");
@@ -111,16 +92,7 @@ impl Actor {
 
     /// `draw` in a 加赛 (the last resort, e.g. no questions left): the recorded draw orders the teams still tied.
     pub(super) async fn tiebreak_draw(&mut self, r: usize) -> AppResult<()> {
-        if let Some(i) = self.open_question_index(r) {
-            return Err(AppError::conflict(
-                "question_open",
-                format!("question {} is still open: judge or close it first", i + 1),
-            ));
-        }
-        let mut doc = self
-            .round_stage(r)
-            .cloned()
-            .ok_or_else(|| AppError::conflict("no_stage", "the round has no stage state"))?;
+        let mut doc = self.idle_round_stage(r)?;
         let tb = doc
             .tiebreak
             .as_mut()
@@ -240,7 +212,6 @@ impl Actor {
         let Some(settings) = self.rounds[r].config.elimination.clone() else {
             return Ok(());
         };
-        let round_id = self.rounds[r].id;
         let Some(mut doc) = self.round_stage(r).cloned() else {
             return Ok(());
         };
@@ -249,16 +220,7 @@ impl Actor {
         }
         let cut = self.compute_cut(r, &doc, &settings)?;
         doc.cut = Some(cut);
-        self.store
-            .record_stage(
-                self.contest.id,
-                &StageWrite {
-                    round_states: vec![(round_id, Self::round_stage_json(&doc))],
-                    ..StageWrite::default()
-                },
-            )
-            .await?;
-        self.stage.rounds.insert(round_id, doc);
+        self.store_round_stage(r, doc).await?;
         self.invalidate_ranking();
         self.publish_stage_frame(r, "stage_cut");
         Ok(())
@@ -333,17 +295,7 @@ impl Actor {
         }
         let (next, _) = tb.state.step(&TiebreakEvent::Void).map_err(rule_error)?;
         tb.state = next;
-        let round_id = self.rounds[r].id;
-        self.store
-            .record_stage(
-                self.contest.id,
-                &StageWrite {
-                    round_states: vec![(round_id, Self::round_stage_json(&doc))],
-                    ..StageWrite::default()
-                },
-            )
-            .await?;
-        self.stage.rounds.insert(round_id, doc);
+        self.store_round_stage(r, doc).await?;
         Ok(())
     }
 
@@ -386,6 +338,35 @@ impl Actor {
         slot.1 = Some(j);
         self.open_stage_question(r, j, setup, doc).await?;
         self.publish_stage_frame(r, "wager_pick");
+        Ok(())
+    }
+
+    /// The round's document for an action that needs no question open (a pick, the draw).
+    fn idle_round_stage(&self, r: usize) -> AppResult<RoundStage> {
+        if let Some(i) = self.open_question_index(r) {
+            return Err(AppError::conflict(
+                "question_open",
+                format!("question {} is still open: judge or close it first", i + 1),
+            ));
+        }
+        self.round_stage(r)
+            .cloned()
+            .ok_or_else(|| AppError::conflict("no_stage", "the round has no stage state"))
+    }
+
+    /// Store round `r`'s changed document alone (one transaction), then make it the current one.
+    pub(super) async fn store_round_stage(&mut self, r: usize, doc: RoundStage) -> AppResult<()> {
+        let round_id = self.rounds[r].id;
+        self.store
+            .record_stage(
+                self.contest.id,
+                &StageWrite {
+                    round_states: vec![(round_id, Self::round_stage_json(&doc))],
+                    ..StageWrite::default()
+                },
+            )
+            .await?;
+        self.stage.rounds.insert(round_id, doc);
         Ok(())
     }
 }

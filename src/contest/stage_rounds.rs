@@ -320,17 +320,7 @@ impl Actor {
         self.ensure_teams().await?;
         let stage = self.initial_round_stage(r)?;
         self.start_live_round(r, now).await?;
-        let round_id = self.rounds[r].id;
-        self.store
-            .record_stage(
-                self.contest.id,
-                &StageWrite {
-                    round_states: vec![(round_id, Self::round_stage_json(&stage))],
-                    ..StageWrite::default()
-                },
-            )
-            .await?;
-        self.stage.rounds.insert(round_id, stage);
+        self.store_round_stage(r, stage).await?;
         self.publish_round_stage(r);
         Ok(())
     }
