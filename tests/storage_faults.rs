@@ -130,7 +130,7 @@ impl Server {
         )
         .bind(round_id)
         .bind(index)
-        .fetch_all(self.store.reader())
+        .fetch_all(self.store.reader().as_sqlite().expect("a SQLite store"))
         .await
         .expect("stored answers")
         .into_iter()
@@ -265,7 +265,7 @@ async fn an_organizer_action_during_a_full_disk_answers_503_and_works_after_spac
         server.join(&code, 2).await,
     ];
     let free_pages: i64 = sqlx::query_scalar("PRAGMA freelist_count")
-        .fetch_one(server.store.reader())
+        .fetch_one(server.store.reader().as_sqlite().expect("a SQLite store"))
         .await
         .expect("freelist");
     assert!(
@@ -356,7 +356,7 @@ async fn an_exam_paper_that_cannot_be_stored_is_not_handed_out_and_the_retry_sto
     }
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM papers WHERE round_id = ?")
         .bind(round_id)
-        .fetch_one(server.store.reader())
+        .fetch_one(server.store.reader().as_sqlite().expect("a SQLite store"))
         .await
         .expect("count");
     assert_eq!(stored, 0, "no paper is on disk while the disk is full");
@@ -372,7 +372,7 @@ async fn an_exam_paper_that_cannot_be_stored_is_not_handed_out_and_the_retry_sto
         sqlx::query_as("SELECT started_at, items FROM papers WHERE round_id = ? AND participant_id = ?")
             .bind(round_id)
             .bind(who.participant_id)
-            .fetch_one(server.store.reader())
+            .fetch_one(server.store.reader().as_sqlite().expect("a SQLite store"))
             .await
             .expect("the paper is stored after the retry");
     assert_eq!(
@@ -393,7 +393,7 @@ async fn an_exam_paper_that_cannot_be_stored_is_not_handed_out_and_the_retry_sto
         sqlx::query_scalar("SELECT submitted_at FROM papers WHERE round_id = ? AND participant_id = ?")
             .bind(round_id)
             .bind(who.participant_id)
-            .fetch_one(server.store.reader())
+            .fetch_one(server.store.reader().as_sqlite().expect("a SQLite store"))
             .await
             .expect("paper");
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Answers and rejections. Writes go through [`super::writer::AnswerWriter`] in batches.
 
-use sqlx::{Sqlite, Transaction};
+use super::Tx;
+use super::db::{on_pool, on_tx};
 
 use super::{AnswerRow, Store};
 
@@ -37,6 +38,25 @@ fn answers_insert_sql(rows: usize) -> String {
     sql
 }
 
+/// PostgreSQL: a batch of answers in one statement (see [`Store::put_answers`]).
+const ANSWERS_UNNEST: &str = "INSERT INTO answers (participant_id, round_id, question_uid, contest_id, response, received_at, elapsed_ms)
+    SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[])
+    ON CONFLICT(participant_id, round_id, question_uid) DO UPDATE SET
+    response = excluded.response, received_at = excluded.received_at, elapsed_ms = excluded.elapsed_ms";
+
+/// The rows in their order, without those a later row of the same (participant, round, question) replaces.
+fn last_of_each_key<'a>(rows: &[&'a AnswerRow]) -> Vec<&'a AnswerRow> {
+    let mut last = std::collections::HashMap::with_capacity(rows.len());
+    for (i, a) in rows.iter().enumerate() {
+        last.insert((a.participant_id, a.round_id, a.question_uid), i);
+    }
+    rows.iter()
+        .enumerate()
+        .filter(|(i, a)| last[&(a.participant_id, a.round_id, a.question_uid)] == *i)
+        .map(|(_, a)| *a)
+        .collect()
+}
+
 /// The largest power of two not above `n` (n ≥ 1), capped at [`ROWS_PER_INSERT`].
 fn chunk_len(n: usize) -> usize {
     (1usize << n.ilog2()).min(ROWS_PER_INSERT)
@@ -45,39 +65,53 @@ fn chunk_len(n: usize) -> usize {
 impl Store {
     /// Insert or replace a batch of answers inside a batch transaction, in order: a later row for the same
     /// (participant, round, question) replaces an earlier one, exactly as one statement per row would.
-    pub(super) async fn put_answers(
-        tx: &mut Transaction<'static, Sqlite>,
-        rows: &[&AnswerRow],
-    ) -> sqlx::Result<()> {
-        let mut rest = rows;
-        while !rest.is_empty() {
-            let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
-            let sql = answers_insert_sql(chunk.len());
-            // Built from constants only: placeholders for `chunk.len()` rows.
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for a in chunk {
-                query = query
-                    .bind(a.participant_id)
-                    .bind(a.round_id)
-                    .bind(a.question_uid)
-                    .bind(a.contest_id)
-                    .bind(&a.response)
-                    .bind(a.received_at)
-                    .bind(a.elapsed_ms);
+    pub(super) async fn put_answers(tx: &mut Tx, rows: &[&AnswerRow]) -> sqlx::Result<()> {
+        match tx {
+            Tx::Sqlite(tx) => {
+                let mut rest = rows;
+                while !rest.is_empty() {
+                    let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
+                    let sql = answers_insert_sql(chunk.len());
+                    // Built from constants only: placeholders for `chunk.len()` rows.
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for a in chunk {
+                        query = query
+                            .bind(a.participant_id)
+                            .bind(a.round_id)
+                            .bind(a.question_uid)
+                            .bind(a.contest_id)
+                            .bind(&a.response)
+                            .bind(a.received_at)
+                            .bind(a.elapsed_ms);
+                    }
+                    query.execute(&mut **tx).await?;
+                    rest = tail;
+                }
             }
-            query.execute(&mut **tx).await?;
-            rest = tail;
+            Tx::Postgres(tx) => {
+                // One statement for the whole batch: seven arrays, unnested into rows. PostgreSQL refuses to
+                // update one row twice in a statement, so only the last row of each key is sent (the same end
+                // state as writing them in order).
+                let rows = last_of_each_key(rows);
+                sqlx::query(ANSWERS_UNNEST)
+                    .bind(rows.iter().map(|a| a.participant_id).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|a| a.round_id).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|a| a.question_uid).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|a| a.contest_id).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|a| a.response.as_str()).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|a| a.received_at).collect::<Vec<_>>())
+                    .bind(rows.iter().map(|a| a.elapsed_ms).collect::<Vec<_>>())
+                    .execute(&mut **tx)
+                    .await?;
+            }
         }
         Ok(())
     }
 
-    pub(super) async fn put_rejection(
-        tx: &mut Transaction<'static, Sqlite>,
-        r: &Rejection,
-    ) -> sqlx::Result<()> {
-        sqlx::query(
+    pub(super) async fn put_rejection(tx: &mut Tx, r: &Rejection) -> sqlx::Result<()> {
+        on_tx!(tx, |exe| sqlx::query(
             "INSERT INTO rejections (contest_id, participant_id, round_id, question_ref, reason, received_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(r.contest_id)
         .bind(r.participant_id)
@@ -85,19 +119,20 @@ impl Store {
         .bind(&r.question_ref)
         .bind(&r.reason)
         .bind(r.received_at)
-        .execute(&mut **tx)
-        .await?;
+        .execute(exe)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(())
     }
 
     pub async fn answers_of_contest(&self, contest_id: i64) -> sqlx::Result<Vec<AnswerRow>> {
-        sqlx::query_as(
+        on_pool!(self.writer_pool(), |exe| sqlx::query_as(
             "SELECT participant_id, round_id, question_uid, contest_id, response, received_at, elapsed_ms
-             FROM answers WHERE contest_id = ? ORDER BY received_at",
+             FROM answers WHERE contest_id = $1 ORDER BY received_at",
         )
         .bind(contest_id)
-        .fetch_all(self.writer_pool())
-        .await
+        .fetch_all(exe)
+        .await)
     }
 }
 
@@ -153,7 +188,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&AnswerRow> = rows.iter().collect();
-        let mut tx = pool.begin().await.expect("begin");
+        let mut tx = Tx::Sqlite(pool.begin().await.expect("begin"));
         Store::put_answers(&mut tx, &refs).await.expect("write");
         tx.commit().await.expect("commit");
         let stored: Vec<(i64, String)> =

@@ -5,6 +5,7 @@
 //! recompute the chain from the rows ([`chain_hash`]); a row changed, removed or inserted afterwards breaks it.
 //! Appends are serialized per store by the write transaction, so ids and the chain never fork.
 
+use super::db::{on_pool, on_tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
@@ -103,11 +104,12 @@ impl Store {
     /// Append one action to the contest's audit log; returns the new row.
     pub async fn append_audit(&self, contest_id: i64, entry: &AuditEntry<'_>) -> sqlx::Result<AuditRow> {
         let mut tx = self.begin_write().await?;
-        let last: Option<(i64, String)> =
-            sqlx::query_as("SELECT id, hash FROM audit_log WHERE contest_id = ? ORDER BY id DESC LIMIT 1")
-                .bind(contest_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let last: Option<(i64, String)> = on_tx!(&mut tx, |exe| sqlx::query_as(
+            "SELECT id, hash FROM audit_log WHERE contest_id = $1 ORDER BY id DESC LIMIT 1"
+        )
+        .bind(contest_id)
+        .fetch_optional(exe)
+        .await)?;
         let (id, previous) = match last {
             Some((id, hash)) => (id + 1, hash),
             None => (1, GENESIS_HASH.to_owned()),
@@ -122,9 +124,9 @@ impl Store {
             &detail,
             entry.outcome,
         );
-        sqlx::query(
+        on_tx!(&mut tx, |exe| sqlx::query(
             "INSERT INTO audit_log (contest_id, id, at_ms, actor, action, detail, outcome, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(contest_id)
         .bind(id)
@@ -134,8 +136,9 @@ impl Store {
         .bind(&detail)
         .bind(entry.outcome)
         .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
+        .execute(exe)
+        .await
+        .map(|done| done.rows_affected()))?;
         tx.commit().await?;
         Ok(AuditRow {
             id,
@@ -172,13 +175,13 @@ impl Store {
 
     /// The contest's audit log, oldest first.
     pub async fn audit_log(&self, contest_id: i64) -> sqlx::Result<Vec<AuditRow>> {
-        sqlx::query_as(
-            "SELECT id, at_ms, actor, action, detail, outcome, hash FROM audit_log WHERE contest_id = ? \
+        on_pool!(self.reader(), |exe| sqlx::query_as(
+            "SELECT id, at_ms, actor, action, detail, outcome, hash FROM audit_log WHERE contest_id = $1 \
              ORDER BY id",
         )
         .bind(contest_id)
-        .fetch_all(self.reader())
-        .await
+        .fetch_all(exe)
+        .await)
     }
 }
 

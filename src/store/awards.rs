@@ -2,6 +2,7 @@
 //! sheet; and the reads of one participant's answer sheet that the other store files do not offer (their paper,
 //! the questions they were given).
 
+use super::db::on_pool;
 use std::collections::HashMap;
 
 use sqlx::FromRow;
@@ -38,21 +39,22 @@ impl ResultSettingsRow {
 impl Store {
     /// The contest's results settings (the defaults when none were saved).
     pub async fn result_settings(&self, contest_id: i64) -> sqlx::Result<ResultSettingsRow> {
-        let row: Option<ResultSettingsRow> = sqlx::query_as(
+        let row: Option<ResultSettingsRow> = on_pool!(self.writer_pool(), |exe| sqlx::query_as(
             "SELECT contest_id, award_tiers, answer_sheet_visible, updated_at, updated_by
-             FROM result_settings WHERE contest_id = ?",
+             FROM result_settings WHERE contest_id = $1",
         )
         .bind(contest_id)
-        .fetch_optional(self.writer_pool())
-        .await?;
+        .fetch_optional(exe)
+        .await)?;
         Ok(row.unwrap_or_else(|| ResultSettingsRow::default_for(contest_id)))
     }
 
     /// Save the award tiers (JSON, already validated), keeping the answer sheet setting.
     pub async fn set_award_tiers(&self, contest_id: i64, tiers_json: &str, by: &str) -> sqlx::Result<()> {
-        sqlx::query(
+        on_pool!(self.writer_pool(), |exe| {
+            sqlx::query(
             "INSERT INTO result_settings (contest_id, award_tiers, answer_sheet_visible, updated_at, updated_by)
-             VALUES (?, ?, 0, ?, ?)
+             VALUES ($1, $2, 0, $3, $4)
              ON CONFLICT (contest_id) DO UPDATE SET award_tiers = excluded.award_tiers,
                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
         )
@@ -60,8 +62,10 @@ impl Store {
         .bind(tiers_json)
         .bind(now_ms())
         .bind(by)
-        .execute(self.writer_pool())
-        .await?;
+        .execute(exe)
+        .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -72,9 +76,10 @@ impl Store {
         visible: bool,
         by: &str,
     ) -> sqlx::Result<()> {
-        sqlx::query(
+        on_pool!(self.writer_pool(), |exe| {
+            sqlx::query(
             "INSERT INTO result_settings (contest_id, award_tiers, answer_sheet_visible, updated_at, updated_by)
-             VALUES (?, NULL, ?, ?, ?)
+             VALUES ($1, NULL, $2, $3, $4)
              ON CONFLICT (contest_id) DO UPDATE SET answer_sheet_visible = excluded.answer_sheet_visible,
                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
         )
@@ -82,32 +87,35 @@ impl Store {
         .bind(visible)
         .bind(now_ms())
         .bind(by)
-        .execute(self.writer_pool())
-        .await?;
+        .execute(exe)
+        .await
+            .map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
     /// One participant's paper of an exam round, if they opened one.
     pub async fn paper_of(&self, round_id: i64, participant_id: i64) -> sqlx::Result<Option<PaperRow>> {
-        sqlx::query_as(
+        on_pool!(self.writer_pool(), |exe| sqlx::query_as(
             "SELECT round_id, participant_id, items, started_at, deadline_at, submitted_at, auto_submitted
-             FROM papers WHERE round_id = ? AND participant_id = ?",
+             FROM papers WHERE round_id = $1 AND participant_id = $2",
         )
         .bind(round_id)
         .bind(participant_id)
-        .fetch_optional(self.writer_pool())
-        .await
+        .fetch_optional(exe)
+        .await)
     }
 
     /// The questions with these uids, by uid (unknown uids are left out).
     pub async fn questions_by_uid(&self, uids: &[i64]) -> anyhow::Result<HashMap<i64, Question>> {
         let ids = serde_json::to_string(uids)?;
-        let rows: Vec<QuestionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {QUESTION_COLUMNS} FROM questions WHERE uid IN (SELECT value FROM json_each(?))"
-        )))
-        .bind(ids)
-        .fetch_all(self.reader())
-        .await?;
+        let rows: Vec<QuestionRow> =
+            on_pool!(self.reader(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {QUESTION_COLUMNS} FROM questions WHERE uid IN (SELECT value FROM json_each($1))"
+            )))
+            .bind(ids)
+            .fetch_all(exe)
+            .await)?;
         rows.into_iter().map(QuestionRow::into_question).collect()
     }
 }

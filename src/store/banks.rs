@@ -1,6 +1,6 @@
 //! Banks, questions and organizer accounts.
 
-use sqlx::Row;
+use super::db::{on_pool, on_tx};
 
 use super::{BankRow, QuestionRow, Store, UserRow, now_ms};
 use crate::bank::{Bank, Question, QuestionType};
@@ -67,8 +67,8 @@ impl Store {
         let now = now_ms();
         let mut count = 0;
         for bank in banks {
-            sqlx::query(
-                "INSERT INTO banks (id, title, language, imported_at) VALUES (?, ?, ?, ?)
+            on_tx!(&mut tx, |exe| sqlx::query(
+                "INSERT INTO banks (id, title, language, imported_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT(id) DO UPDATE SET title = excluded.title, language = excluded.language,
                  imported_at = excluded.imported_at",
             )
@@ -76,13 +76,14 @@ impl Store {
             .bind(&bank.title)
             .bind(&bank.language)
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            .execute(exe)
+            .await
+            .map(|done| done.rows_affected()))?;
             for q in &bank.questions {
-                sqlx::query(
+                on_tx!(&mut tx, |exe| sqlx::query(
                     "INSERT INTO questions (bank_id, qid, qtype, category, difficulty, points, tags, stem,
                         options, answer_key, explanation, source, draw_group, excludes, lint_ok)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                      ON CONFLICT(bank_id, qid) DO UPDATE SET qtype = excluded.qtype,
                         category = excluded.category, difficulty = excluded.difficulty,
                         points = excluded.points, tags = excluded.tags, stem = excluded.stem,
@@ -106,8 +107,9 @@ impl Store {
                 .bind(&q.group)
                 .bind(serde_json::to_string(&q.excludes)?)
                 .bind(serde_json::to_string(&q.lint_ok)?)
-                .execute(&mut *tx)
-                .await?;
+                .execute(exe)
+                .await
+                .map(|done| done.rows_affected()))?;
                 count += 1;
             }
         }
@@ -116,19 +118,21 @@ impl Store {
     }
 
     pub async fn list_banks(&self) -> sqlx::Result<Vec<BankRow>> {
-        sqlx::query_as(
+        on_pool!(self.reader(), |exe| sqlx::query_as(
             "SELECT b.id, b.title, b.language, b.imported_at,
                     (SELECT COUNT(*) FROM questions q WHERE q.bank_id = b.id) AS question_count
              FROM banks b ORDER BY b.id",
         )
-        .fetch_all(self.reader())
-        .await
+        .fetch_all(exe)
+        .await)
     }
 
     pub async fn bank_count(&self) -> sqlx::Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM banks")
-            .fetch_one(self.reader())
-            .await
+        on_pool!(self.reader(), |exe| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM banks"
+        )
+        .fetch_one(exe)
+        .await)
     }
 
     /// Every question of the given banks, ordered by uid.
@@ -150,10 +154,11 @@ impl Store {
         let mut out = Vec::new();
         for bank_id in bank_ids {
             let sql = format!("SELECT {QUESTION_COLUMNS} FROM questions WHERE bank_id = ? ORDER BY uid");
-            let rows: Vec<QuestionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(bank_id)
-                .fetch_all(self.reader())
-                .await?;
+            let rows: Vec<QuestionRow> =
+                on_pool!(self.reader(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(bank_id)
+                    .fetch_all(exe)
+                    .await)?;
             for row in rows {
                 out.push(row.into_question()?);
             }
@@ -164,10 +169,11 @@ impl Store {
 
     pub async fn question(&self, uid: i64) -> anyhow::Result<Option<(i64, Question)>> {
         let sql = format!("SELECT {QUESTION_COLUMNS} FROM questions WHERE uid = ?");
-        let row: Option<QuestionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(uid)
-            .fetch_optional(self.reader())
-            .await?;
+        let row: Option<QuestionRow> =
+            on_pool!(self.reader(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(uid)
+                .fetch_optional(exe)
+                .await)?;
         row.map(QuestionRow::into_question).transpose()
     }
 
@@ -181,42 +187,49 @@ impl Store {
             .as_ref()
             .map(|c| format!("{}/%", c.trim_end_matches('/')));
         let text_like = filter.text.as_ref().map(|t| format!("%{t}%"));
-        let where_clause = "WHERE (?1 IS NULL OR bank_id = ?1)
-              AND (?2 IS NULL OR category = ?2 OR category LIKE ?3)
-              AND (?4 IS NULL OR qtype = ?4)
-              AND (?5 IS NULL OR difficulty = ?5)
-              AND (?6 IS NULL OR stem LIKE ?6 OR qid LIKE ?6 OR tags LIKE ?6)";
+        // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does the same.
+        let like = match self.backend() {
+            super::Backend::Sqlite => "LIKE",
+            super::Backend::Postgres => "ILIKE",
+        };
+        let where_clause = format!(
+            "WHERE ($1 IS NULL OR bank_id = $1)
+              AND ($2 IS NULL OR category = $2 OR category {like} $3)
+              AND ($4 IS NULL OR qtype = $4)
+              AND ($5 IS NULL OR difficulty = $5)
+              AND ($6 IS NULL OR stem {like} $6 OR qid {like} $6 OR tags {like} $6)"
+        );
         let category = filter
             .category
             .as_ref()
             .map(|c| c.trim_end_matches('/').to_string());
         let qtype = filter.qtype.map(|t| t.as_str());
         let difficulty = filter.difficulty.map(i64::from);
-        let total: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM questions {where_clause}"
-        )))
+        let total: i64 = on_pool!(self.reader(), |exe| sqlx::query_scalar(sqlx::AssertSqlSafe(
+            format!("SELECT COUNT(*) FROM questions {where_clause}")
+        ))
         .bind(&filter.bank_id)
         .bind(&category)
         .bind(&category_like)
         .bind(qtype)
         .bind(difficulty)
         .bind(&text_like)
-        .fetch_one(self.reader())
-        .await?
-        .try_get(0)?;
-        let rows: Vec<QuestionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {QUESTION_COLUMNS} FROM questions {where_clause} ORDER BY uid LIMIT ?7 OFFSET ?8"
-        )))
-        .bind(&filter.bank_id)
-        .bind(&category)
-        .bind(&category_like)
-        .bind(qtype)
-        .bind(difficulty)
-        .bind(&text_like)
-        .bind(filter.limit)
-        .bind(filter.offset)
-        .fetch_all(self.reader())
-        .await?;
+        .fetch_one(exe)
+        .await)?;
+        let rows: Vec<QuestionRow> =
+            on_pool!(self.reader(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {QUESTION_COLUMNS} FROM questions {where_clause} ORDER BY uid LIMIT $7 OFFSET $8"
+            )))
+            .bind(&filter.bank_id)
+            .bind(&category)
+            .bind(&category_like)
+            .bind(qtype)
+            .bind(difficulty)
+            .bind(&text_like)
+            .bind(filter.limit)
+            .bind(filter.offset)
+            .fetch_all(exe)
+            .await)?;
         let questions = rows
             .into_iter()
             .map(QuestionRow::into_question)
@@ -228,43 +241,48 @@ impl Store {
     pub async fn category_counts(&self, bank_ids: &[String]) -> anyhow::Result<Vec<CategoryCount>> {
         let mut out = Vec::new();
         for bank_id in bank_ids {
-            let rows: Vec<CategoryCount> = sqlx::query_as(
+            let rows: Vec<CategoryCount> = on_pool!(self.reader(), |exe| sqlx::query_as(
                 "SELECT bank_id, category, qtype, difficulty, COUNT(*) AS count FROM questions
-                 WHERE bank_id = ? GROUP BY bank_id, category, qtype, difficulty
+                 WHERE bank_id = $1 GROUP BY bank_id, category, qtype, difficulty
                  ORDER BY category, qtype, difficulty",
             )
             .bind(bank_id)
-            .fetch_all(self.reader())
-            .await?;
+            .fetch_all(exe)
+            .await)?;
             out.extend(rows);
         }
         Ok(out)
     }
 
     pub async fn user_by_name(&self, username: &str) -> sqlx::Result<Option<UserRow>> {
-        sqlx::query_as("SELECT id, username, password_hash FROM users WHERE username = ?")
-            .bind(username)
-            .fetch_optional(self.reader())
-            .await
+        on_pool!(self.reader(), |exe| sqlx::query_as(
+            "SELECT id, username, password_hash FROM users WHERE username = $1"
+        )
+        .bind(username)
+        .fetch_optional(exe)
+        .await)
     }
 
     pub async fn user_count(&self) -> sqlx::Result<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(self.reader())
-            .await
+        on_pool!(self.reader(), |exe| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users"
+        )
+        .fetch_one(exe)
+        .await)
     }
 
     /// Create or replace an organizer account's password.
     pub async fn upsert_user(&self, username: &str, password_hash: &str) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)
+        on_pool!(self.writer_pool(), |exe| sqlx::query(
+            "INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3)
              ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash",
         )
         .bind(username)
         .bind(password_hash)
         .bind(now_ms())
-        .execute(self.writer_pool())
-        .await?;
+        .execute(exe)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(())
     }
 }

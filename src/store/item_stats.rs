@@ -1,5 +1,6 @@
 //! Item statistics kept per question and round, and the organizer's review mark on a question.
 
+use super::db::{on_pool, on_tx};
 use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
@@ -49,10 +50,11 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         for r in rows {
-            sqlx::query(
+            on_tx!(&mut tx, |exe| {
+                sqlx::query(
                 "INSERT INTO item_stats (question_uid, round_id, contest_id, computed_at, n, answered, facility,
                     fully_correct, discrimination, upper_lower, mean_time_ms, flags)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (question_uid, round_id) DO UPDATE SET contest_id = excluded.contest_id,
                     computed_at = excluded.computed_at, n = excluded.n, answered = excluded.answered,
                     facility = excluded.facility, fully_correct = excluded.fully_correct,
@@ -71,49 +73,51 @@ impl Store {
             .bind(r.upper_lower)
             .bind(r.mean_time_ms)
             .bind(&r.flags)
-            .execute(&mut *tx)
-            .await?;
+            .execute(exe)
+            .await
+            .map(|done| done.rows_affected())
+            })?;
         }
         tx.commit().await
     }
 
     /// The latest statistics of each of these questions (the most recently computed round; ties by round id).
     pub async fn latest_item_stats(&self, uids: &[i64]) -> sqlx::Result<Vec<ItemStatRow>> {
-        sqlx::query_as(
+        on_pool!(self.reader(), |exe| sqlx::query_as(
             "SELECT question_uid, round_id, contest_id, computed_at, n, answered, facility, fully_correct,
                     discrimination, upper_lower, mean_time_ms, flags
              FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY question_uid
                                                  ORDER BY computed_at DESC, round_id DESC) AS latest
-                   FROM item_stats s WHERE question_uid IN (SELECT value FROM json_each(?)))
+                   FROM item_stats s WHERE question_uid IN (SELECT value FROM json_each($1)))
              WHERE latest = 1",
         )
         .bind(json_ids(uids))
-        .fetch_all(self.reader())
-        .await
+        .fetch_all(exe)
+        .await)
     }
 
     /// The review marks of these questions (unknown uids are left out).
     pub async fn reviews(&self, uids: &[i64]) -> sqlx::Result<Vec<ReviewRow>> {
-        sqlx::query_as(
+        on_pool!(self.reader(), |exe| sqlx::query_as(
             "SELECT uid AS question_uid, review, review_note, review_at FROM questions
-             WHERE uid IN (SELECT value FROM json_each(?))",
+             WHERE uid IN (SELECT value FROM json_each($1))",
         )
         .bind(json_ids(uids))
-        .fetch_all(self.reader())
-        .await
+        .fetch_all(exe)
+        .await)
     }
 
     /// Mark (or unmark) a question for review with a note. `None` when there is no such question.
     pub async fn set_review(&self, uid: i64, review: bool, note: &str) -> sqlx::Result<Option<ReviewRow>> {
-        sqlx::query_as(
-            "UPDATE questions SET review = ?, review_note = ?, review_at = ? WHERE uid = ?
+        on_pool!(self.writer_pool(), |exe| sqlx::query_as(
+            "UPDATE questions SET review = $1, review_note = $2, review_at = $3 WHERE uid = $4
              RETURNING uid AS question_uid, review, review_note, review_at",
         )
         .bind(review)
         .bind(note)
         .bind(now_ms())
         .bind(uid)
-        .fetch_optional(self.writer_pool())
-        .await
+        .fetch_optional(exe)
+        .await)
     }
 }

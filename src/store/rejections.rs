@@ -6,6 +6,7 @@
 //! the last one's reason once the window ends. A participant hammering the server thus writes at most
 //! `K + 1` rows a minute per round, whatever index they send, and nothing refused goes uncounted.
 
+use super::db::on_pool;
 use std::collections::HashMap;
 
 use super::answers::Rejection;
@@ -125,15 +126,15 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> sqlx::Result<Vec<RejectionRow>> {
-        sqlx::query_as(
+        on_pool!(self.reader(), |exe| sqlx::query_as(
             "SELECT id, participant_id, round_id, question_ref, reason, received_at
-             FROM rejections WHERE contest_id = ? AND id > ? ORDER BY id LIMIT ?",
+             FROM rejections WHERE contest_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
         .bind(contest_id)
         .bind(after)
         .bind(i64::from(limit.clamp(1, MAX_REJECTIONS_PAGE)))
-        .fetch_all(self.reader())
-        .await
+        .fetch_all(exe)
+        .await)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Stage formats: the teams, the score ledger and the buzzer log (migration 0007). Every change a stage round
 //! makes is one transaction ([`Store::record_stage`]), committed before the engine announces it.
 
+use super::db::{on_pool, on_tx};
 use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
@@ -65,10 +66,12 @@ const EVENT_COLUMNS: &str = "round_id, position, n, kind, team_id, participant_i
 impl Store {
     /// The contest's stage teams, by id (empty until the first stage round starts).
     pub async fn stage_teams(&self, contest_id: i64) -> sqlx::Result<Vec<StageTeamRow>> {
-        sqlx::query_as("SELECT id, unit FROM stage_teams WHERE contest_id = ? ORDER BY id")
-            .bind(contest_id)
-            .fetch_all(self.writer_pool())
-            .await
+        on_pool!(self.writer_pool(), |exe| sqlx::query_as(
+            "SELECT id, unit FROM stage_teams WHERE contest_id = $1 ORDER BY id"
+        )
+        .bind(contest_id)
+        .fetch_all(exe)
+        .await)
     }
 
     /// Fix the teams: the given units, numbered 1, 2, ... in this order. Teams already fixed stay as they are;
@@ -79,18 +82,23 @@ impl Store {
         units: &[String],
     ) -> sqlx::Result<Vec<StageTeamRow>> {
         let mut tx = self.begin_write().await?;
-        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stage_teams WHERE contest_id = ?")
-            .bind(contest_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let existing: i64 = on_tx!(&mut tx, |exe| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM stage_teams WHERE contest_id = $1"
+        )
+        .bind(contest_id)
+        .fetch_one(exe)
+        .await)?;
         if existing == 0 {
             for (i, unit) in units.iter().enumerate() {
-                sqlx::query("INSERT INTO stage_teams (contest_id, id, unit) VALUES (?, ?, ?)")
-                    .bind(contest_id)
-                    .bind(i as i64 + 1)
-                    .bind(unit)
-                    .execute(&mut *tx)
-                    .await?;
+                on_tx!(&mut tx, |exe| sqlx::query(
+                    "INSERT INTO stage_teams (contest_id, id, unit) VALUES ($1, $2, $3)"
+                )
+                .bind(contest_id)
+                .bind(i as i64 + 1)
+                .bind(unit)
+                .execute(exe)
+                .await
+                .map(|done| done.rows_affected()))?;
             }
         }
         tx.commit().await?;
@@ -99,33 +107,33 @@ impl Store {
 
     /// The ledger, oldest entry first.
     pub async fn stage_entries(&self, contest_id: i64) -> sqlx::Result<Vec<StageEntryRow>> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENTRY_COLUMNS} FROM stage_entries WHERE contest_id = ? ORDER BY id"
-        )))
+        on_pool!(self.writer_pool(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("SELECT {ENTRY_COLUMNS} FROM stage_entries WHERE contest_id = $1 ORDER BY id")
+        ))
         .bind(contest_id)
-        .fetch_all(self.writer_pool())
-        .await
+        .fetch_all(exe)
+        .await)
     }
 
     /// The stage state documents of the contest's rounds: (round id, JSON).
     pub async fn stage_round_states(&self, contest_id: i64) -> sqlx::Result<Vec<(i64, String)>> {
-        sqlx::query_as(
+        on_pool!(self.writer_pool(), |exe| sqlx::query_as(
             "SELECT s.round_id, s.data FROM stage_rounds s JOIN rounds r ON r.id = s.round_id
-             WHERE r.contest_id = ? ORDER BY r.position",
+             WHERE r.contest_id = $1 ORDER BY r.position",
         )
         .bind(contest_id)
-        .fetch_all(self.writer_pool())
-        .await
+        .fetch_all(exe)
+        .await)
     }
 
     /// The buzzer log of a round, by question and then in the order handled.
     pub async fn buzzer_events(&self, round_id: i64) -> sqlx::Result<Vec<BuzzerEventRow>> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM buzzer_events WHERE round_id = ? ORDER BY position, n"
-        )))
+        on_pool!(self.writer_pool(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("SELECT {EVENT_COLUMNS} FROM buzzer_events WHERE round_id = $1 ORDER BY position, n")
+        ))
         .bind(round_id)
-        .fetch_all(self.writer_pool())
-        .await
+        .fetch_all(exe)
+        .await)
     }
 
     /// One step of a stage round in one transaction: the event, the ledger entries it made, and the question's
@@ -133,8 +141,9 @@ impl Store {
     pub async fn record_stage(&self, contest_id: i64, write: &StageWrite) -> sqlx::Result<()> {
         let mut tx = self.begin_write().await?;
         if let Some(e) = &write.event {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO buzzer_events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            on_tx!(&mut tx, |exe| {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO buzzer_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
             )))
             .bind(e.round_id)
             .bind(e.position)
@@ -149,12 +158,15 @@ impl Store {
             .bind(e.window_no)
             .bind(&e.response)
             .bind(&e.created_by)
-            .execute(&mut *tx)
-            .await?;
+            .execute(exe)
+            .await
+            .map(|done| done.rows_affected())
+            })?;
         }
         for entry in &write.entries {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO stage_entries (contest_id, {ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            on_tx!(&mut tx, |exe| {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO stage_entries (contest_id, {ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
             )))
             .bind(contest_id)
             .bind(entry.id)
@@ -167,41 +179,48 @@ impl Store {
             .bind(entry.position)
             .bind(&entry.created_by)
             .bind(entry.created_at)
-            .execute(&mut *tx)
-            .await?;
+            .execute(exe)
+            .await
+            .map(|done| done.rows_affected())
+            })?;
         }
         if let Some((round_id, position, opened_at)) = write.open {
-            sqlx::query(
-                "UPDATE round_questions SET state = 'open', opened_at = ?, deadline_at = NULL, remaining_ms = NULL
-                 WHERE round_id = ? AND position = ?",
+            on_tx!(&mut tx, |exe| {
+                sqlx::query(
+                "UPDATE round_questions SET state = 'open', opened_at = $1, deadline_at = NULL, remaining_ms = NULL
+                 WHERE round_id = $2 AND position = $3",
             )
             .bind(opened_at)
             .bind(round_id)
             .bind(position)
-            .execute(&mut *tx)
-            .await?;
+            .execute(exe)
+            .await
+            .map(|done| done.rows_affected())
+            })?;
         }
         for (round_id, data) in &write.round_states {
-            sqlx::query(
-                "INSERT INTO stage_rounds (round_id, data, updated_at) VALUES (?, ?, ?)
+            on_tx!(&mut tx, |exe| sqlx::query(
+                "INSERT INTO stage_rounds (round_id, data, updated_at) VALUES ($1, $2, $3)
                  ON CONFLICT(round_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
             )
             .bind(round_id)
             .bind(data)
             .bind(super::now_ms())
-            .execute(&mut *tx)
-            .await?;
+            .execute(exe)
+            .await
+            .map(|done| done.rows_affected()))?;
         }
         if let Some((round_id, position, closed_at)) = write.close {
-            sqlx::query(
-                "UPDATE round_questions SET state = 'closed', closed_at = ?, remaining_ms = NULL
-                 WHERE round_id = ? AND position = ?",
+            on_tx!(&mut tx, |exe| sqlx::query(
+                "UPDATE round_questions SET state = 'closed', closed_at = $1, remaining_ms = NULL
+                 WHERE round_id = $2 AND position = $3",
             )
             .bind(closed_at)
             .bind(round_id)
             .bind(position)
-            .execute(&mut *tx)
-            .await?;
+            .execute(exe)
+            .await
+            .map(|done| done.rows_affected()))?;
         }
         tx.commit().await
     }

@@ -345,6 +345,7 @@ async fn write_batch(store: &Store, batch: &Batch) -> sqlx::Result<Vec<bool>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::db::on_pool;
 
     fn refusal(participant_id: i64) -> Rejection {
         Rejection {
@@ -359,10 +360,12 @@ mod tests {
     }
 
     async fn stored(store: &Store) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM rejections")
-            .fetch_one(store.reader())
-            .await
-            .expect("count")
+        on_pool!(store.reader(), |exe| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM rejections"
+        )
+        .fetch_one(exe)
+        .await)
+        .expect("count")
     }
 
     /// A barrier says whether what was queued before it committed; after the database is full and then freed,
