@@ -44,6 +44,9 @@ pub struct Settings {
     /// reverse proxy, a DNS name): offered first for join links and QR codes. Normalized by
     /// [`parse_base_url`] (no trailing slash).
     pub public_url: Option<String>,
+    /// `postgres://…`: the PostgreSQL database several instances can share (docs/deployment.md). `None`: the
+    /// SQLite file in the data directory.
+    pub database_url: Option<String>,
 }
 
 impl Settings {
@@ -66,11 +69,20 @@ impl Settings {
             join_failures_per_ip: 30,
             join_failures_per_contest: 120,
             public_url: None,
+            database_url: None,
         }
     }
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("jingsai.db")
+    }
+
+    /// Open the configured database: PostgreSQL when a URL is set, else the SQLite file in the data directory.
+    pub async fn open_store(&self) -> anyhow::Result<crate::store::Store> {
+        match &self.database_url {
+            Some(url) => crate::store::Store::connect(url).await,
+            None => crate::store::Store::open(&self.database_path()).await,
+        }
     }
 }
 

@@ -21,6 +21,10 @@ struct Cli {
     /// Where the database and the token secret live.
     #[arg(long, env = "JINGSAI_DATA_DIR", default_value = "data", global = true)]
     data_dir: PathBuf,
+    /// A PostgreSQL database (`postgres://user@host:5432/name`) instead of the SQLite file in the data directory:
+    /// several instances can share it (docs/deployment.md).
+    #[arg(long, env = "JINGSAI_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
     /// Serve options, also accepted without the `serve` word.
     #[command(flatten)]
     serve: ServeArgs,
@@ -225,8 +229,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        None => runtime.block_on(serve(cli.data_dir, cli.serve)),
-        Some(Command::Serve(args)) => runtime.block_on(serve(cli.data_dir, args)),
+        None => runtime.block_on(serve(cli.data_dir, cli.database_url, cli.serve)),
+        Some(Command::Serve(args)) => runtime.block_on(serve(cli.data_dir, cli.database_url, args)),
         Some(Command::Admin {
             command: AdminCommand::Password { user, password },
         }) => runtime.block_on(admin_password(cli.data_dir, &user, password)),
@@ -509,8 +513,9 @@ async fn audit_verify(database: &std::path::Path, contest: i64, json: bool) -> E
     }
 }
 
-async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<ExitCode> {
+async fn serve(data_dir: PathBuf, database_url: Option<String>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::new(data_dir);
+    settings.database_url = database_url.filter(|url| !url.trim().is_empty());
     settings.banks_dir = Some(args.banks_dir);
     settings.admin_password = args.admin_password.filter(|p| !p.is_empty());
     settings.header_timeout = Duration::from_secs(args.header_timeout.max(1));

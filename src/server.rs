@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::contest::Engine;
 use crate::http::serve::Limits;
 use crate::http::{AppState, router};
-use crate::store::Store;
+use crate::store::Backend;
 
 /// What the first start did, for the caller to print.
 #[derive(Debug, Default)]
@@ -32,8 +32,13 @@ pub struct Prepared {
 
 pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    let store = Store::open(&settings.database_path()).await?;
-    let keys = Keys::load_or_create(&settings.data_dir)?;
+    let store = settings.open_store().await?;
+    // Instances sharing a PostgreSQL database must accept each other's tokens: the signing secret lives in the
+    // database there. On SQLite it stays a file beside the database (not part of a backup).
+    let keys = match store.backend() {
+        Backend::Sqlite => Keys::load_or_create(&settings.data_dir)?,
+        Backend::Postgres => Keys::from_secret(&store.shared_secret("jwt", || random_token(48)).await?)?,
+    };
     let mut startup = Startup::default();
 
     if let Some(dir) = &settings.banks_dir

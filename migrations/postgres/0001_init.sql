@@ -241,3 +241,10 @@ CREATE TABLE stage_rounds (
     data       TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- Secrets every instance of this database shares (the token signing secret): created by the first instance that
+-- needs one. On SQLite the signing secret is the file jwt.secret beside the database.
+CREATE TABLE shared_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -22,6 +22,7 @@ mod item_stats;
 mod rejections;
 pub mod rows;
 mod secrets;
+mod shared;
 mod stage;
 mod tokens;
 mod users;

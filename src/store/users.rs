@@ -31,7 +31,7 @@ impl Store {
         on_pool!(self.writer_pool(), |exe| sqlx::query(
             "INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3)
              ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash,
-                                                 token_version = token_version + 1",
+                                                 token_version = users.token_version + 1",
         )
         .bind(username)
         .bind(password_hash)

@@ -25,6 +25,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub organizer_token: String,
     pub data_dir: tempfile::TempDir,
+    /// The PostgreSQL database this server uses (`JINGSAI_TEST_POSTGRES_URL` set), `None` on SQLite.
+    pub database_url: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -57,6 +59,7 @@ impl TestServer {
             client,
             organizer_token,
             data_dir,
+            database_url: None,
             shutdown: Some(tx),
         }
     }
