@@ -284,6 +284,9 @@ async fn run(
                 alive = after_batch(next, &mut sink, &mut broadcast, &handle, &viewer).await;
             }
             message = personal.rx.recv() => match message {
+                Some(message) if message.is_resync() => {
+                    alive = after_batch(Forwarded::Resync { broadcast: false }, &mut sink, &mut broadcast, &handle, &viewer).await;
+                }
                 Some(Personal::Message(bytes)) => {
                     let next = forward(&mut sink, bytes, &mut broadcast, &mut personal).await;
                     alive = after_batch(next, &mut sink, &mut broadcast, &handle, &viewer).await;

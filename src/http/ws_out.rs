@@ -82,6 +82,10 @@ pub(super) async fn forward(
                 Err(TryRecvError::Empty | TryRecvError::Closed) => {}
             }
             match personal.rx.try_recv() {
+                Ok(message) if message.is_resync() => {
+                    next = Forwarded::Resync { broadcast: false };
+                    break;
+                }
                 Ok(Personal::Message(bytes)) => {
                     if let Some(message) = text(bytes) {
                         sink.feed(message).await?;

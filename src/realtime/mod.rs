@@ -19,7 +19,9 @@ use tokio::sync::{broadcast, mpsc};
 use crate::metrics::METRICS;
 
 mod closing;
+mod relay;
 pub use closing::*;
+pub use relay::{Relay, RelayEvent};
 
 const BROADCAST_CAPACITY: usize = 256;
 /// Per-connection queue for personal messages; a full queue means the client is too slow and gets resynced.
@@ -33,6 +35,16 @@ pub enum Personal {
     /// connections than it may hold, or the token was revoked. Boxed: rare, and it would double the size of
     /// every slot of every connection's queue (memory per participant).
     Close(Box<Closing>),
+}
+
+impl Personal {
+    /// An empty message: send the client a fresh snapshot instead (see [`ContestHub::resync_all`]). No frame the
+    /// server sends is empty, and a separate variant would make every queue slot larger.
+    pub const RESYNC: Personal = Personal::Message(Bytes::new());
+
+    pub fn is_resync(&self) -> bool {
+        matches!(self, Personal::Message(bytes) if bytes.is_empty())
+    }
 }
 
 /// Who a connection belongs to, for the per-owner connection cap.
@@ -72,6 +84,10 @@ pub struct ContestHub {
     /// Open connections by owner, oldest first.
     conns: Mutex<HashMap<ConnOwner, Vec<Conn>>>,
     next_conn: AtomicU64,
+    /// Several instances: where frames for the other instances go (set once, when the contest is loaded).
+    relay: std::sync::OnceLock<Arc<dyn Relay>>,
+    /// On the instance that owns the contest: participants connected to another instance, and which.
+    remote: Mutex<HashMap<i64, u64>>,
 }
 
 impl Default for ContestHub {
@@ -93,6 +109,149 @@ impl ContestHub {
             organizer: broadcast::channel(BROADCAST_CAPACITY).0,
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
+            relay: std::sync::OnceLock::new(),
+            remote: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Send what is published here to the other instances too (see [`relay`]).
+    pub fn set_relay(&self, relay: Arc<dyn Relay>) {
+        let _ = self.relay.set(relay);
+    }
+
+    fn relay(&self, event: impl FnOnce() -> RelayEvent) {
+        if let Some(relay) = self.relay.get() {
+            relay.event(event());
+        }
+    }
+
+    /// The owner learned that `participant_id` is (or no longer is) connected to another instance.
+    pub fn set_remote(&self, participant_id: i64, instance: u64, connected: bool) {
+        let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+        if connected {
+            remote.insert(participant_id, instance);
+        } else if remote.get(&participant_id) == Some(&instance) {
+            remote.remove(&participant_id);
+        }
+    }
+
+    /// The participants connected to `instance` are exactly `participants` (an instance reporting again after
+    /// the owner changed or its listener reconnected).
+    pub fn replace_remote(&self, instance: u64, participants: &[i64]) {
+        let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+        remote.retain(|_, at| *at != instance);
+        for pid in participants {
+            remote.insert(*pid, instance);
+        }
+    }
+
+    /// Participants with an open connection to this instance (not those of other instances).
+    pub fn local_participants(&self) -> Vec<i64> {
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        map.keys()
+            .filter_map(|owner| match owner {
+                ConnOwner::Participant(pid) => Some(*pid),
+                ConnOwner::Token(_) => None,
+            })
+            .collect()
+    }
+
+    /// Whether `participant_id` has an open connection to this instance.
+    pub fn is_connected_here(&self, participant_id: i64) -> bool {
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        map.contains_key(&ConnOwner::Participant(participant_id))
+    }
+
+    /// Every socket of this instance sends its client a fresh snapshot (the contest moved to another owner, or
+    /// the events from the other instances may have missed some).
+    pub fn resync_all(&self) {
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        for conn in map.values().flatten() {
+            conn.overflowed.store(true, Ordering::Relaxed);
+            let _ = conn.tx.try_send(Personal::RESYNC);
+        }
+    }
+
+    /// Frames from another instance, for this instance's sockets only.
+    pub fn deliver(&self, event: RelayEvent) {
+        match event {
+            RelayEvent::Public(bytes) => {
+                self.deliver_participants(bytes.clone());
+                self.deliver_screen(bytes);
+            }
+            RelayEvent::Participants(bytes) => self.deliver_participants(bytes),
+            RelayEvent::Screen(bytes) => self.deliver_screen(bytes),
+            RelayEvent::Organizer(bytes) => {
+                METRICS.broadcast_frames.inc();
+                let _ = self.organizer.send(bytes);
+            }
+            RelayEvent::ReplaceSessions {
+                participant_id,
+                session_id,
+                seat_moved,
+            } => {
+                let closing = if seat_moved {
+                    Closing::seat_moved()
+                } else {
+                    Closing::session_replaced()
+                };
+                self.replace_local_sessions(participant_id, &session_id, closing);
+            }
+        }
+    }
+
+    /// Personal frames from the owner for participants connected here.
+    pub fn deliver_personal(&self, shared: &[Bytes], messages: Vec<(i64, Bytes)>) {
+        self.queue_bundles(shared, messages);
+    }
+
+    fn deliver_participants(&self, bytes: Bytes) {
+        METRICS.broadcast_frames.inc();
+        METRICS.broadcast_bytes.add(bytes.len() as u64);
+        let _ = self.public.send(bytes);
+    }
+
+    fn deliver_screen(&self, bytes: Bytes) {
+        METRICS.broadcast_frames.inc();
+        METRICS.broadcast_bytes.add(bytes.len() as u64);
+        let _ = self.screen.send(bytes);
+    }
+
+    /// Split personal frames into those for this instance's sockets and, on the owner, those relayed to the
+    /// instance each other participant is connected to.
+    fn route_personal(&self, shared: &[Bytes], messages: impl IntoIterator<Item = (i64, Bytes)>) {
+        let Some(relay) = self.relay.get() else {
+            self.queue_bundles(shared, messages);
+            return;
+        };
+        let mut here = Vec::new();
+        let mut elsewhere: HashMap<u64, Vec<(i64, Bytes)>> = HashMap::new();
+        {
+            let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+            let remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+            for (pid, bytes) in messages {
+                if map.contains_key(&ConnOwner::Participant(pid)) {
+                    here.push((pid, bytes));
+                } else if let Some(instance) = remote.get(&pid) {
+                    elsewhere.entry(*instance).or_default().push((pid, bytes));
+                }
+            }
+        }
+        self.queue_bundles(shared, here);
+        for (instance, messages) in elsewhere {
+            relay.personal(instance, shared.to_vec(), messages);
+        }
+    }
+
+    fn queue_bundles(&self, shared: &[Bytes], messages: impl IntoIterator<Item = (i64, Bytes)>) {
+        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
+        for (participant_id, own) in messages {
+            if let Some(conns) = map.get(&ConnOwner::Participant(participant_id)) {
+                for bytes in shared {
+                    Self::queue(conns, bytes);
+                }
+                Self::queue(conns, &own);
+            }
         }
     }
 
@@ -110,25 +269,25 @@ impl ContestHub {
 
     /// Publish to participants and the big screen. One frame, shared by every socket.
     pub fn publish(&self, bytes: Bytes) {
-        self.publish_participants(bytes.clone());
-        self.publish_screen(bytes);
+        self.relay(|| RelayEvent::Public(bytes.clone()));
+        self.deliver_participants(bytes.clone());
+        self.deliver_screen(bytes);
     }
 
     /// Publish to participants only (live counters at their own cadence).
     pub fn publish_participants(&self, bytes: Bytes) {
-        METRICS.broadcast_frames.inc();
-        METRICS.broadcast_bytes.add(bytes.len() as u64);
-        let _ = self.public.send(bytes);
+        self.relay(|| RelayEvent::Participants(bytes.clone()));
+        self.deliver_participants(bytes);
     }
 
     /// Publish to the big screens only.
     pub fn publish_screen(&self, bytes: Bytes) {
-        METRICS.broadcast_frames.inc();
-        METRICS.broadcast_bytes.add(bytes.len() as u64);
-        let _ = self.screen.send(bytes);
+        self.relay(|| RelayEvent::Screen(bytes.clone()));
+        self.deliver_screen(bytes);
     }
 
     pub fn publish_organizer(&self, bytes: Bytes) {
+        self.relay(|| RelayEvent::Organizer(bytes.clone()));
         METRICS.broadcast_frames.inc();
         METRICS.broadcast_bytes.add(bytes.len() as u64);
         let _ = self.organizer.send(bytes);
@@ -168,25 +327,32 @@ impl ContestHub {
         }
     }
 
-    /// Participants with at least one open connection.
+    /// Participants with at least one open connection (to this instance or, on the owner of a contest shared by
+    /// several instances, to another one).
     pub fn connected_participants(&self) -> Vec<i64> {
-        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
-        map.keys()
-            .filter_map(|owner| match owner {
-                ConnOwner::Participant(pid) => Some(*pid),
-                ConnOwner::Token(_) => None,
-            })
-            .collect()
+        let mut participants = self.local_participants();
+        if self.relay.get().is_some() {
+            let remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+            participants.extend(remote.keys().copied());
+            participants.sort_unstable();
+            participants.dedup();
+        }
+        participants
     }
 
     /// Owners with at least one open connection (participants, plus the few display and organizer tokens). O(1).
     pub fn connected_owners(&self) -> usize {
-        self.conns.lock().unwrap_or_else(|e| e.into_inner()).len()
+        let here = self.conns.lock().unwrap_or_else(|e| e.into_inner()).len();
+        here + self.remote.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     pub fn is_connected(&self, participant_id: i64) -> bool {
-        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
-        map.contains_key(&ConnOwner::Participant(participant_id))
+        self.is_connected_here(participant_id)
+            || self
+                .remote
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_key(&participant_id)
     }
 
     fn queue(conns: &[Conn], bytes: &Bytes) {
@@ -204,40 +370,33 @@ impl ContestHub {
     /// Send to every connection of one participant. Never blocks: a full queue drops the message and marks the
     /// connection, which then sends its client a fresh snapshot.
     pub fn send_personal(&self, participant_id: i64, bytes: Bytes) {
-        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(conns) = map.get(&ConnOwner::Participant(participant_id)) {
-            Self::queue(conns, &bytes);
-        }
+        self.route_personal(&[], [(participant_id, bytes)]);
     }
 
     /// Personal messages for many participants under one lock (results and ranks at a close).
     pub fn send_personal_many(&self, messages: impl IntoIterator<Item = (i64, Bytes)>) {
-        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
-        for (participant_id, bytes) in messages {
-            if let Some(conns) = map.get(&ConnOwner::Participant(participant_id)) {
-                Self::queue(conns, &bytes);
-            }
-        }
+        self.route_personal(&[], messages);
     }
 
     /// Frames shared by everyone followed by each participant's own, queued per participant under one lock: a
     /// socket woken by the first finds the rest already queued and writes them in one batch. Used at a close
     /// instead of a broadcast, which would wake every socket before the personal frames exist.
     pub fn send_personal_bundles(&self, shared: &[Bytes], messages: impl IntoIterator<Item = (i64, Bytes)>) {
-        let map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
-        for (participant_id, own) in messages {
-            if let Some(conns) = map.get(&ConnOwner::Participant(participant_id)) {
-                for bytes in shared {
-                    Self::queue(conns, bytes);
-                }
-                Self::queue(conns, &own);
-            }
-        }
+        self.route_personal(shared, messages);
     }
 
     /// A new login (or a seat moved by the organizer) replaced `current_session`: every connection of an older
-    /// session is told and closed.
+    /// session, on every instance, is told and closed.
     pub fn replace_sessions(&self, participant_id: i64, current_session: &str, closing: Closing) {
+        self.relay(|| RelayEvent::ReplaceSessions {
+            participant_id,
+            session_id: current_session.to_owned(),
+            seat_moved: closing.notice == Closing::seat_moved().notice,
+        });
+        self.replace_local_sessions(participant_id, current_session, closing);
+    }
+
+    fn replace_local_sessions(&self, participant_id: i64, current_session: &str, closing: Closing) {
         let owner = ConnOwner::Participant(participant_id);
         let mut map = self.conns.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(conns) = map.get_mut(&owner) {
