@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod bank;
+pub mod cluster;
 pub mod config;
 pub mod contest;
 pub mod error;

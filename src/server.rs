@@ -61,8 +61,12 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     }
 
     let engine = Engine::new(store.clone(), settings.answer_batch);
-    startup.resumed_contests = engine.resume_running().await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    // On PostgreSQL, instances sharing the database share its contests (src/cluster).
+    if let (Backend::Postgres, Some(url)) = (store.backend(), &settings.database_url) {
+        crate::cluster::Cluster::start(url, engine.clone(), shutdown_rx.clone()).await?;
+    }
+    startup.resumed_contests = engine.resume_running().await?;
     let state = AppState::new(store, engine, keys, settings, shutdown_rx);
     Ok(Prepared {
         state,

@@ -248,3 +248,11 @@ CREATE TABLE shared_secrets (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Several instances (src/cluster): NOTIFY carries at most 8,000 bytes; a larger message is written here and the
+-- notification carries its id. Rows are read within seconds and deleted after two minutes.
+CREATE TABLE cluster_blobs (
+    id    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at_ms BIGINT NOT NULL,
+    body  TEXT NOT NULL
+);

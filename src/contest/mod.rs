@@ -9,10 +9,12 @@ mod buzzer;
 mod buzzer_log;
 mod buzzer_views;
 mod control;
+mod engine;
 mod exam;
 mod live;
 pub mod model;
 mod people;
+mod route;
 pub mod seats;
 mod stage;
 mod stage_actions;
@@ -22,22 +24,23 @@ mod standings;
 mod tick;
 mod views;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use utoipa::ToSchema;
 
 use crate::error::{AppError, AppResult};
 use crate::realtime::ContestHub;
 use crate::store::Store;
-use crate::store::writer::{AnswerWriter, PendingCommit};
+use crate::store::writer::PendingCommit;
 
 pub use answers::to_response;
 pub use buzzer::buzz_clock_ms;
+pub use engine::Engine;
 pub use model::*;
+pub use route::Request;
 pub use stage_rounds::{RoundStage, RunSetup};
 
 /// What an organizer can do to a running contest. One command type for every control button.
@@ -117,14 +120,14 @@ pub struct AnswerAck {
 }
 
 /// A participant as the engine identifies them on every call.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ParticipantRef {
     pub participant_id: i64,
     pub session_id: String,
 }
 
 /// Who asks for a snapshot.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Viewer {
     Organizer,
     Display,
@@ -197,29 +200,77 @@ pub(crate) enum Command {
 
 #[derive(Clone)]
 pub struct ContestHandle {
-    tx: mpsc::Sender<Command>,
+    /// Where the contest's actor is: in this process, or (several instances) in the instance that owns the
+    /// contest. Shared by every clone, so a takeover re-routes every open socket at once.
+    route: Arc<std::sync::RwLock<Route>>,
     pub hub: Arc<ContestHub>,
     contest_id: i64,
     /// For what the organizer's snapshot adds from the store (pending device changes).
     store: Store,
 }
 
+/// Where a contest's commands go.
+#[derive(Clone)]
+pub(crate) enum Route {
+    /// The actor runs in this process.
+    Local(mpsc::Sender<Command>),
+    /// Another instance owns the contest: commands cross over PostgreSQL (`crate::cluster`).
+    Remote(Arc<crate::cluster::Link>),
+}
+
+async fn call<T>(tx: &mpsc::Sender<Command>, make: impl FnOnce(Reply<T>) -> Command) -> AppResult<T> {
+    let (reply, wait) = oneshot::channel();
+    tx.send(make(reply))
+        .await
+        .map_err(|_| AppError::unavailable("the contest engine stopped"))?;
+    wait.await
+        .map_err(|_| AppError::unavailable("the contest engine stopped"))?
+}
+
+fn parse<T: serde::de::DeserializeOwned>(value: Value) -> AppResult<T> {
+    serde_json::from_value(value).map_err(AppError::internal)
+}
+
 impl ContestHandle {
-    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> AppResult<T> {
-        let (reply, wait) = oneshot::channel();
-        self.tx
-            .send(make(reply))
-            .await
-            .map_err(|_| AppError::unavailable("the contest engine stopped"))?;
-        wait.await
-            .map_err(|_| AppError::unavailable("the contest engine stopped"))?
+    pub(crate) fn route(&self) -> Route {
+        self.route.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_route(&self, route: Route) {
+        *self.route.write().unwrap_or_else(|e| e.into_inner()) = route;
+    }
+
+    pub fn contest_id(&self) -> i64 {
+        self.contest_id
+    }
+
+    /// A command for the actor, wherever it runs; `remote` is the same command for another instance.
+    async fn value(&self, make: impl FnOnce(Reply<Value>) -> Command, remote: Request) -> AppResult<Value> {
+        match self.route() {
+            Route::Local(tx) => call(&tx, make).await,
+            Route::Remote(link) => link.request(self.contest_id, remote).await,
+        }
+    }
+
+    /// A command whose reply nobody waits for.
+    async fn tell(&self, command: Command, remote: Request) {
+        match self.route() {
+            Route::Local(tx) => {
+                let _ = tx.send(command).await;
+            }
+            Route::Remote(link) => link.tell(self.contest_id, remote),
+        }
     }
 
     /// Run an organizer action (`by`: the organizer, for the audit trail); the reply is the organizer's snapshot
     /// right after it.
     pub async fn control(&self, action: ControlAction, by: &str) -> AppResult<Value> {
         let by = by.to_owned();
-        let snapshot = self.call(|r| Command::Control(action, by, r)).await?;
+        let remote = Request::Control {
+            action: action.clone(),
+            by: by.clone(),
+        };
+        let snapshot = self.value(|r| Command::Control(action, by, r), remote).await?;
         self.for_organizer(snapshot).await
     }
 
@@ -233,15 +284,31 @@ impl ContestHandle {
         received_ms: i64,
     ) -> AppResult<oneshot::Receiver<AppResult<Value>>> {
         let (reply, wait) = oneshot::channel();
-        self.tx
-            .send(Command::Buzz {
-                who,
-                client_ms,
-                received_ms,
-                reply,
-            })
-            .await
-            .map_err(|_| AppError::unavailable("the contest engine stopped"))?;
+        match self.route() {
+            Route::Local(tx) => tx
+                .send(Command::Buzz {
+                    who,
+                    client_ms,
+                    received_ms,
+                    reply,
+                })
+                .await
+                .map_err(|_| AppError::unavailable("the contest engine stopped"))?,
+            Route::Remote(link) => {
+                // Sent now, in this socket's order; the reply arrives later.
+                let pending = link.send(
+                    self.contest_id,
+                    Request::Buzz {
+                        who,
+                        client_ms,
+                        received_ms,
+                    },
+                );
+                tokio::spawn(async move {
+                    let _ = reply.send(pending.await);
+                });
+            }
+        }
         Ok(wait)
     }
 
@@ -259,69 +326,54 @@ impl ContestHandle {
     ) -> AppResult<AnswerAck> {
         let participant_id = who.participant_id;
         let received = std::time::Instant::now();
-        let accepted = self.call(|r| Command::Answer(who, input, r)).await?;
-        if let Some(commit) = accepted.commit
-            && let Err(cause) = commit.committed().await
-        {
-            let _ = self
-                .tx
-                .send(Command::ForgetAnswer {
-                    participant_id,
-                    round_id: accepted.ack.round_id,
-                    index: accepted.ack.index,
-                    received_at: accepted.ack.received_at,
-                })
-                .await;
-            return Err(AppError::storage_unavailable(format!(
-                "answer commit failed: {cause}"
-            )));
-        }
-        let event = views::answer_ack_event(&accepted.ack, reference.as_ref());
+        let ack = match self.route() {
+            Route::Local(tx) => {
+                let verdict = route::submit_answer(&tx, who, input).await?;
+                route::durable(&tx, participant_id, route::verdict(verdict).await?).await?
+            }
+            Route::Remote(link) => parse(link.send(self.contest_id, Request::Answer { who, input }).await?)?,
+        };
+        let event = views::answer_ack_event(&ack, reference.as_ref());
         self.hub.send_personal(participant_id, event);
         crate::metrics::METRICS
             .answer_ack_seconds
             .observe(received.elapsed().as_secs_f64());
-        Ok(accepted.ack)
+        Ok(ack)
     }
 
     /// Open the participant's paper; answers once the paper is on disk.
     pub async fn exam_start(&self, who: ParticipantRef) -> AppResult<Value> {
-        let participant_id = who.participant_id;
-        let reply = self.call(|r| Command::ExamStart(who, r)).await?;
-        self.after_exam_commit(participant_id, reply, "the paper could not be saved")
-            .await
+        self.exam(who, true).await
     }
 
     /// Hand in the participant's paper; answers once the hand-in is on disk.
     pub async fn exam_submit(&self, who: ParticipantRef) -> AppResult<Value> {
-        let participant_id = who.participant_id;
-        let reply = self.call(|r| Command::ExamSubmit(who, r)).await?;
-        self.after_exam_commit(participant_id, reply, "the hand-in could not be saved")
-            .await
+        self.exam(who, false).await
     }
 
-    /// Wait for an exam write's commit outside the actor; a failure is a 503 the phone retries (the retry
-    /// writes again).
-    async fn after_exam_commit(
-        &self,
-        participant_id: i64,
-        reply: exam::ExamReply,
-        failed: &str,
-    ) -> AppResult<Value> {
-        if let Some(commit) = reply.commit
-            && let Err(cause) = commit.committed().await
-        {
-            return Err(AppError::storage_unavailable(format!("{failed}: {cause}")));
-        }
-        if let Some(frame) = reply.after_commit {
+    async fn exam(&self, who: ParticipantRef, start: bool) -> AppResult<Value> {
+        let participant_id = who.participant_id;
+        let (view, frame) = match self.route() {
+            Route::Local(tx) => route::exam_committed(&tx, who, start).await?,
+            Route::Remote(link) => {
+                let reply = link
+                    .request(self.contest_id, Request::Exam { who, start })
+                    .await?;
+                route::exam_from_wire(reply)?
+            }
+        };
+        if let Some(frame) = frame {
             self.hub.send_personal(participant_id, frame);
         }
-        Ok(reply.view)
+        Ok(view)
     }
 
     pub async fn snapshot(&self, viewer: Viewer) -> AppResult<Value> {
         let organizer = matches!(viewer, Viewer::Organizer);
-        let snapshot = self.call(|r| Command::Snapshot(viewer, r)).await?;
+        let remote = Request::Snapshot {
+            viewer: viewer.clone(),
+        };
+        let snapshot = self.value(|r| Command::Snapshot(viewer, r), remote).await?;
         if organizer {
             self.for_organizer(snapshot).await
         } else {
@@ -338,58 +390,105 @@ impl ContestHandle {
     }
 
     pub async fn joined(&self, participant_id: i64, session_id: String) {
-        let _ = self
-            .tx
-            .send(Command::Joined {
+        let remote = Request::Joined {
+            participant_id,
+            session_id: session_id.clone(),
+        };
+        self.tell(
+            Command::Joined {
                 participant_id,
                 session_id,
-            })
-            .await;
+            },
+            remote,
+        )
+        .await;
     }
 
     /// The seat moved to another phone: end the current phone's session now (see [`Command::SeatMoved`]).
     pub async fn seat_moved(&self, participant_id: i64, session_id: String) {
-        let _ = self
-            .tx
-            .send(Command::SeatMoved {
+        let remote = Request::SeatMoved {
+            participant_id,
+            session_id: session_id.clone(),
+        };
+        self.tell(
+            Command::SeatMoved {
                 participant_id,
                 session_id,
-            })
-            .await;
+            },
+            remote,
+        )
+        .await;
     }
 
     /// A participant connection opened or closed.
     pub async fn presence_changed(&self, participant_id: i64) {
-        let _ = self.tx.send(Command::Presence(participant_id)).await;
+        let remote = Request::Presence {
+            participant_id,
+            connected: self.hub.is_connected_here(participant_id),
+        };
+        self.tell(Command::Presence(participant_id), remote).await;
     }
 
     /// Refuse a replaced session (401 `session_replaced`) without building a snapshot.
     pub async fn check_session(&self, who: ParticipantRef) -> AppResult<()> {
-        self.call(|r| Command::CheckSession(who, r)).await
+        match self.route() {
+            Route::Local(tx) => call(&tx, |r| Command::CheckSession(who, r)).await,
+            Route::Remote(link) => link
+                .request(self.contest_id, Request::CheckSession { who })
+                .await
+                .map(drop),
+        }
     }
 
     pub async fn tab_switch(&self, who: ParticipantRef) -> AppResult<u32> {
-        self.call(|r| Command::TabSwitch(who, r)).await
+        match self.route() {
+            Route::Local(tx) => call(&tx, |r| Command::TabSwitch(who, r)).await,
+            Route::Remote(link) => parse(link.request(self.contest_id, Request::TabSwitch { who }).await?),
+        }
     }
 
     pub async fn reload(&self) -> AppResult<()> {
-        self.call(Command::Reload).await
+        match self.route() {
+            Route::Local(tx) => call(&tx, Command::Reload).await,
+            Route::Remote(link) => link.request(self.contest_id, Request::Reload).await.map(drop),
+        }
+    }
+
+    /// A bank this contest draws from was re-imported: reload the questions and rescore.
+    pub async fn reload_questions(&self) -> AppResult<()> {
+        match self.route() {
+            Route::Local(tx) => call(&tx, Command::ReloadQuestions).await,
+            Route::Remote(link) => link
+                .request(self.contest_id, Request::ReloadQuestions)
+                .await
+                .map(drop),
+        }
     }
 
     pub async fn results(&self) -> AppResult<Value> {
-        self.call(Command::Results).await
+        self.value(Command::Results, Request::Results).await
     }
 
     pub async fn breakdown(&self, participant_id: i64) -> AppResult<Value> {
-        self.call(|r| Command::Breakdown(participant_id, r)).await
+        self.value(
+            |r| Command::Breakdown(participant_id, r),
+            Request::Breakdown { participant_id },
+        )
+        .await
     }
 
     pub async fn paper(&self, round_id: i64, participant_id: i64) -> AppResult<Value> {
-        self.call(|reply| Command::Paper {
-            round_id,
-            participant_id,
-            reply,
-        })
+        self.value(
+            |reply| Command::Paper {
+                round_id,
+                participant_id,
+                reply,
+            },
+            Request::Paper {
+                round_id,
+                participant_id,
+            },
+        )
         .await
     }
 
@@ -400,106 +499,22 @@ impl ContestHandle {
         reason: String,
         by: String,
     ) -> AppResult<Value> {
-        self.call(|reply| Command::Adjust {
+        let remote = Request::Adjust {
             participant_id,
             delta_centi,
-            reason,
-            by,
-            reply,
-        })
+            reason: reason.clone(),
+            by: by.clone(),
+        };
+        self.value(
+            |reply| Command::Adjust {
+                participant_id,
+                delta_centi,
+                reason,
+                by,
+                reply,
+            },
+            remote,
+        )
         .await
-    }
-}
-
-/// All contest actors of this process.
-#[derive(Clone)]
-pub struct Engine {
-    store: Store,
-    writer: AnswerWriter,
-    contests: Arc<Mutex<HashMap<i64, ContestHandle>>>,
-}
-
-impl Engine {
-    pub fn new(store: Store, answer_batch: usize) -> Self {
-        let writer = AnswerWriter::spawn(store.clone(), answer_batch);
-        Self {
-            store,
-            writer,
-            contests: Arc::new(Mutex::new(HashMap::new())),
-        }
-    }
-
-    /// The group-commit writer (answers, and the writes of joins).
-    pub fn writer(&self) -> &AnswerWriter {
-        &self.writer
-    }
-
-    /// The handle of a contest's actor, starting the actor (and loading its state) on first use.
-    pub async fn contest(&self, contest_id: i64) -> AppResult<ContestHandle> {
-        let mut contests = self.contests.lock().await;
-        if let Some(handle) = contests.get(&contest_id)
-            && !handle.tx.is_closed()
-        {
-            return Ok(handle.clone());
-        }
-        let hub = Arc::new(ContestHub::new());
-        let actor = actor::Actor::load(contest_id, self.store.clone(), self.writer.clone(), hub.clone())
-            .await?
-            .ok_or_else(|| AppError::not_found("contest"))?;
-        let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(actor.run(rx));
-        let handle = ContestHandle {
-            tx,
-            hub,
-            contest_id,
-            store: self.store.clone(),
-        };
-        contests.insert(contest_id, handle.clone());
-        Ok(handle)
-    }
-
-    /// The hub (the open sockets) of every contest loaded in this process; no contest is loaded by this.
-    pub async fn hubs(&self) -> Vec<(i64, Arc<ContestHub>)> {
-        let contests = self.contests.lock().await;
-        contests
-            .iter()
-            .map(|(id, handle)| (*id, handle.hub.clone()))
-            .collect()
-    }
-
-    /// A bank was re-imported: the running actors of these contests reload their questions and rescore, in
-    /// place, so their connected screens stay attached. Contests not loaded yet will read the new bank anyway.
-    pub async fn reload_questions(&self, contest_ids: &[i64]) -> AppResult<()> {
-        let handles: Vec<ContestHandle> = {
-            let contests = self.contests.lock().await;
-            contest_ids
-                .iter()
-                .filter_map(|id| contests.get(id).cloned())
-                .collect()
-        };
-        for handle in handles {
-            handle.call(Command::ReloadQuestions).await?;
-        }
-        Ok(())
-    }
-
-    /// Wait until every answer and rejection queued so far is committed (at shutdown).
-    pub async fn flush(&self) {
-        if !self.writer.barrier().await.all_committed() {
-            tracing::warn!(
-                "some answers queued before shutdown failed to commit (they were not acknowledged)"
-            );
-        }
-    }
-
-    /// After a restart: bring every running contest back, so its timers fire without anyone asking.
-    pub async fn resume_running(&self) -> anyhow::Result<usize> {
-        let ids = self.store.running_contest_ids().await?;
-        for id in &ids {
-            self.contest(*id)
-                .await
-                .map_err(|e| anyhow::anyhow!("resuming contest {id}: {e}"))?;
-        }
-        Ok(ids.len())
     }
 }
