@@ -153,7 +153,7 @@ impl Store {
     pub async fn questions_of_banks(&self, bank_ids: &[String]) -> anyhow::Result<Vec<(i64, Question)>> {
         let mut out = Vec::new();
         for bank_id in bank_ids {
-            let sql = format!("SELECT {QUESTION_COLUMNS} FROM questions WHERE bank_id = ? ORDER BY uid");
+            let sql = format!("SELECT {QUESTION_COLUMNS} FROM questions WHERE bank_id = $1 ORDER BY uid");
             let rows: Vec<QuestionRow> =
                 on_pool!(self.reader(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(bank_id)

@@ -548,10 +548,10 @@ impl Store {
     pub async fn decide_seat(&self, participant_id: i64, approve: bool) -> sqlx::Result<bool> {
         let sql = if approve {
             "UPDATE participants SET device = pending_device, pending_device = NULL, pending_since = NULL
-             WHERE id = ? AND pending_device IS NOT NULL"
+             WHERE id = $1 AND pending_device IS NOT NULL"
         } else {
             "UPDATE participants SET refused_device = pending_device, pending_device = NULL, pending_since = NULL
-             WHERE id = ? AND pending_device IS NOT NULL"
+             WHERE id = $1 AND pending_device IS NOT NULL"
         };
         let done = on_pool!(self.writer_pool(), |exe| sqlx::query(sql)
             .bind(participant_id)

@@ -374,6 +374,7 @@ async fn run(args: RunArgs) -> Result<bool, String> {
     let header = Header {
         url: base.clone(),
         role: role.into(),
+        join_code: args.join_code.clone(),
     };
     let all = rec.samples();
     if let Some(path) = &args.samples {

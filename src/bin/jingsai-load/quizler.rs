@@ -176,6 +176,7 @@ pub async fn run(args: &crate::RunArgs) -> Result<bool, String> {
     let header = Header {
         url: base,
         role: "all".into(),
+        join_code: None,
     };
     let all = rec.samples();
     if let Some(path) = &args.samples {

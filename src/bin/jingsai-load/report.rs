@@ -105,15 +105,16 @@ pub struct Report {
     pub problems: Vec<String>,
 }
 
-/// Samples keyed by server: `merge` matches driver and phone samples of the same server only.
+/// Samples keyed by contest ([`Header::contest_key`]): `merge` matches driver and phone samples of the same
+/// contest only.
 type Key = (usize, i64, i64);
 
 pub fn build(files: &[(Header, Vec<Sample>)]) -> Report {
     let mut urls: Vec<&str> = Vec::new();
     let mut all: Vec<(usize, &Sample)> = Vec::new();
     for (header, samples) in files {
-        let u = urls.iter().position(|x| *x == header.url).unwrap_or_else(|| {
-            urls.push(&header.url);
+        let u = urls.iter().position(|x| *x == header.contest_key()).unwrap_or_else(|| {
+            urls.push(header.contest_key());
             urls.len() - 1
         });
         all.extend(samples.iter().map(|s| (u, s)));
@@ -422,6 +423,7 @@ mod tests {
         let header = |role: &str| Header {
             url: "http://127.0.0.1:1".into(),
             role: role.into(),
+            join_code: None,
         };
         let plan = Sample {
             d: 1,

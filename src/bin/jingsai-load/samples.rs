@@ -99,12 +99,22 @@ impl Sample {
     }
 }
 
-/// First line of a samples file: which server the samples were taken against, so that `merge` matches the
-/// driver's `next` with the phones' `question_open` of the same server.
+/// First line of a samples file: which contest the samples were taken in, so that `merge` matches the driver's
+/// `next` with the phones' `question_open` of the same contest: the join code when the processes were given one
+/// (phones may then be connected to other instances than the driver's), else the server.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Header {
     pub url: String,
     pub role: String,
+    #[serde(default)]
+    pub join_code: Option<String>,
+}
+
+impl Header {
+    /// What `merge` groups samples by.
+    pub fn contest_key(&self) -> &str {
+        self.join_code.as_deref().unwrap_or(&self.url)
+    }
 }
 
 pub fn now_us() -> i64 {
