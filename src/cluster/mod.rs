@@ -46,6 +46,9 @@ const INLINE_MAX: usize = 7_900;
 /// The advisory-lock namespace of contest ownership (the first key of the two-key lock; the second is the id).
 const LOCK_NAMESPACE: i32 = 0x6a73;
 
+/// A request waiting for its reply: its contest, and who waits.
+type Waiting = (i64, oneshot::Sender<AppResult<Value>>);
+
 /// This instance's part in a cluster. See the module documentation.
 pub struct Cluster {
     instance: u64,
@@ -54,7 +57,8 @@ pub struct Cluster {
     /// The connection that holds this instance's contest locks.
     locks: tokio::sync::Mutex<PgConnection>,
     outbox: mpsc::UnboundedSender<(String, String)>,
-    pending: Mutex<HashMap<u64, oneshot::Sender<AppResult<Value>>>>,
+    /// Requests waiting for their reply: the contest and who waits.
+    pending: Mutex<HashMap<u64, Waiting>>,
     next_request: AtomicU64,
     /// Per contest loaded here: the queue of its incoming events, delivered in order.
     deliveries: Mutex<HashMap<i64, mpsc::UnboundedSender<String>>>,
@@ -131,11 +135,18 @@ impl Cluster {
     /// Take the contest's lock if it is free. `true`: this instance owns the contest from now on.
     pub async fn try_own(&self, contest_id: i64) -> sqlx::Result<bool> {
         let mut conn = self.locks.lock().await;
-        sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+        let owned = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
             .bind(LOCK_NAMESPACE)
             .bind(contest_id as i32)
             .fetch_one(&mut *conn)
-            .await
+            .await?;
+        tracing::debug!(
+            contest_id,
+            owned,
+            instance = self.instance,
+            "tried the contest lock"
+        );
+        Ok(owned)
     }
 
     /// This instance runs the contest now: serve the other instances' requests for it, and tell them.
@@ -185,7 +196,7 @@ impl Cluster {
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id, reply);
+            .insert(id, (contest_id, reply));
         self.post(
             Self::contest_channel(contest_id),
             contest_id,
@@ -264,7 +275,7 @@ impl Cluster {
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .remove(&id);
-                    if let Some(waiting) = waiting {
+                    if let Some((_, waiting)) = waiting {
                         let _ = waiting.send(result.map_err(wire::WireError::into_app));
                     }
                 }
@@ -315,7 +326,8 @@ impl Cluster {
             match event {
                 WireEvent::Owner => {
                     // Another instance took the contest over: it must learn who is connected here, and what
-                    // this instance's sockets saw may be behind.
+                    // this instance's sockets saw may be behind. Requests sent to the old owner get no reply.
+                    self.fail_pending(contest_id);
                     self.report_presence(&handle);
                     handle.hub.resync_all();
                 }
@@ -332,6 +344,24 @@ impl Cluster {
                         handle.hub.deliver(event);
                     }
                 }
+            }
+        }
+    }
+
+    /// The contest changed owner: requests sent to the old one will not be answered. Their callers hear it now
+    /// (503, try again) instead of after the timeout.
+    fn fail_pending(&self, contest_id: i64) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let lost: Vec<u64> = pending
+            .iter()
+            .filter(|(_, (contest, _))| *contest == contest_id)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in lost {
+            if let Some((_, waiting)) = pending.remove(&id) {
+                let _ = waiting.send(Err(AppError::unavailable(
+                    "the contest moved to another server instance; try again",
+                )));
             }
         }
     }
@@ -451,6 +481,7 @@ impl Cluster {
                                     contest_id,
                                     "took over the contest from an instance that stopped"
                                 );
+                                self.fail_pending(contest_id);
                                 self.owning(handle.clone());
                                 handle.hub.resync_all();
                             }

@@ -113,10 +113,13 @@ pub fn build(files: &[(Header, Vec<Sample>)]) -> Report {
     let mut urls: Vec<&str> = Vec::new();
     let mut all: Vec<(usize, &Sample)> = Vec::new();
     for (header, samples) in files {
-        let u = urls.iter().position(|x| *x == header.contest_key()).unwrap_or_else(|| {
-            urls.push(header.contest_key());
-            urls.len() - 1
-        });
+        let u = urls
+            .iter()
+            .position(|x| *x == header.contest_key())
+            .unwrap_or_else(|| {
+                urls.push(header.contest_key());
+                urls.len() - 1
+            });
         all.extend(samples.iter().map(|s| (u, s)));
     }
     let of = |k: Kind| all.iter().filter(move |(_, s)| s.k == k);
