@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use jingsai::audit::Database;
 use jingsai::bank::formats::{Format, ImportOptions};
 use jingsai::bank::lint::{DEFAULT_GIVE_AWAY, DEFAULT_SIMILARITY, LintOptions};
 use jingsai::config::Settings;
@@ -22,7 +23,7 @@ struct Cli {
     #[arg(long, env = "JINGSAI_DATA_DIR", default_value = "data", global = true)]
     data_dir: PathBuf,
     /// A PostgreSQL database (`postgres://user@host:5432/name`) instead of the SQLite file in the data directory:
-    /// several instances can share it (docs/deployment.md).
+    /// several instances can share it (docs/deployment.md). Every command that opens the database uses it.
     #[arg(long, env = "JINGSAI_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
     /// Serve options, also accepted without the `serve` word.
@@ -46,8 +47,9 @@ enum Command {
         #[command(subcommand)]
         command: BankCommand,
     },
-    /// Write a consistent copy of the database to FILE (a new file), also while the server runs. The token
-    /// secret (jwt.secret) is not part of it. See docs/operations.md for restoring.
+    /// Write a consistent copy of the SQLite database to FILE (a new file), also while the server runs. The token
+    /// secret (jwt.secret) is not part of it. See docs/operations.md for restoring. A PostgreSQL database
+    /// (--database-url) is backed up with pg_dump instead.
     Backup { file: PathBuf },
     /// Audit tools: re-derive a contest from what is stored (docs/audit.md).
     Audit {
@@ -60,11 +62,12 @@ enum Command {
 enum AuditCommand {
     /// Regenerate every paper and draw from the seed, rescore every answer, recompute totals, rankings, unit and
     /// team standings, and check the audit log; report every difference. Reads the database only (the server
-    /// may be running). Exit 0: no difference; 1: differences; 2: the contest or database cannot be read.
+    /// may be running): DATA_DIR/jingsai.db, the PostgreSQL database of --database-url, or --database FILE.
+    /// Exit 0: no difference; 1: differences; 2: the contest or database cannot be read.
     Verify {
         /// The contest's id (as in the console's address and the API).
         contest: i64,
-        /// The database file, instead of DATA_DIR/jingsai.db.
+        /// A SQLite database file to read (a backup, say) instead of DATA_DIR/jingsai.db or --database-url.
         #[arg(long)]
         database: Option<PathBuf>,
         /// Print the report as JSON (counts, differences, notes, the recomputed results and team standings).
@@ -228,12 +231,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let database = cli
+        .database_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(Database::from_url)
+        .unwrap_or_else(|| Database::File(Settings::new(cli.data_dir.clone()).database_path()));
     let result = match cli.command {
         None => runtime.block_on(serve(cli.data_dir, cli.database_url, cli.serve)),
         Some(Command::Serve(args)) => runtime.block_on(serve(cli.data_dir, cli.database_url, args)),
         Some(Command::Admin {
             command: AdminCommand::Password { user, password },
-        }) => runtime.block_on(admin_password(cli.data_dir, &user, password)),
+        }) => runtime.block_on(admin_password(&database, &user, password)),
         Some(Command::Bank {
             command:
                 BankCommand::Check {
@@ -278,7 +288,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Bank {
             command: BankCommand::Import { path, bank, format },
-        }) => runtime.block_on(bank_import(cli.data_dir, &path, bank, format)),
+        }) => runtime.block_on(bank_import(&database, &path, bank, format)),
         Some(Command::Bank {
             command:
                 BankCommand::Export {
@@ -286,20 +296,21 @@ fn main() -> ExitCode {
                     format,
                     output,
                 },
-        }) => runtime.block_on(bank_export(cli.data_dir, &bank_id, &format, &output)),
+        }) => runtime.block_on(bank_export(&database, &bank_id, &format, &output)),
         Some(Command::Bank {
             command: BankCommand::Template { output },
         }) => bank_template(&output),
-        Some(Command::Backup { file }) => runtime.block_on(backup(cli.data_dir, &file)),
+        Some(Command::Backup { file }) => runtime.block_on(backup(&database, &cli.data_dir, &file)),
         Some(Command::Audit {
             command:
                 AuditCommand::Verify {
                     contest,
-                    database,
+                    database: file,
                     json,
                 },
         }) => {
-            let database = database.unwrap_or_else(|| Settings::new(cli.data_dir).database_path());
+            // A file named on the command line wins over the URL, which may come from the environment.
+            let database = file.map_or(database, Database::File);
             let code = runtime.block_on(audit_verify(&database, contest, json));
             runtime.shutdown_timeout(Duration::from_millis(500));
             return code;
@@ -392,8 +403,38 @@ fn bank_check(
     }
 }
 
+/// Open the database of a command: the SQLite file (created when missing, with its directory) or PostgreSQL.
+/// Pending migrations run either way.
+async fn open_store(database: &Database) -> anyhow::Result<jingsai::store::Store> {
+    match database {
+        Database::File(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    anyhow::anyhow!("cannot create the data directory {}: {e}", dir.display())
+                })?;
+            }
+            jingsai::store::Store::open(path).await
+        }
+        Database::Postgres(url) => jingsai::store::Store::connect(url).await,
+    }
+}
+
+/// Open the database of a command that changes or reads what a server made: a SQLite file must exist already
+/// (a mistyped data directory must not get a new, empty database).
+async fn open_existing_store(database: &Database) -> anyhow::Result<jingsai::store::Store> {
+    if let Database::File(path) = database
+        && !path.exists()
+    {
+        anyhow::bail!(
+            "no database at {} (set --data-dir or --database-url)",
+            path.display()
+        );
+    }
+    open_store(database).await
+}
+
 async fn bank_import(
-    data_dir: PathBuf,
+    database: &Database,
     path: &std::path::Path,
     bank: Option<String>,
     format: Option<Format>,
@@ -410,8 +451,7 @@ async fn bank_import(
             return Ok(ExitCode::FAILURE);
         }
     };
-    std::fs::create_dir_all(&data_dir)?;
-    let store = jingsai::store::Store::open(&data_dir.join("jingsai.db")).await?;
+    let store = open_store(database).await?;
     let count = store.import_banks(&banks).await?;
     // Contests drawing from these banks record the import in their audit logs (a changed key regrades them).
     for contest in store.contests().await? {
@@ -421,23 +461,22 @@ async fn bank_import(
             jingsai::audit::record::record_bank_import(&store, contest.id, "cli", &used).await;
         }
     }
+    store.close().await;
     println!("imported {count} questions into {} bank(s)", banks.len());
     Ok(ExitCode::SUCCESS)
 }
 
 async fn bank_export(
-    data_dir: PathBuf,
+    database: &Database,
     bank_id: &str,
     format: &str,
     output: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
-    let db = data_dir.join("jingsai.db");
-    if !db.exists() {
-        anyhow::bail!("no database at {} (set --data-dir)", db.display());
-    }
-    let store = jingsai::store::Store::open(&db).await?;
-    let Some(bank) = store.bank(bank_id).await? else {
-        anyhow::bail!("no bank `{bank_id}` in {}", db.display());
+    let store = open_existing_store(database).await?;
+    let bank = store.bank(bank_id).await;
+    store.close().await;
+    let Some(bank) = bank? else {
+        anyhow::bail!("no bank `{bank_id}` in {}", database.name());
     };
     let bytes = match format {
         "xlsx" => jingsai::bank::formats::export::to_xlsx(&bank)?,
@@ -464,9 +503,20 @@ fn bank_template(output: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn backup(data_dir: PathBuf, file: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let database = Settings::new(data_dir.clone()).database_path();
-    let summary = jingsai::store::backup_database(&database, file).await?;
+async fn backup(
+    database: &Database,
+    data_dir: &std::path::Path,
+    file: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let database = match database {
+        Database::File(path) => path,
+        Database::Postgres(_) => anyhow::bail!(
+            "`jingsai backup` copies a SQLite database; {} is PostgreSQL: back it up with pg_dump \
+             (docs/operations.md)",
+            database.name()
+        ),
+    };
+    let summary = jingsai::store::backup_database(database, file).await?;
     println!(
         "backed up {} to {} ({} bytes: {} contest(s), {} participant(s), {} answer(s))",
         database.display(),
@@ -485,7 +535,7 @@ async fn backup(data_dir: PathBuf, file: &std::path::Path) -> anyhow::Result<Exi
 
 /// `audit verify`: 0 when the contest re-derives without a difference, 1 with differences, 2 when the contest
 /// or the database cannot be read (or the report cannot be printed).
-async fn audit_verify(database: &std::path::Path, contest: i64, json: bool) -> ExitCode {
+async fn audit_verify(database: &Database, contest: i64, json: bool) -> ExitCode {
     match jingsai::audit::verify(database, contest).await {
         Ok(report) => {
             let text = if json {
@@ -618,7 +668,11 @@ async fn shutdown_signal() {
     }
 }
 
-async fn admin_password(data_dir: PathBuf, user: &str, password: Option<String>) -> anyhow::Result<ExitCode> {
+async fn admin_password(
+    database: &Database,
+    user: &str,
+    password: Option<String>,
+) -> anyhow::Result<ExitCode> {
     let password = match password {
         Some(password) => password,
         None => {
@@ -645,13 +699,11 @@ async fn admin_password(data_dir: PathBuf, user: &str, password: Option<String>)
     if password.chars().count() < 8 || password.chars().count() > 256 {
         anyhow::bail!("the password must have 8 to 256 characters");
     }
-    let db = data_dir.join("jingsai.db");
-    if !db.exists() {
-        anyhow::bail!("no database at {} (set --data-dir)", db.display());
-    }
-    let store = jingsai::store::Store::open(&db).await?;
+    let store = open_existing_store(database).await?;
     let hash = jingsai::auth::hash_password_async(password).await?;
-    store.change_password(user, &hash).await?;
+    let changed = store.change_password(user, &hash).await;
+    store.close().await;
+    changed?;
     println!("password of `{user}` changed; every earlier login of it has ended");
     Ok(ExitCode::SUCCESS)
 }

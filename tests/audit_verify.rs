@@ -1,22 +1,21 @@
 //! `jingsai audit verify` against a real contest: a live round, an exam round and a buzzer round played by five
 //! phones of a six-person roster, a score adjustment, judgements, an undo and a team adjustment. The real binary
 //! verifies it while the server still runs (exit 0, and its recomputed results equal the results API); then
-//! single stored values are changed directly in the database file and each change is named (exit 1), and the
-//! database is put back after each one (exit 0 again).
+//! single stored values are changed directly in the database (the SQLite file, or the PostgreSQL database when
+//! the server uses one) and each change is named (exit 1), and the database is put back after each one (exit 0
+//! again).
 
 #[path = "common/buzzer.rs"]
 mod buzzer;
 mod common;
-
-use std::path::Path;
 
 use buzzer::{Phone, buzz, learn_teams};
 use common::audit::{Verified, assert_audit_verifies, audit_verify};
 use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
-use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 
 const ROSTER: usize = 6;
 const JOINED: usize = 5;
@@ -78,19 +77,50 @@ fn live_answer(round_id: i64, index: usize, view: &Value, how: usize) -> Value {
     json!({"round_id": round_id, "index": index, "choice": choice})
 }
 
-async fn database(data_dir: &Path) -> SqlitePool {
-    SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("sqlite://{}", data_dir.join("jingsai.db").display()))
-        .await
-        .expect("open the database file")
+/// The server's database, opened beside the server to change stored values behind its back.
+enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
 }
 
-async fn exec(db: &SqlitePool, sql: &str) {
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .execute(db)
+/// Run `$body` with `$c` bound to the pool of `$db`, once per backend (queries use `$N` placeholders).
+macro_rules! on_db {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $db {
+            Db::Sqlite($c) => $body,
+            Db::Postgres($c) => $body,
+        }
+    };
+}
+
+async fn database(server: &TestServer) -> Db {
+    match &server.database_url {
+        Some(url) => Db::Postgres(
+            PgPoolOptions::new()
+                .max_connections(1)
+                .connect(url)
+                .await
+                .expect("connect to the server's PostgreSQL database"),
+        ),
+        None => Db::Sqlite(
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect(&format!(
+                    "sqlite://{}",
+                    server.data_dir.path().join("jingsai.db").display()
+                ))
+                .await
+                .expect("open the database file"),
+        ),
+    }
+}
+
+async fn exec(db: &Db, sql: &str) {
+    on_db!(db, |c| sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(c)
         .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        .map(|_| ()))
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// The verifier finds differences: exit 1, each `needles` in one `DIFFERENCE` line of its report.
@@ -110,7 +140,6 @@ fn assert_differs(run: &Verified, needles: &[&[&str]]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     let server = TestServer::start().await;
-    let data_dir = server.data_dir.path().to_path_buf();
     let contest = server
         .org_ok(
             Method::POST,
@@ -151,7 +180,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     server.control(id, json!({"action": "end_round"})).await;
 
     // The server runs, the contest is half played: the verifier reads it as it is.
-    let midway = assert_audit_verifies(&data_dir, id);
+    let midway = assert_audit_verifies(&server, id);
     assert!(midway.contains("the contest is running"), "{midway}");
 
     let adjusted = server
@@ -265,7 +294,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     let finished = server.control(id, json!({"action": "finish"})).await;
 
     // Clean: exit 0 with a report of what was checked; the JSON report's recomputed results are the API's.
-    let text = assert_audit_verifies(&data_dir, id);
+    let text = assert_audit_verifies(&server, id);
     let entries = finished["stage"]["ledger"].as_array().expect("ledger").len();
     for line in [
         "2 shared draws (6 questions) and 4 exam papers (20 questions) regenerated from the seed".to_owned(),
@@ -276,7 +305,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     ] {
         assert!(text.contains(&line), "missing `{line}` in:\n{text}");
     }
-    let run = audit_verify(&data_dir, id, &["--json"]);
+    let run = audit_verify(&server, id, &["--json"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
     assert_eq!(report["ok"], true);
@@ -351,14 +380,15 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
 
     // Tampering, with the server still running. Scores are never stored (docs/scoring.md): an answer's stored
     // score is its response against the key, so changing the response changes the score.
-    let db = database(&data_dir).await;
-    let answers: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT question_uid, response FROM answers WHERE round_id = ? AND participant_id = ? ORDER BY question_uid",
+    let db = database(&server).await;
+    let answers: Vec<(i64, String)> = on_db!(&db, |c| sqlx::query_as(
+        "SELECT question_uid, response FROM answers WHERE round_id = $1 AND participant_id = $2 \
+         ORDER BY question_uid",
     )
     .bind(live_id)
     .bind(pid(1))
-    .fetch_all(&db)
-    .await
+    .fetch_all(c)
+    .await)
     .expect("live answers");
     let mut right_single = None;
     for (uid, response) in answers {
@@ -385,7 +415,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
         &format!("UPDATE answers SET response = '{changed}' WHERE {where_answer}"),
     )
     .await;
-    let run = audit_verify(&data_dir, id, &[]);
+    let run = audit_verify(&server, id, &[]);
     assert_differs(
         &run,
         &[
@@ -403,7 +433,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
         &format!("UPDATE answers SET response = '{response}' WHERE {where_answer}"),
     )
     .await;
-    assert_audit_verifies(&data_dir, id);
+    assert_audit_verifies(&server, id);
 
     // An answer time.
     let where_exam = format!("round_id = {exam_id} AND participant_id = {}", pid(0));
@@ -412,7 +442,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
         &format!("UPDATE answers SET elapsed_ms = elapsed_ms + 1000 WHERE {where_exam}"),
     )
     .await;
-    let run = audit_verify(&data_dir, id, &[]);
+    let run = audit_verify(&server, id, &[]);
     assert_differs(
         &run,
         &[&[
@@ -429,11 +459,11 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     .await;
 
     // A paper's question order: its first two questions swapped.
-    let items: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+    let items: String = on_db!(&db, |c| sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT items FROM papers WHERE {where_exam}"
     )))
-    .fetch_one(&db)
-    .await
+    .fetch_one(c)
+    .await)
     .expect("paper");
     let mut paper: Value = serde_json::from_str(&items).expect("paper json");
     paper["items"].as_array_mut().expect("items").swap(0, 1);
@@ -442,7 +472,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
         &format!("UPDATE papers SET items = '{paper}' WHERE {where_exam}"),
     )
     .await;
-    let run = audit_verify(&data_dir, id, &[]);
+    let run = audit_verify(&server, id, &[]);
     assert_differs(
         &run,
         &[
@@ -461,7 +491,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
             ],
         ],
     );
-    let run = audit_verify(&data_dir, id, &["--json"]);
+    let run = audit_verify(&server, id, &["--json"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
     let first = &report["differences"][0];
@@ -492,7 +522,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
         &format!("UPDATE score_adjustments SET delta_centi = 1500 WHERE id = {adjustment_id}"),
     )
     .await;
-    let run = audit_verify(&data_dir, id, &[]);
+    let run = audit_verify(&server, id, &[]);
     assert_differs(
         &run,
         &[
@@ -511,19 +541,20 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     .await;
 
     // A team's ledger entry made by the rules.
-    let (entry, delta): (i64, i64) = sqlx::query_as(
-        "SELECT id, delta_centi FROM stage_entries WHERE contest_id = ? AND reason = 'buzzer_right' ORDER BY id LIMIT 1",
+    let (entry, delta): (i64, i64) = on_db!(&db, |c| sqlx::query_as(
+        "SELECT id, delta_centi FROM stage_entries WHERE contest_id = $1 AND reason = 'buzzer_right' \
+         ORDER BY id LIMIT 1",
     )
     .bind(id)
-    .fetch_one(&db)
-    .await
+    .fetch_one(c)
+    .await)
     .expect("entry");
     exec(
         &db,
         &format!("UPDATE stage_entries SET delta_centi = 3000 WHERE contest_id = {id} AND id = {entry}"),
     )
     .await;
-    let run = audit_verify(&data_dir, id, &[]);
+    let run = audit_verify(&server, id, &[]);
     assert_differs(
         &run,
         &[&[
@@ -545,7 +576,7 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
         &format!("UPDATE stage_entries SET note = 'no reason' WHERE {where_note}"),
     )
     .await;
-    let run = audit_verify(&data_dir, id, &[]);
+    let run = audit_verify(&server, id, &[]);
     assert_differs(
         &run,
         &[&[
@@ -561,13 +592,17 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     .await;
 
     // An audit row, once its table lets it be changed.
-    exec(&db, "DROP TRIGGER audit_log_no_update").await;
+    let drop_trigger = match db {
+        Db::Sqlite(_) => "DROP TRIGGER audit_log_no_update",
+        Db::Postgres(_) => "DROP TRIGGER audit_log_no_update ON audit_log",
+    };
+    exec(&db, drop_trigger).await;
     exec(
         &db,
         &format!("UPDATE audit_log SET actor = 'someone' WHERE contest_id = {id} AND id = 3"),
     )
     .await;
-    let run = audit_verify(&data_dir, id, &[]);
+    let run = audit_verify(&server, id, &[]);
     assert_differs(
         &run,
         &[&[
@@ -585,14 +620,14 @@ async fn a_played_contest_verifies_and_each_tampered_value_is_named() {
     .await;
 
     // Everything put back: clean again.
-    assert_audit_verifies(&data_dir, id);
+    assert_audit_verifies(&server, id);
 
     // Usage errors: exit 2 with a clear message.
-    let run = audit_verify(&data_dir, 999_999, &[]);
+    let run = audit_verify(&server, 999_999, &[]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("has no contest 999999"), "{}", run.stderr);
-    let missing = data_dir.join("nowhere.db");
-    let run = audit_verify(&data_dir, id, &["--database", missing.to_str().expect("path")]);
+    let missing = server.data_dir.path().join("nowhere.db");
+    let run = audit_verify(&server, id, &["--database", missing.to_str().expect("path")]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("no database at"), "{}", run.stderr);
 }
@@ -783,7 +818,7 @@ async fn setup_seat_and_bank_actions_are_logged_and_a_regrade_is_recorded() {
     );
 
     // The regraded results verify; the question statistics computed before the import are not compared.
-    let text = assert_audit_verifies(server.data_dir.path(), id);
+    let text = assert_audit_verifies(&server, id);
     assert!(
         text.contains("computed before the contest finished or before a later bank import"),
         "{text}"
@@ -862,6 +897,6 @@ async fn answers_refused_before_the_engine_keep_their_reason() {
             ("not_found", &Value::Null, &json!("1")),
         ]
     );
-    let report = assert_audit_verifies(server.data_dir.path(), id);
+    let report = assert_audit_verifies(&server, id);
     assert!(report.contains("rejections  3 recorded"), "{report}");
 }

@@ -319,7 +319,7 @@ async fn exam_round_for_117() {
         assert!(score <= previous, "ranking is ordered by score");
         previous = score;
     }
-    common::audit::assert_audit_verifies(server.data_dir.path(), contest_id);
+    common::audit::assert_audit_verifies(&server, contest_id);
 }
 
 trait WaitLong {

@@ -469,5 +469,5 @@ async fn full_live_contest_of_117() {
     assert!(checked > PARTICIPANTS * 20, "captured {checked} messages");
     assert!(!organizer_ws.all().is_empty());
     let _ = (explanations_closed, stem_types);
-    common::audit::assert_audit_verifies(server.data_dir.path(), contest_id);
+    common::audit::assert_audit_verifies(&server, contest_id);
 }

@@ -878,7 +878,7 @@ async fn results_documents_of_a_117_participant_contest() {
         .await;
     assert_eq!(status, 404);
     // The settings changes are in the audit log, which still verifies.
-    common::audit::assert_audit_verifies(server.data_dir.path(), id);
+    common::audit::assert_audit_verifies(&server, id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -969,7 +969,7 @@ async fn stage_rounds_add_the_team_sheet_and_standings() {
     assert_eq!(status, 200);
     let report = String::from_utf8(bytes).expect("utf-8");
     assert_eq!(report.matches("data-testid=\"report-team\"").count(), 3);
-    common::audit::assert_audit_verifies(server.data_dir.path(), id);
+    common::audit::assert_audit_verifies(&server, id);
     assert!(
         report.contains("抢答每题 10 分，答错扣 5 分，计入团体成绩"),
         "the buzzer round's rules"

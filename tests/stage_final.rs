@@ -408,7 +408,7 @@ async fn a_stage_final_of_eight_units_ends_in_a_podium_that_matches_the_script()
         .1;
     assert_eq!(places(&me["stage"]), want);
     // Every draw, buzzer log and ledger entry of the final checks out against the rules.
-    common::audit::assert_audit_verifies(server.data_dir.path(), id);
+    common::audit::assert_audit_verifies(&server, id);
 }
 
 /// Base score plus every scripted change, per team 1..=n.
@@ -519,7 +519,7 @@ async fn compulsory_by_seat_takes_device_answers_from_the_member_whose_turn_it_i
             "compulsory_wrong"
         ]
     );
-    common::audit::assert_audit_verifies(server.data_dir.path(), id);
+    common::audit::assert_audit_verifies(&server, id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -589,5 +589,5 @@ async fn a_podium_tie_goes_to_a_tiebreak_that_the_recorded_draw_can_settle() {
     server.control(id, json!({"action": "end_round"})).await;
     // Stage rounds go on after a podium 加赛: the buzzer round starts normally.
     server.control(id, json!({"action": "start_round"})).await;
-    common::audit::assert_audit_verifies(server.data_dir.path(), id);
+    common::audit::assert_audit_verifies(&server, id);
 }

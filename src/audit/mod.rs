@@ -1,7 +1,7 @@
 //! `jingsai audit verify <contest>`: re-derive a contest from what is stored and report every difference.
 //!
-//! The database is opened read-only and read in one transaction, so a running server is not disturbed and the
-//! verifier sees one consistent moment. It then:
+//! The database (a SQLite file or a PostgreSQL database, [`Database`]) is opened read-only and read in one
+//! transaction, so a running server is not disturbed and the verifier sees one consistent moment. It then:
 //!
 //! - regenerates every shared draw (live and buzzer rounds) and every exam paper from the contest seed with
 //!   `crate::paper` and compares questions and option orders with what was served ([`draws`]);
@@ -30,7 +30,7 @@ mod report;
 mod scores;
 mod stage;
 
-use std::path::Path;
+use std::path::PathBuf;
 
 pub use report::{Checked, Difference, Location, Report};
 
@@ -43,22 +43,51 @@ pub enum VerifyError {
     UnknownContest { contest: i64, database: String },
 }
 
-/// Verify one contest of the database at `database`.
-pub async fn verify(database: &Path, contest_id: i64) -> Result<Report, VerifyError> {
-    let mut conn = load::open(database).await?;
-    let data = load::load(&mut conn, database, contest_id)
-        .await?
-        .ok_or_else(|| VerifyError::UnknownContest {
-            contest: contest_id,
-            database: database.display().to_string(),
-        })?;
-    drop(conn);
+/// The database a verification reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite database file, opened read-only.
+    File(PathBuf),
+    /// A PostgreSQL database (`postgres://…` or `postgresql://…`), read in a read-only transaction.
+    Postgres(String),
+}
+
+impl Database {
+    /// The database a `--database-url` names: PostgreSQL for `postgres://…` and `postgresql://…`, otherwise a
+    /// SQLite file (`sqlite://PATH` or a plain path), as the server reads the same option.
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres(url.to_owned())
+        } else {
+            Self::File(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)))
+        }
+    }
+
+    /// How messages and the report name the database: the file's path, or the URL without its password.
+    pub fn name(&self) -> String {
+        match self {
+            Self::File(path) => path.display().to_string(),
+            Self::Postgres(url) => load::describe_url(url),
+        }
+    }
+}
+
+/// Verify one contest of `database`.
+pub async fn verify(database: &Database, contest_id: i64) -> Result<Report, VerifyError> {
+    let mut reader = load::open(database).await?;
+    let data = load::load(&mut reader, contest_id).await;
+    let name = reader.name.clone();
+    reader.close().await;
+    let data = data?.ok_or_else(|| VerifyError::UnknownContest {
+        contest: contest_id,
+        database: name.clone(),
+    })?;
     let mut report = Report {
         contest_id,
         title: data.contest.title.clone(),
         state: data.contest.state.clone(),
         seed: (data.contest.seed as u64).to_string(),
-        database: database.display().to_string(),
+        database: name,
         ok: false,
         checked: Checked::default(),
         differences: Vec::new(),
@@ -91,4 +120,45 @@ pub async fn verify(database: &Path, contest_id: i64) -> Result<Report, VerifyEr
     }
     report.ok = report.differences.is_empty();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_names_postgres_or_a_sqlite_file_as_the_server_reads_it() {
+        assert_eq!(
+            Database::from_url("postgres://jingsai@db:5433/contest"),
+            Database::Postgres("postgres://jingsai@db:5433/contest".into())
+        );
+        assert_eq!(
+            Database::from_url("postgresql://db/contest"),
+            Database::Postgres("postgresql://db/contest".into())
+        );
+        assert_eq!(
+            Database::from_url("sqlite:///srv/jingsai/jingsai.db"),
+            Database::File("/srv/jingsai/jingsai.db".into())
+        );
+        assert_eq!(
+            Database::from_url("backup.db"),
+            Database::File("backup.db".into())
+        );
+    }
+
+    #[test]
+    fn a_postgres_database_is_named_without_its_password() {
+        let name =
+            Database::Postgres("postgres://jingsai:s3cret@db.example:5433/contest?sslmode=disable".into())
+                .name();
+        assert_eq!(name, "postgres://jingsai@db.example:5433/contest");
+        // A URL the driver cannot read keeps what follows the credentials only.
+        let broken = Database::Postgres("postgres://jingsai:s3cret@db:notaport/contest".into()).name();
+        assert!(!broken.contains("s3cret"), "{broken}");
+        assert!(broken.ends_with("@db:notaport/contest"), "{broken}");
+        assert_eq!(
+            Database::File("/srv/jingsai/jingsai.db".into()).name(),
+            "/srv/jingsai/jingsai.db"
+        );
+    }
 }
