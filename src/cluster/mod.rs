@@ -77,8 +77,10 @@ impl Cluster {
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<Arc<Self>> {
         let options: PgConnectOptions = url.parse()?;
+        // The sender and blob reads (the listeners have connections of their own): a few connections per
+        // instance, so six instances stay well inside PostgreSQL's default 100.
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(4)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     // Notifications and blobs are not data: no need to wait for the disk at their commits.
@@ -93,7 +95,7 @@ impl Cluster {
         let cluster = Arc::new(Self {
             instance: rand::random::<u64>() >> 1,
             pool: pool.clone(),
-            options,
+            options: options.clone(),
             locks: tokio::sync::Mutex::new(locks),
             outbox,
             pending: Mutex::new(HashMap::new()),
@@ -103,7 +105,10 @@ impl Cluster {
             shutdown,
         });
         let _ = cluster.engine.set(engine.clone());
-        let mut listener = PgListener::connect_with(&pool).await?;
+        let listening = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options.clone());
+        let mut listener = PgListener::connect_with(&listening).await?;
         listener.listen(EVENTS).await?;
         listener
             .listen(&cluster.instance_channel(cluster.instance))
@@ -404,7 +409,11 @@ impl Cluster {
         let mut shutdown = self.shutdown.clone();
         let channel = Self::contest_channel(contest_id);
         'connect: loop {
-            let mut listener = match PgListener::connect_with(&self.pool).await {
+            // A connection of its own, outside the shared pool (which the listener would otherwise hold).
+            let own = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_lazy_with(self.options.clone());
+            let mut listener = match PgListener::connect_with(&own).await {
                 Ok(listener) => listener,
                 Err(e) => {
                     tracing::warn!(error = %e, contest_id, "cannot listen for requests; retrying");

@@ -144,7 +144,7 @@ impl Store {
             .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL at {}: {e}", redact(url)))?;
         POSTGRES_MIGRATIONS.run(&write_pool).await?;
         let read_pool = PgPoolOptions::new()
-            .max_connections(8)
+            .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
