@@ -345,3 +345,93 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
     drop(b);
     drop_database(&admin_url, &db_name).await;
 }
+
+/// The listener of an instance loses its connection (its PostgreSQL backend is terminated): notifications sent
+/// meanwhile are gone, so after it reconnects every socket of that instance is sent a fresh snapshot, and events
+/// flow again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_reconnects_resynchronizes_its_sockets() {
+    let Some(admin_url) = postgres_url() else {
+        eprintln!("skipped: set JINGSAI_TEST_POSTGRES_URL to run the two-instance test on PostgreSQL");
+        return;
+    };
+    let (db_name, db_url) = fresh_database(&admin_url).await;
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let a = Process::spawn_with(dir_a.path(), None, &["--database-url", &db_url]);
+    let b = Process::spawn_with(dir_b.path(), None, &["--database-url", &db_url]);
+    let client = reqwest::Client::new();
+    let org = login(&client, &a.base).await;
+    let contest = call(
+        &client,
+        Method::POST,
+        format!("{}/api/contests", a.base),
+        &org,
+        Some(json!({"title": "重连", "bank_ids": ["party-history"], "join_mode": "open", "rounds": [{"title": "一", "kind": "live",
+            "config": {"blueprint": {"quotas": [{"category": "新民主主义革命时期", "type": "single", "count": 2}]},
+                       "question_seconds": 30}}]})),
+    )
+    .await;
+    let contest_id = contest["id"].as_i64().expect("id");
+    let code = contest["join_code"].as_str().expect("code").to_owned();
+    let console = Capture::connect(&ws_url(&a.base, &org, Some(contest_id))).await;
+    console
+        .wait_for("console snapshot", |m| m["type"] == "snapshot")
+        .await;
+    let (status, joined) = send(
+        &client,
+        Method::POST,
+        &format!("{}/api/join", b.base),
+        None,
+        Some(json!({"code": code, "name": "张三", "unit": "一所", "device": "phone-b"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{joined}");
+    let phone = Capture::connect(&ws_url(&b.base, joined["token"].as_str().expect("token"), None)).await;
+    phone.wait_for("snapshot", |m| m["type"] == "snapshot").await;
+    let snapshots = || phone.all().iter().filter(|m| m["type"] == "snapshot").count();
+    assert_eq!(snapshots(), 1);
+
+    // Terminate the backends listening on the events channel: A's and B's listeners both reconnect.
+    use sqlx::Connection;
+    let mut db = sqlx::PgConnection::connect(&db_url).await.expect("connect");
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query LIKE 'LISTEN \"jingsai_i%'",
+    )
+    .fetch_all(&mut db)
+    .await
+    .expect("terminate");
+    assert!(!terminated.is_empty(), "the listeners were found");
+    eventually("a fresh snapshot after the listener reconnected", async || {
+        (snapshots() >= 2).then_some(())
+    })
+    .await;
+
+    // Events flow again: the question opened on A reaches the phone on B.
+    call(
+        &client,
+        Method::POST,
+        format!("{}/api/contests/{contest_id}/control", a.base),
+        &org,
+        Some(json!({"action": "start_round"})),
+    )
+    .await;
+    call(
+        &client,
+        Method::POST,
+        format!("{}/api/contests/{contest_id}/control", a.base),
+        &org,
+        Some(json!({"action": "next"})),
+    )
+    .await;
+    phone
+        .wait_for("question_open after the reconnect", |m| {
+            m["type"] == "question_open"
+        })
+        .await;
+    drop((a, b));
+    drop_database(&admin_url, &db_name).await;
+}
