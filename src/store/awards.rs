@@ -54,7 +54,7 @@ impl Store {
         on_pool!(self.writer_pool(), |exe| {
             sqlx::query(
             "INSERT INTO result_settings (contest_id, award_tiers, answer_sheet_visible, updated_at, updated_by)
-             VALUES ($1, $2, 0, $3, $4)
+             VALUES ($1, $2, FALSE, $3, $4)
              ON CONFLICT (contest_id) DO UPDATE SET award_tiers = excluded.award_tiers,
                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
         )
@@ -109,13 +109,13 @@ impl Store {
     /// The questions with these uids, by uid (unknown uids are left out).
     pub async fn questions_by_uid(&self, uids: &[i64]) -> anyhow::Result<HashMap<i64, Question>> {
         let ids = serde_json::to_string(uids)?;
-        let rows: Vec<QuestionRow> =
-            on_pool!(self.reader(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {QUESTION_COLUMNS} FROM questions WHERE uid IN (SELECT value FROM json_each($1))"
-            )))
-            .bind(ids)
-            .fetch_all(exe)
-            .await)?;
+        let in_ids = self.backend().json_integers(1);
+        let rows: Vec<QuestionRow> = on_pool!(self.reader(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("SELECT {QUESTION_COLUMNS} FROM questions WHERE uid IN ({in_ids})")
+        ))
+        .bind(ids)
+        .fetch_all(exe)
+        .await)?;
         rows.into_iter().map(QuestionRow::into_question).collect()
     }
 }

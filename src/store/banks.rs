@@ -168,7 +168,7 @@ impl Store {
     }
 
     pub async fn question(&self, uid: i64) -> anyhow::Result<Option<(i64, Question)>> {
-        let sql = format!("SELECT {QUESTION_COLUMNS} FROM questions WHERE uid = ?");
+        let sql = format!("SELECT {QUESTION_COLUMNS} FROM questions WHERE uid = $1");
         let row: Option<QuestionRow> =
             on_pool!(self.reader(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(uid)

@@ -14,6 +14,17 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// A subquery listing the integers of the JSON array (text) bound as parameter `$param`, for `IN (…)`
+    /// clauses over a list of ids: SQLite's `json_each`, PostgreSQL's `json_array_elements_text`.
+    pub fn json_integers(self, param: u8) -> String {
+        match self {
+            Self::Sqlite => format!("SELECT value FROM json_each(${param})"),
+            Self::Postgres => format!("SELECT value::BIGINT FROM json_array_elements_text(${param}::JSON)"),
+        }
+    }
+}
+
 /// A connection pool of either backend.
 #[derive(Clone, Debug)]
 pub enum Pool {

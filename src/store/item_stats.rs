@@ -37,7 +37,7 @@ pub struct ReviewRow {
     pub review_at: Option<i64>,
 }
 
-/// The ids as a JSON array, for the `json_each` IN clauses below.
+/// The ids as a JSON array, for the IN clauses below ([`super::Backend::json_integers`]).
 fn json_ids(ids: &[i64]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
 }
@@ -83,14 +83,15 @@ impl Store {
 
     /// The latest statistics of each of these questions (the most recently computed round; ties by round id).
     pub async fn latest_item_stats(&self, uids: &[i64]) -> sqlx::Result<Vec<ItemStatRow>> {
-        on_pool!(self.reader(), |exe| sqlx::query_as(
+        let in_ids = self.backend().json_integers(1);
+        on_pool!(self.reader(), |exe| sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT question_uid, round_id, contest_id, computed_at, n, answered, facility, fully_correct,
                     discrimination, upper_lower, mean_time_ms, flags
              FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY question_uid
                                                  ORDER BY computed_at DESC, round_id DESC) AS latest
-                   FROM item_stats s WHERE question_uid IN (SELECT value FROM json_each($1)))
-             WHERE latest = 1",
-        )
+                   FROM item_stats s WHERE question_uid IN ({in_ids})) ranked
+             WHERE latest = 1"
+        )))
         .bind(json_ids(uids))
         .fetch_all(exe)
         .await)
@@ -98,13 +99,15 @@ impl Store {
 
     /// The review marks of these questions (unknown uids are left out).
     pub async fn reviews(&self, uids: &[i64]) -> sqlx::Result<Vec<ReviewRow>> {
-        on_pool!(self.reader(), |exe| sqlx::query_as(
-            "SELECT uid AS question_uid, review, review_note, review_at FROM questions
-             WHERE uid IN (SELECT value FROM json_each($1))",
-        )
+        let in_ids = self.backend().json_integers(1);
+        on_pool!(self.reader(), |exe| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT uid AS question_uid, review, review_note, review_at FROM questions WHERE uid IN ({in_ids})"
+        )))
         .bind(json_ids(uids))
         .fetch_all(exe)
-        .await)
+        .await
+        })
     }
 
     /// Mark (or unmark) a question for review with a note. `None` when there is no such question.

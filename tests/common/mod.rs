@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod audit;
+pub mod pg;
 pub mod process;
 
 use std::path::PathBuf;
@@ -14,6 +15,20 @@ use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+/// Run `$body` with `$c` bound to the sqlx pool of whichever backend `$pool` (a `&jingsai::store::Pool`) holds:
+/// a query written once with `$1…` placeholders, run on SQLite or PostgreSQL (as `on_pool!` in the store).
+#[allow(unused_macros)]
+macro_rules! on_db {
+    ($pool:expr, |$c:ident| $body:expr) => {
+        match $pool {
+            jingsai::store::Pool::Sqlite($c) => $body,
+            jingsai::store::Pool::Postgres($c) => $body,
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_db;
 
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
@@ -28,10 +43,13 @@ pub struct TestServer {
     /// The PostgreSQL database this server uses (`JINGSAI_TEST_POSTGRES_URL` set), `None` on SQLite.
     pub database_url: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Dropped last: drops the PostgreSQL database (see `pg.rs`).
+    database: Option<pg::TestDatabase>,
 }
 
 impl TestServer {
-    /// A server with the shipped banks on a fresh data dir.
+    /// A server with the shipped banks on a fresh data dir (and a fresh PostgreSQL database when
+    /// `JINGSAI_TEST_POSTGRES_URL` is set, see `pg.rs`).
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await
     }
@@ -41,7 +59,10 @@ impl TestServer {
         let mut settings = jingsai::config::Settings::new(data_dir.path().to_path_buf());
         settings.banks_dir = Some(repo_path("question_banks"));
         settings.admin_password = Some(ADMIN_PASSWORD.to_string());
+        let database = pg::TestDatabase::create();
+        settings.database_url = database.as_ref().map(|db| db.url.clone());
         adjust(&mut settings);
+        let database_url = settings.database_url.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -59,9 +80,37 @@ impl TestServer {
             client,
             organizer_token,
             data_dir,
-            database_url: None,
+            database_url,
             shutdown: Some(tx),
+            database,
         }
+    }
+
+    /// Another handle on this server's database: its PostgreSQL database, or the SQLite file in its data dir.
+    pub async fn open_store(&self) -> jingsai::store::Store {
+        match &self.database_url {
+            Some(url) => jingsai::store::Store::connect(url).await,
+            None => jingsai::store::Store::open(&self.data_dir.path().join("jingsai.db")).await,
+        }
+        .expect("open the database")
+    }
+
+    /// The keys this server signs tokens with: the secret file in its data dir on SQLite, the secret shared
+    /// through the database on PostgreSQL.
+    pub async fn signing_keys(&self) -> jingsai::auth::Keys {
+        if self.database_url.is_none() {
+            return jingsai::auth::Keys::load_or_create(self.data_dir.path()).expect("keys");
+        }
+        let store = self.open_store().await;
+        let jingsai::store::Pool::Postgres(pool) = store.reader() else {
+            panic!("a PostgreSQL store");
+        };
+        let secret: String = sqlx::query_scalar("SELECT value FROM shared_secrets WHERE name = 'jwt'")
+            .fetch_one(pool)
+            .await
+            .expect("the shared token secret");
+        store.close().await;
+        jingsai::auth::Keys::from_secret(secret.as_bytes()).expect("keys")
     }
 
     pub fn url(&self, path: &str) -> String {

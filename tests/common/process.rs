@@ -1,12 +1,50 @@
 //! The real `jingsai` binary as a child process on 127.0.0.1:0, for tests that kill it, restart it on the same
 //! data directory, limit its open files or run the load generator against it.
+//!
+//! With `JINGSAI_TEST_POSTGRES_URL` set, the processes of one data directory share one PostgreSQL database
+//! (`--database-url`), named in a file inside that directory: a restarted process finds what the killed one
+//! committed there. [`DataDir`] drops that database with the directory.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use super::{ADMIN_PASSWORD, repo_path};
+use super::{ADMIN_PASSWORD, pg, repo_path};
+
+/// A temporary data directory for [`Process`]es; dropping it also drops its PostgreSQL database, if any.
+pub struct DataDir {
+    dir: tempfile::TempDir,
+}
+
+impl DataDir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The PostgreSQL database of the processes on this directory (created if needed), `None` on SQLite.
+    pub fn database_url(&self) -> Option<String> {
+        pg::database_for_dir(self.path())
+    }
+}
+
+impl Default for DataDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        pg::drop_database_of_dir(self.path());
+    }
+}
 
 /// A running server process. Dropping it kills it (SIGKILL) and reaps it.
 pub struct Process {
@@ -16,7 +54,8 @@ pub struct Process {
 }
 
 impl Process {
-    /// Start the server on `data_dir` with the shipped banks and the test organizer password.
+    /// Start the server on `data_dir` with the shipped banks and the test organizer password (on the data dir's
+    /// PostgreSQL database when `JINGSAI_TEST_POSTGRES_URL` is set).
     pub fn spawn(data_dir: &Path) -> Self {
         Self::spawn_with(data_dir, None, &[])
     }
@@ -34,6 +73,10 @@ impl Process {
             .env("JINGSAI_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
+        match pg::database_for_dir(data_dir) {
+            Some(url) => command.arg("--database-url").arg(url),
+            None => command.env_remove("JINGSAI_DATABASE_URL"),
+        };
         if let Some(limit) = file_limit {
             // SAFETY: only async-signal-safe calls between fork and exec.
             unsafe {
