@@ -344,6 +344,12 @@ async fn logout_and_password_change_revoke_organizer_tokens() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jingsai"))
         .args(["admin", "password", "--data-dir"])
         .arg(server.data_dir.path())
+        .args(
+            server
+                .database_url
+                .iter()
+                .flat_map(|url| ["--database-url", url.as_str()]),
+        )
         .env_remove("JINGSAI_NEW_PASSWORD")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -278,7 +278,7 @@ async fn api_rejects_bad_input_with_json_errors() {
     );
 
     // An expired token, signed with the server's own secret.
-    let keys = jingsai::auth::Keys::load_or_create(server.data_dir.path()).expect("keys");
+    let keys = server.signing_keys().await;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("now")

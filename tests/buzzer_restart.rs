@@ -29,7 +29,7 @@ fn totals(stage: &Value) -> Vec<(i64, f64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_resumes_the_buzzer_question_and_keeps_the_ledger() {
-    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = common::process::DataDir::new();
     let mut first = Process::spawn(data_dir.path());
     let server = Server::login(&first).await;
     let (client, org) = (server.client.clone(), server.org.clone());

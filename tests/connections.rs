@@ -331,7 +331,7 @@ async fn control(client: &reqwest::Client, base: &str, org: &str, contest_id: i6
 async fn honest_clients_are_served_while_a_thousand_connections_are_held() {
     // The test itself holds a thousand sockets too.
     jingsai::http::serve::raise_file_limit();
-    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = common::process::DataDir::new();
     // A long header timeout: the caps, not the timeout, must keep the server usable.
     let process = Process::spawn_with(data_dir.path(), Some(1024), &["--header-timeout", "300"]);
     let base = process.base.clone();
@@ -419,7 +419,7 @@ enum Ended {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_burst_answers_or_refuses_every_request() {
     const PEOPLE: usize = 40;
-    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = common::process::DataDir::new();
     let mut process = Process::spawn_with(data_dir.path(), None, &[]);
     let base = process.base.clone();
     let client = reqwest::Client::new();

@@ -1,8 +1,8 @@
 //! Failure paths and cross-round rules found in review: a stuck disk, resends racing their commit, keys
 //! revealed by an exam, a bank re-imported under connected screens. Each test once demonstrated a bug.
 //!
-//! Several tests simulate a slow or failing disk by holding SQLite's write lock from a second connection
-//! (`BEGIN IMMEDIATE`): the server's group-commit writer then waits for its busy timeout (10 s) and fails.
+//! Several tests simulate a slow or failing disk by holding the database's write lock from a second connection
+//! ([`Lock`]): the server's group-commit writer then waits for 10 s and fails.
 
 mod common;
 
@@ -13,6 +13,7 @@ use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::Connection;
+use sqlx::postgres::PgConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 const BANK: &str = "english-sample";
@@ -53,25 +54,132 @@ fn exam_round(count: usize) -> Value {
     }})
 }
 
-/// Hold the database's write lock from outside the server (a slow or stuck disk, as the server sees it).
-async fn lock_database(server: &TestServer) -> SqliteConnection {
-    let path = server.data_dir.path().join("jingsai.db");
-    let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
+/// How long the server's writes wait for the lock before they fail: SQLite's busy timeout in the store.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// The database's write lock, held from outside the server (a slow or stuck disk, as the server sees it): while
+/// it is held the server's writes wait and, after [`LOCK_WAIT`], fail; reads go on.
+///
+/// SQLite: `BEGIN IMMEDIATE` on a second connection; the server's writer gives up after its busy timeout.
+/// PostgreSQL: a second connection's transaction holds every table in EXCLUSIVE mode (reads go on, writes wait),
+/// and a watcher cancels each statement of the server that has waited [`LOCK_WAIT`] for it, as the busy timeout
+/// fails it on SQLite (the server sets no lock timeout of its own on PostgreSQL).
+struct Lock {
+    conn: Conn,
+    /// PostgreSQL: stops the watcher.
+    stop_watcher: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+enum Conn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// Run `$body` with `$c` bound to the lock's connection, whichever backend it is.
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            Conn::Sqlite($c) => $body,
+            Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+impl Lock {
+    async fn take(server: &TestServer) -> Self {
+        let Some(url) = &server.database_url else {
+            let path = server.data_dir.path().join("jingsai.db");
+            let mut conn = SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&path))
+                .await
+                .expect("open db");
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut conn)
+                .await
+                .expect("take the write lock");
+            return Self {
+                conn: Conn::Sqlite(conn),
+                stop_watcher: None,
+            };
+        };
+        let mut conn = PgConnection::connect(url).await.expect("open db");
+        let holder: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .expect("backend pid");
+        let tables: String = sqlx::query_scalar(
+            "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = 'public'",
+        )
+        .fetch_one(&mut conn)
         .await
-        .expect("open db");
-    sqlx::query("BEGIN IMMEDIATE")
+        .expect("tables");
+        sqlx::query("BEGIN").execute(&mut conn).await.expect("begin");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "LOCK TABLE {tables} IN EXCLUSIVE MODE"
+        )))
         .execute(&mut conn)
         .await
         .expect("take the write lock");
-    conn
-}
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let mut watcher = PgConnection::connect(url).await.expect("open db");
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                }
+                sqlx::query(
+                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> $1
+                       AND wait_event_type = 'Lock' AND query_start < clock_timestamp() - make_interval(secs => $2)",
+                )
+                .bind(holder)
+                .bind(LOCK_WAIT.as_secs_f64())
+                .execute(&mut watcher)
+                .await
+                .expect("cancel statements waiting for the lock");
+            }
+            let _ = watcher.close().await;
+        });
+        Self {
+            conn: Conn::Postgres(conn),
+            stop_watcher: Some(stop),
+        }
+    }
 
-async fn stored_answers(conn: &mut SqliteConnection, participant_id: i64) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE participant_id = ?")
+    /// Let the server write again.
+    async fn release(&mut self) {
+        on_conn!(&mut self.conn, |c| sqlx::query("ROLLBACK")
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))
+        .expect("unlock");
+        if let Some(stop) = self.stop_watcher.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// How many answers of the participant are stored (committed).
+    async fn stored_answers(&mut self, participant_id: i64) -> i64 {
+        on_conn!(&mut self.conn, |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM answers WHERE participant_id = $1"
+        )
         .bind(participant_id)
-        .fetch_one(&mut *conn)
-        .await
+        .fetch_one(&mut *c)
+        .await)
         .expect("count answers")
+    }
+
+    /// The stored state of a live round's question.
+    async fn question_state(&mut self, round_id: i64, position: i64) -> String {
+        on_conn!(&mut self.conn, |c| sqlx::query_scalar(
+            "SELECT state FROM round_questions WHERE round_id = $1 AND position = $2"
+        )
+        .bind(round_id)
+        .bind(position)
+        .fetch_one(&mut *c)
+        .await)
+        .expect("state")
+    }
 }
 
 async fn answer(server: &TestServer, token: &str, body: Value) -> (u16, Value) {
@@ -95,7 +203,7 @@ async fn duplicate_resend_is_acknowledged_before_the_original_is_committed() {
     let round_id = started["round"]["id"].as_i64().expect("round");
     server.control(id, json!({"action": "next"})).await;
 
-    let mut lock = lock_database(&server).await;
+    let mut lock = Lock::take(&server).await;
     let body = json!({"round_id": round_id, "index": 0, "choice": [0]});
     let original = {
         let (client, url, token, body) = (
@@ -109,10 +217,10 @@ async fn duplicate_resend_is_acknowledged_before_the_original_is_committed() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The phone did not hear back and resends (the participant app does exactly this from localStorage).
     let (dup_status, dup_body) = answer(&server, &p.token, body).await;
-    let stored_at_ack = stored_answers(&mut lock, p.participant_id).await;
+    let stored_at_ack = lock.stored_answers(p.participant_id).await;
     let (original_status, original_body) = original.await.expect("original");
-    sqlx::query("ROLLBACK").execute(&mut lock).await.expect("unlock");
-    let stored_after = stored_answers(&mut lock, p.participant_id).await;
+    lock.release().await;
+    let stored_after = lock.stored_answers(p.participant_id).await;
 
     assert!(
         !(dup_status == 200 && stored_at_ack == 0),
@@ -145,17 +253,17 @@ async fn failed_exam_change_forgets_the_earlier_acknowledged_answer() {
     .await;
     assert_eq!(status, 200, "first answer acknowledged: {body}");
 
-    let mut lock = lock_database(&server).await;
+    let mut lock = Lock::take(&server).await;
     let (status, body) = answer(
         &server,
         &p.token,
         json!({"round_id": round_id, "index": 0, "choice": [1]}),
     )
     .await;
-    sqlx::query("ROLLBACK").execute(&mut lock).await.expect("unlock");
+    lock.release().await;
     assert_eq!(status, 503, "the change could not be saved: {body}");
     assert_eq!(
-        stored_answers(&mut lock, p.participant_id).await,
+        lock.stored_answers(p.participant_id).await,
         1,
         "the first answer is on disk"
     );
@@ -187,7 +295,7 @@ async fn live_close_scores_an_answer_whose_commit_failed() {
     let opened = server.control(id, json!({"action": "next"})).await;
     let key = opened["question"]["answer"]["choice"].clone();
 
-    let mut lock = lock_database(&server).await;
+    let mut lock = Lock::take(&server).await;
     let pending = {
         let (client, url, token) = (server.client.clone(), server.url("/api/answers"), p.token.clone());
         let body = json!({"round_id": round_id, "index": 0, "choice": key});
@@ -212,15 +320,11 @@ async fn live_close_scores_an_answer_whose_commit_failed() {
         })
     };
     let (status, body) = pending.await.expect("answer");
-    sqlx::query("ROLLBACK").execute(&mut lock).await.expect("unlock");
+    lock.release().await;
     assert_eq!(status, 503, "the answer could not be saved: {body}");
     let (status, body) = close.await.expect("close");
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        stored_answers(&mut lock, p.participant_id).await,
-        0,
-        "nothing stored"
-    );
+    assert_eq!(lock.stored_answers(p.participant_id).await, 0, "nothing stored");
 
     // The participant was told to send again, but the question has closed.
     let (status, body) = answer(
@@ -399,7 +503,7 @@ async fn failed_close_leaves_the_question_stuck_unscored() {
     .await;
     assert_eq!(status, 200, "{body}");
 
-    let mut lock = lock_database(&server).await;
+    let mut lock = Lock::take(&server).await;
     let (status, body) = server
         .org(
             Method::POST,
@@ -407,7 +511,7 @@ async fn failed_close_leaves_the_question_stuck_unscored() {
             Some(json!({"action": "close"})),
         )
         .await;
-    sqlx::query("ROLLBACK").execute(&mut lock).await.expect("unlock");
+    lock.release().await;
     assert!(status >= 500, "the close could not be saved: {status} {body}");
 
     // The store is fine again; the organizer closes the question once more.
@@ -427,12 +531,7 @@ async fn failed_close_leaves_the_question_stuck_unscored() {
         .iter()
         .find(|r| r["participant_id"] == p.participant_id)
         .and_then(|r| r["score"].as_f64());
-    let stored_state: String =
-        sqlx::query_scalar("SELECT state FROM round_questions WHERE round_id = ? AND position = 0")
-            .bind(round_id)
-            .fetch_one(&mut lock)
-            .await
-            .expect("state");
+    let stored_state = lock.question_state(round_id, 0).await;
     assert!(
         status == 200 && score == Some(10.0) && stored_state == "closed",
         "after a failed close: retry {status} {body}; correct answer scores {score:?}; stored state {stored_state}"

@@ -100,7 +100,7 @@ const KILL_CYCLES: usize = 20;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_nine_cycles_lose_no_acknowledged_answer() {
     let mut rng = Rng::from_env("kill -9 cycles");
-    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = common::process::DataDir::new();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

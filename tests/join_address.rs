@@ -148,18 +148,16 @@ async fn the_chosen_join_address_reaches_the_big_screen() {
     assert_eq!(info["join_base_url"], Value::Null);
 
     // Stored with the contest: a restart keeps it.
-    let data_dir = server.data_dir.path().to_path_buf();
     server.stop().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let store = jingsai::store::Store::open(&data_dir.join("jingsai.db"))
-        .await
-        .expect("open the database");
+    let store = server.open_store().await;
     assert_eq!(
         store.join_base_url(id).await.expect("read"),
         Some(Some("http://192.0.2.7:8080".to_string()))
     );
     assert_eq!(store.join_base_url(other).await.expect("read"), Some(None));
     assert_eq!(store.join_base_url(987654).await.expect("read"), None);
+    store.close().await;
     drop(store);
 
     let server = TestServer::start().await;
@@ -185,8 +183,8 @@ async fn the_chosen_join_address_reaches_the_big_screen() {
 fn spawn_binary(
     args: &[&str],
     env: &[(&str, &str)],
-) -> (std::process::Child, Option<String>, tempfile::TempDir) {
-    let data_dir = tempfile::tempdir().expect("tempdir");
+) -> (std::process::Child, Option<String>, common::process::DataDir) {
+    let data_dir = common::process::DataDir::new();
     let banks = data_dir.path().join("banks");
     std::fs::create_dir_all(&banks).expect("banks dir");
     std::fs::copy(
@@ -205,8 +203,12 @@ fn spawn_binary(
         .env("JINGSAI_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("JINGSAI_LOG", "warn")
         .env_remove("JINGSAI_PUBLIC_URL")
+        .env_remove("JINGSAI_DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if let Some(url) = data_dir.database_url() {
+        command.arg("--database-url").arg(url);
+    }
     for (k, v) in env {
         command.env(k, v);
     }

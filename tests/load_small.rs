@@ -17,7 +17,7 @@ const EXAM_QUESTIONS: i64 = 5;
 
 #[test]
 fn five_hundred_phones_through_a_live_and_an_exam_round() {
-    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = common::process::DataDir::new();
     let server = Process::spawn(data_dir.path());
     let (url, pid) = (server.base.clone(), server.pid());
     let report_path = data_dir.path().join("report.json");

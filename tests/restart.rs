@@ -18,7 +18,7 @@ async fn get(client: &reqwest::Client, base: &str, token: &str, path: &str) -> s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_question_resumes_with_answers_and_deadline() {
-    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = common::process::DataDir::new();
     let client = reqwest::Client::new();
     let mut first = Process::spawn(data_dir.path());
     let base = first.base.clone();

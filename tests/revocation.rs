@@ -237,6 +237,12 @@ async fn a_password_change_by_another_process_closes_console_sockets() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_jingsai"))
         .args(["admin", "password", "--data-dir"])
         .arg(server.data_dir.path())
+        .args(
+            server
+                .database_url
+                .iter()
+                .flat_map(|url| ["--database-url", url.as_str()]),
+        )
         .env("JINGSAI_NEW_PASSWORD", "another-organizer-password")
         .output()
         .expect("run jingsai admin password");

@@ -38,7 +38,7 @@ fn judge(team: i64, correct: bool) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_resumes_a_wager_question_and_a_tiebreak() {
-    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = common::process::DataDir::new();
     let mut first = Process::spawn(data_dir.path());
     let server = Remote::login(&first).await;
     let stage = json!({"base_score": 100});
