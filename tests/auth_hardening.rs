@@ -143,9 +143,15 @@ async fn many_addresses_lock_the_account_for_a_while() {
     for last in 100..200u8 {
         let (status, body, retry_after) =
             try_login(&client_from(last), &server, &format!("more-{last}")).await;
-        if status == 429 && body["error"]["code"] == "account_locked" && retry_after.is_some_and(|s| s >= 2) {
-            firmly = true;
-            break;
+        if status == 429 && body["error"]["code"] == "account_locked" {
+            if retry_after.is_some_and(|s| s >= 2) {
+                firmly = true;
+                break;
+            }
+            // Locked, but the next token is due within a second (a loaded machine took long over the guesses
+            // above): wait for it, then spend it.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
         }
         assert_eq!(
             status, 401,
