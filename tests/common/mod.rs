@@ -59,7 +59,7 @@ impl TestServer {
         let mut settings = jingsai::config::Settings::new(data_dir.path().to_path_buf());
         settings.banks_dir = Some(repo_path("question_banks"));
         settings.admin_password = Some(ADMIN_PASSWORD.to_string());
-        let database = pg::TestDatabase::create();
+        let database = pg::TestDatabase::create_for(data_dir.path());
         settings.database_url = database.as_ref().map(|db| db.url.clone());
         adjust(&mut settings);
         let database_url = settings.database_url.clone();

@@ -17,7 +17,9 @@ pub const ENV: &str = "JINGSAI_TEST_POSTGRES_URL";
 /// Every test database's name starts with this (`.ci/run` drops leftovers by it).
 pub const PREFIX: &str = "jingsai_t_";
 
-/// The file in a data directory naming the database of the processes started on it ([`database_for_dir`]).
+/// The file in a test's data directory naming its PostgreSQL database: written for every [`super::TestServer`]
+/// and for the processes started on a data directory ([`database_for_dir`]), so whatever runs on a data directory
+/// (such as `jingsai audit verify`) finds the database with [`database_url_of_dir`].
 pub const DIR_FILE: &str = "test-postgres-database";
 
 /// The administrative URL from `JINGSAI_TEST_POSTGRES_URL`, `None` when the tests run on SQLite.
@@ -47,6 +49,13 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A fresh database, named in `data_dir` (see [`DIR_FILE`]), or `None` when the tests run on SQLite.
+    pub fn create_for(data_dir: &Path) -> Option<Self> {
+        let database = Self::create()?;
+        std::fs::write(data_dir.join(DIR_FILE), &database.name).expect("name the test database");
+        Some(database)
+    }
+
     /// A fresh database, or `None` when the tests run on SQLite.
     pub fn create() -> Option<Self> {
         let admin = admin_url()?;
@@ -82,6 +91,14 @@ pub fn database_for_dir(data_dir: &Path) -> Option<String> {
         }
     };
     Some(database_url(&admin, &name))
+}
+
+/// The PostgreSQL database of a test's data directory (a [`super::TestServer`]'s or one that processes run on),
+/// `None` on SQLite or when the directory has none.
+pub fn database_url_of_dir(data_dir: &Path) -> Option<String> {
+    let admin = admin_url()?;
+    let name = std::fs::read_to_string(data_dir.join(DIR_FILE)).ok()?;
+    Some(database_url(&admin, name.trim()))
 }
 
 /// Drop the database named in `data_dir` by [`database_for_dir`], if any.
