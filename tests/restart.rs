@@ -197,6 +197,6 @@ async fn killed_mid_question_resumes_with_answers_and_deadline() {
         "six acknowledged before the kill, one after"
     );
 
-    common::audit::assert_audit_verifies(data_dir.path(), contest_id);
+    common::audit::assert_audit_verifies(&data_dir, contest_id);
     second.kill();
 }

@@ -191,5 +191,5 @@ async fn a_killed_server_resumes_a_wager_question_and_a_tiebreak() {
         won["buzzer"]["phase"], "closed",
         "the decided 加赛's question ended"
     );
-    common::audit::assert_audit_verifies(data_dir.path(), id);
+    common::audit::assert_audit_verifies(&data_dir, id);
 }

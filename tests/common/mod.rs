@@ -16,20 +16,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
 
-/// Run `$body` with `$c` bound to the sqlx pool of whichever backend `$pool` (a `&jingsai::store::Pool`) holds:
-/// a query written once with `$1…` placeholders, run on SQLite or PostgreSQL (as `on_pool!` in the store).
-#[allow(unused_macros)]
-macro_rules! on_db {
-    ($pool:expr, |$c:ident| $body:expr) => {
-        match $pool {
-            jingsai::store::Pool::Sqlite($c) => $body,
-            jingsai::store::Pool::Postgres($c) => $body,
-        }
-    };
-}
-#[allow(unused_imports)]
-pub(crate) use on_db;
-
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
@@ -40,10 +26,11 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub organizer_token: String,
     pub data_dir: tempfile::TempDir,
-    /// The PostgreSQL database this server uses (`JINGSAI_TEST_POSTGRES_URL` set), `None` on SQLite.
+    /// The PostgreSQL database this server uses (`JINGSAI_TEST_POSTGRES_URL` set, or the one a test chose),
+    /// `None` on SQLite.
     pub database_url: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    /// Dropped last: drops the PostgreSQL database (see `pg.rs`).
+    /// Dropped last: drops the PostgreSQL database created for this server (see `pg.rs`).
     database: Option<pg::TestDatabase>,
 }
 
@@ -54,14 +41,21 @@ impl TestServer {
         Self::start_with(|_| {}).await
     }
 
+    /// As [`TestServer::start`], with settings adjusted first. A test that sets `database_url` itself keeps
+    /// that database (and looks after it); otherwise the server gets a fresh one on the PostgreSQL pass.
     pub async fn start_with(adjust: impl FnOnce(&mut jingsai::config::Settings)) -> Self {
         let data_dir = tempfile::tempdir().expect("tempdir");
         let mut settings = jingsai::config::Settings::new(data_dir.path().to_path_buf());
         settings.banks_dir = Some(repo_path("question_banks"));
         settings.admin_password = Some(ADMIN_PASSWORD.to_string());
-        let database = pg::TestDatabase::create_for(data_dir.path());
-        settings.database_url = database.as_ref().map(|db| db.url.clone());
         adjust(&mut settings);
+        let database = match settings.database_url {
+            Some(_) => None,
+            None => pg::TestDatabase::create_for(&settings.data_dir),
+        };
+        if let Some(db) = &database {
+            settings.database_url = Some(db.url.clone());
+        }
         let database_url = settings.database_url.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

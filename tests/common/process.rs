@@ -34,6 +34,13 @@ impl DataDir {
     }
 }
 
+/// `jingsai audit verify` on the database of the processes of this directory.
+impl From<&DataDir> for super::audit::Db {
+    fn from(dir: &DataDir) -> Self {
+        Self::of(dir.path(), pg::database_url_of_dir(dir.path()).as_deref())
+    }
+}
+
 impl Default for DataDir {
     fn default() -> Self {
         Self::new()
@@ -73,10 +80,13 @@ impl Process {
             .env("JINGSAI_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        match pg::database_for_dir(data_dir) {
-            Some(url) => command.arg("--database-url").arg(url),
-            None => command.env_remove("JINGSAI_DATABASE_URL"),
-        };
+        if extra.iter().any(|arg| arg.starts_with("--database-url")) {
+            // The test names the database (instances sharing one); it looks after it.
+        } else if let Some(url) = pg::database_for_dir(data_dir) {
+            command.arg("--database-url").arg(url);
+        } else {
+            command.env_remove("JINGSAI_DATABASE_URL");
+        }
         if let Some(limit) = file_limit {
             // SAFETY: only async-signal-safe calls between fork and exec.
             unsafe {
