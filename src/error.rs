@@ -114,13 +114,25 @@ pub fn is_storage_failure(e: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        // SQLite reports extended codes (e.g. 778 = SQLITE_IOERR_WRITE); the low byte is the primary code.
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|code| code.parse::<i64>().ok())
-            .is_some_and(|code| STORAGE_CODES.contains(&(code & 0xff))),
+        sqlx::Error::Database(db) => match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            Some(pg) => is_postgres_storage_failure(pg.code()),
+            // SQLite reports extended codes (e.g. 778 = SQLITE_IOERR_WRITE); the low byte is the primary code.
+            None => db
+                .code()
+                .and_then(|code| code.parse::<i64>().ok())
+                .is_some_and(|code| STORAGE_CODES.contains(&(code & 0xff))),
+        },
         _ => false,
     }
+}
+
+/// PostgreSQL's SQLSTATEs with the same meaning as [`STORAGE_CODES`]: connection exceptions (class 08),
+/// insufficient resources such as a full disk (53), operator intervention such as a cancelled statement or a
+/// server shutting down (57), a system I/O error (58030), a lock not available in time (55P03), a read-only
+/// transaction (25006), and a serialization failure or deadlock (40001, 40P01), which a retry resolves.
+fn is_postgres_storage_failure(sqlstate: &str) -> bool {
+    matches!(sqlstate.get(..2), Some("08" | "53" | "57"))
+        || matches!(sqlstate, "58030" | "55P03" | "25006" | "40001" | "40P01")
 }
 
 impl std::fmt::Display for AppError {
@@ -224,5 +236,18 @@ mod tests {
             assert_eq!(AppError::from(e).code, "storage_unavailable");
         }
         assert_eq!(AppError::from(sqlx::Error::RowNotFound).code, "internal");
+    }
+
+    /// PostgreSQL's codes: a full disk, a lost connection, a cancelled statement or a lock timeout is a storage
+    /// failure; a constraint violation or a syntax error is not (their numeric-looking SQLSTATEs are not read as
+    /// SQLite codes).
+    #[test]
+    fn postgres_storage_failures_by_sqlstate() {
+        for code in ["53100", "08006", "57014", "57P01", "55P03", "40001", "40P01", "25006"] {
+            assert!(is_postgres_storage_failure(code), "{code}");
+        }
+        for code in ["23505", "23503", "42601", "42P01", "22P02", "XX000"] {
+            assert!(!is_postgres_storage_failure(code), "{code}");
+        }
     }
 }

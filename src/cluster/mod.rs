@@ -37,8 +37,10 @@ use wire::{Envelope, WireEvent};
 
 /// The channel every instance listens to for broadcast events.
 const EVENTS: &str = "jingsai_ev";
-/// How long an instance waits for the owner's reply before the request fails (503; the client retries).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an instance waits for the owner's reply before the request fails (503; the client retries). A reply
+/// from a busy owner comes late but comes; an owner that died is noticed by the takeover, which fails the
+/// requests waiting on it at once, so this only bounds the unexpected.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often an instance tries to take over the contests it follows (and checks its own locks).
 const TAKEOVER_EVERY: Duration = Duration::from_millis(500);
 /// NOTIFY payloads above this go through `cluster_blobs`.
@@ -596,19 +598,26 @@ async fn send_outbox(
         if received == 0 {
             return;
         }
-        let mut channels = Vec::with_capacity(batch.len());
-        let mut payloads = Vec::with_capacity(batch.len());
+        let mut channels: Vec<String> = Vec::with_capacity(batch.len());
+        let mut payloads: Vec<String> = Vec::with_capacity(batch.len());
+        let mut large = Vec::new();
         for (channel, payload) in batch.drain(..) {
-            let payload = if payload.len() > INLINE_MAX {
-                match store_blob(&pool, payload).await {
-                    Some(marker) => marker,
-                    None => continue,
-                }
-            } else {
-                payload
-            };
+            if payload.len() > INLINE_MAX {
+                large.push(payloads.len());
+            }
             channels.push(channel);
             payloads.push(payload);
+        }
+        if !large.is_empty() && !store_blobs(&pool, &large, &mut payloads).await {
+            // Without their bodies these messages cannot be sent: the waiting requests time out, the events'
+            // receivers miss them (as after a gap).
+            (channels, payloads) = channels
+                .into_iter()
+                .zip(payloads)
+                .enumerate()
+                .filter(|(i, _)| !large.contains(i))
+                .map(|(_, message)| message)
+                .unzip();
         }
         for attempt in 0..5 {
             let sent = sqlx::query("SELECT pg_notify(c, p) FROM UNNEST($1::text[], $2::text[]) AS t(c, p)")
@@ -627,17 +636,48 @@ async fn send_outbox(
     }
 }
 
-/// Write a large body to `cluster_blobs`; returns the `from|contest|@id` that replaces it.
-async fn store_blob(pool: &PgPool, payload: String) -> Option<String> {
-    let (from, contest, body) = split(&payload)?;
-    let id: i64 = sqlx::query_scalar("INSERT INTO cluster_blobs (at_ms, body) VALUES ($1, $2) RETURNING id")
-        .bind(crate::store::now_ms())
-        .bind(body)
-        .fetch_one(pool)
-        .await
-        .map_err(|e| tracing::error!(error = %e, "cannot store a large message for the other instances"))
-        .ok()?;
-    Some(format!("{from}|{contest}|@{id}"))
+/// Write the bodies of the large messages at `large` (indexes into `payloads`) to `cluster_blobs`, two statements
+/// for any number, and replace each by `from|contest|@id`. False when the database refused.
+async fn store_blobs(pool: &PgPool, large: &[usize], payloads: &mut [String]) -> bool {
+    let ids: Vec<i64> = match sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('cluster_blobs', 'id')) FROM generate_series(1, $1)",
+    )
+    .bind(large.len() as i64)
+    .fetch_all(pool)
+    .await
+    {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot store large messages for the other instances");
+            return false;
+        }
+    };
+    let mut bodies = Vec::with_capacity(large.len());
+    let mut markers = Vec::with_capacity(large.len());
+    for (&at, &id) in large.iter().zip(&ids) {
+        let Some((from, contest, body)) = split(&payloads[at]) else {
+            return false;
+        };
+        markers.push(format!("{from}|{contest}|@{id}"));
+        bodies.push(body.to_owned());
+    }
+    let stored = sqlx::query(
+        "INSERT INTO cluster_blobs (id, at_ms, body) OVERRIDING SYSTEM VALUE
+         SELECT id, $1, body FROM UNNEST($2::bigint[], $3::text[]) AS t(id, body)",
+    )
+    .bind(crate::store::now_ms())
+    .bind(&ids)
+    .bind(&bodies)
+    .execute(pool)
+    .await;
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "cannot store large messages for the other instances");
+        return false;
+    }
+    for (&at, marker) in large.iter().zip(markers) {
+        payloads[at] = marker;
+    }
+    true
 }
 
 #[cfg(test)]
