@@ -243,7 +243,9 @@ mod tests {
     /// SQLite codes).
     #[test]
     fn postgres_storage_failures_by_sqlstate() {
-        for code in ["53100", "08006", "57014", "57P01", "55P03", "40001", "40P01", "25006"] {
+        for code in [
+            "53100", "08006", "57014", "57P01", "55P03", "40001", "40P01", "25006",
+        ] {
             assert!(is_postgres_storage_failure(code), "{code}");
         }
         for code in ["23505", "23503", "42601", "42P01", "22P02", "XX000"] {

@@ -16,36 +16,6 @@ use serde_json::{Value, json};
 const PEOPLE: usize = 12;
 const QUESTION_SECONDS: i64 = 6;
 
-fn postgres_url() -> Option<String> {
-    std::env::var("JINGSAI_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-}
-
-/// A fresh database on the test server (dropped at the end by the caller).
-async fn fresh_database(url: &str) -> (String, String) {
-    use sqlx::Connection;
-    let name = format!("jingsai_cluster_{}_{}", std::process::id(), rand::random::<u32>());
-    let mut admin = sqlx::PgConnection::connect(url).await.expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create database");
-    let (base, _) = url.rsplit_once('/').expect("a database URL");
-    (name.clone(), format!("{base}/{name}"))
-}
-
-async fn drop_database(url: &str, name: &str) {
-    use sqlx::Connection;
-    if let Ok(mut admin) = sqlx::PgConnection::connect(url).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut admin)
-        .await;
-    }
-}
-
 async fn call(
     client: &reqwest::Client,
     method: Method,
@@ -68,11 +38,12 @@ fn ws_url(base: &str, token: &str, contest: Option<i64>) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
-    let Some(admin_url) = postgres_url() else {
+    // A database of its own, dropped at the end whatever happens.
+    let Some(database) = common::pg::TestDatabase::create() else {
         eprintln!("skipped: set JINGSAI_TEST_POSTGRES_URL to run the two-instance test on PostgreSQL");
         return;
     };
-    let (db_name, db_url) = fresh_database(&admin_url).await;
+    let db_url = database.url.clone();
     let (dir_a, dir_b) = (
         tempfile::tempdir().expect("dir"),
         tempfile::tempdir().expect("dir"),
@@ -343,7 +314,6 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
     }
     assert_eq!(found, PEOPLE, "every acknowledged answer is scored");
     drop(b);
-    drop_database(&admin_url, &db_name).await;
 }
 
 /// The listener of an instance loses its connection (its PostgreSQL backend is terminated): notifications sent
@@ -351,11 +321,12 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
 /// flow again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_that_reconnects_resynchronizes_its_sockets() {
-    let Some(admin_url) = postgres_url() else {
+    // A database of its own, dropped at the end whatever happens.
+    let Some(database) = common::pg::TestDatabase::create() else {
         eprintln!("skipped: set JINGSAI_TEST_POSTGRES_URL to run the two-instance test on PostgreSQL");
         return;
     };
-    let (db_name, db_url) = fresh_database(&admin_url).await;
+    let db_url = database.url.clone();
     let (dir_a, dir_b) = (
         tempfile::tempdir().expect("dir"),
         tempfile::tempdir().expect("dir"),
@@ -433,5 +404,4 @@ async fn a_listener_that_reconnects_resynchronizes_its_sockets() {
         })
         .await;
     drop((a, b));
-    drop_database(&admin_url, &db_name).await;
 }
