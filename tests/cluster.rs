@@ -36,64 +36,118 @@ fn ws_url(base: &str, token: &str, contest: Option<i64>) -> String {
     url
 }
 
+/// Two instances on one fresh PostgreSQL database, an organizer logged in, and a contest created on the first
+/// with its console open there first, so the first instance owns it.
+struct Pair {
+    a: Process,
+    b: Process,
+    client: reqwest::Client,
+    org: String,
+    contest_id: i64,
+    code: String,
+    _console: Capture,
+    _dirs: [tempfile::TempDir; 2],
+    database: common::pg::TestDatabase,
+}
+
+impl Pair {
+    /// `None` (the test skips) without `JINGSAI_TEST_POSTGRES_URL`.
+    async fn start(contest: Value) -> Option<Self> {
+        let Some(database) = common::pg::TestDatabase::create() else {
+            eprintln!("skipped: set JINGSAI_TEST_POSTGRES_URL to run the two-instance tests on PostgreSQL");
+            return None;
+        };
+        let dirs = [
+            tempfile::tempdir().expect("dir"),
+            tempfile::tempdir().expect("dir"),
+        ];
+        let spawn = |dir: &tempfile::TempDir| {
+            Process::spawn_with(dir.path(), None, &["--database-url", &database.url])
+        };
+        let (a, b) = (spawn(&dirs[0]), spawn(&dirs[1]));
+        let client = reqwest::Client::new();
+        let org = login(&client, &a.base).await;
+        let created = call(
+            &client,
+            Method::POST,
+            format!("{}/api/contests", a.base),
+            &org,
+            Some(contest),
+        )
+        .await;
+        let contest_id = created["id"].as_i64().expect("id");
+        let console = Capture::connect(&ws_url(&a.base, &org, Some(contest_id))).await;
+        console
+            .wait_for("console snapshot", |m| m["type"] == "snapshot")
+            .await;
+        Some(Self {
+            code: created["join_code"].as_str().expect("code").to_owned(),
+            a,
+            b,
+            client,
+            org,
+            contest_id,
+            _console: console,
+            _dirs: dirs,
+            database,
+        })
+    }
+
+    /// An organizer action sent to the instance at `base` (whichever owns the contest runs it).
+    async fn control(&self, base: &str, action: &str) -> Value {
+        call(
+            &self.client,
+            Method::POST,
+            format!("{base}/api/contests/{}/control", self.contest_id),
+            &self.org,
+            Some(json!({"action": action})),
+        )
+        .await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
-    // A database of its own, dropped at the end whatever happens.
-    let Some(database) = common::pg::TestDatabase::create() else {
-        eprintln!("skipped: set JINGSAI_TEST_POSTGRES_URL to run the two-instance test on PostgreSQL");
+    let Some(mut pair) = Pair::start(json!({
+        "title": "两个实例",
+        "bank_ids": ["party-history"],
+        "rounds": [{"title": "必答", "kind": "live", "config": {
+            "blueprint": {"quotas": [{"category": "新民主主义革命时期", "type": "single", "count": 2}]},
+            "question_seconds": QUESTION_SECONDS,
+            "close_when_all_answered": false
+        }}]
+    }))
+    .await
+    else {
         return;
     };
-    let db_url = database.url.clone();
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let mut a = Process::spawn_with(dir_a.path(), None, &["--database-url", &db_url]);
-    let b = Process::spawn_with(dir_b.path(), None, &["--database-url", &db_url]);
-    let client = reqwest::Client::new();
-    let org = login(&client, &a.base).await;
-
-    let contest = call(
-        &client,
-        Method::POST,
-        format!("{}/api/contests", a.base),
-        &org,
-        Some(json!({
-            "title": "两个实例",
-            "bank_ids": ["party-history"],
-            "rounds": [{"title": "必答", "kind": "live", "config": {
-                "blueprint": {"quotas": [{"category": "新民主主义革命时期", "type": "single", "count": 2}]},
-                "question_seconds": QUESTION_SECONDS,
-                "close_when_all_answered": false
-            }}]
-        })),
-    )
-    .await;
-    let contest_id = contest["id"].as_i64().expect("id");
-    let code = contest["join_code"].as_str().expect("code").to_owned();
+    let Pair {
+        ref b,
+        ref client,
+        ref org,
+        contest_id,
+        ref code,
+        ..
+    } = pair;
     let response = client
-        .post(format!("{}/api/contests/{contest_id}/roster", a.base))
-        .bearer_auth(&org)
+        .post(format!("{}/api/contests/{contest_id}/roster", pair.a.base))
+        .bearer_auth(org)
         .header("content-type", "text/csv")
         .body(roster_csv(PEOPLE, 3))
         .send()
         .await
         .expect("roster");
     assert_eq!(response.status(), 200);
-    // The console on A loads the contest there first: A owns it.
-    let console = Capture::connect(&ws_url(&a.base, &org, Some(contest_id))).await;
-    console
-        .wait_for("console snapshot", |m| m["type"] == "snapshot")
-        .await;
+    let a_base = pair.a.base.clone();
 
     // Even participants join through A, odd ones through B; each keeps a socket to its instance. The token
     // signed by one instance is accepted by the other (the signing secret is in the database).
     let mut tokens = Vec::new();
     let mut phones = Vec::new();
     for i in 0..PEOPLE {
-        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let base = if i % 2 == 0 { &a_base } else { &b.base };
         let (status, joined) = send(
-            &client,
+            client,
             Method::POST,
             &format!("{base}/api/join"),
             None,
@@ -106,10 +160,10 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
         tokens.push(token);
     }
     let screen_token = call(
-        &client,
+        client,
         Method::POST,
         format!("{}/api/contests/{contest_id}/display-token", b.base),
-        &org,
+        org,
         None,
     )
     .await;
@@ -127,10 +181,10 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
     // The owner learns of B's participants through B: the organizer sees all twelve connected.
     eventually("all twelve connected", async || {
         let state = call(
-            &client,
+            client,
             Method::GET,
             format!("{}/api/contests/{contest_id}", b.base),
-            &org,
+            org,
             None,
         )
         .await;
@@ -142,23 +196,9 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
     .await;
 
     // Start and open the first question from B's console API (the owner, A, runs it).
-    let started = call(
-        &client,
-        Method::POST,
-        format!("{}/api/contests/{contest_id}/control", b.base),
-        &org,
-        Some(json!({"action": "start_round"})),
-    )
-    .await;
+    let started = pair.control(&b.base, "start_round").await;
     let round_id = started["round"]["id"].as_i64().expect("round");
-    let opened = call(
-        &client,
-        Method::POST,
-        format!("{}/api/contests/{contest_id}/control", b.base),
-        &org,
-        Some(json!({"action": "next"})),
-    )
-    .await;
+    let opened = pair.control(&b.base, "next").await;
     let deadline = opened["question"]["deadline"].as_i64().expect("deadline");
     let options = opened["question"]["question"]["options"]
         .as_array()
@@ -173,10 +213,10 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
     // Eight answer now, through their own instance, and are acknowledged.
     let mut acked: Vec<(usize, usize)> = Vec::new();
     for (i, token) in tokens.iter().enumerate().take(8) {
-        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let base = if i % 2 == 0 { &a_base } else { &b.base };
         let choice = i % options;
         call(
-            &client,
+            client,
             Method::POST,
             format!("{base}/api/answers"),
             token,
@@ -187,7 +227,7 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
     }
 
     // SIGKILL the owner in the middle of the question.
-    a.kill();
+    pair.a.kill();
     let killed_at = jingsai::store::now_ms();
     assert!(
         killed_at < deadline - 2_000,
@@ -197,10 +237,10 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
     // B takes the contest over: it answers for it again within seconds.
     eventually("B took the contest over", async || {
         let (status, _) = send(
-            &client,
+            client,
             Method::GET,
             &format!("{}/api/contests/{contest_id}", b.base),
-            Some(&org),
+            Some(org),
             None,
         )
         .await;
@@ -217,7 +257,7 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
         let choice = i % options;
         let answered = eventually("an answer accepted after the takeover", async || {
             let (status, _) = send(
-                &client,
+                client,
                 Method::POST,
                 &format!("{}/api/answers", b.base),
                 Some(token),
@@ -257,14 +297,7 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
 
     // Finish: every client gets the final leaderboard; every acknowledged answer is in the scores.
     for action in ["end_round", "finish"] {
-        call(
-            &client,
-            Method::POST,
-            format!("{}/api/contests/{contest_id}/control", b.base),
-            &org,
-            Some(json!({"action": action})),
-        )
-        .await;
+        pair.control(&b.base, action).await;
     }
     let finished = |m: &Value| m["type"] == "contest_state" && m["state"] == "finished";
     for phone in &phones {
@@ -276,10 +309,10 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
         .wait_for("the final leaderboard on the screen", finished)
         .await;
     let results = call(
-        &client,
+        client,
         Method::GET,
         format!("{}/api/contests/{contest_id}/results", b.base),
-        &org,
+        org,
         None,
     )
     .await;
@@ -289,13 +322,13 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
     for entry in ranking {
         let pid = entry["participant_id"].as_i64().expect("pid");
         let breakdown = call(
-            &client,
+            client,
             Method::GET,
             format!(
                 "{}/api/contests/{contest_id}/participants/{pid}/breakdown",
                 b.base
             ),
-            &org,
+            org,
             None,
         )
         .await;
@@ -313,7 +346,6 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
         found += stored;
     }
     assert_eq!(found, PEOPLE, "every acknowledged answer is scored");
-    drop(b);
 }
 
 /// The listener of an instance loses its connection (its PostgreSQL backend is terminated): notifications sent
@@ -321,38 +353,26 @@ async fn the_owner_killed_mid_question_another_instance_finishes_the_contest() {
 /// flow again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_that_reconnects_resynchronizes_its_sockets() {
-    // A database of its own, dropped at the end whatever happens.
-    let Some(database) = common::pg::TestDatabase::create() else {
-        eprintln!("skipped: set JINGSAI_TEST_POSTGRES_URL to run the two-instance test on PostgreSQL");
+    let Some(pair) = Pair::start(json!({
+        "title": "重连", "bank_ids": ["party-history"], "join_mode": "open",
+        "rounds": [{"title": "一", "kind": "live", "config": {
+            "blueprint": {"quotas": [{"category": "新民主主义革命时期", "type": "single", "count": 2}]},
+            "question_seconds": 30
+        }}]
+    }))
+    .await
+    else {
         return;
     };
-    let db_url = database.url.clone();
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let a = Process::spawn_with(dir_a.path(), None, &["--database-url", &db_url]);
-    let b = Process::spawn_with(dir_b.path(), None, &["--database-url", &db_url]);
-    let client = reqwest::Client::new();
-    let org = login(&client, &a.base).await;
-    let contest = call(
-        &client,
-        Method::POST,
-        format!("{}/api/contests", a.base),
-        &org,
-        Some(json!({"title": "重连", "bank_ids": ["party-history"], "join_mode": "open", "rounds": [{"title": "一", "kind": "live",
-            "config": {"blueprint": {"quotas": [{"category": "新民主主义革命时期", "type": "single", "count": 2}]},
-                       "question_seconds": 30}}]})),
-    )
-    .await;
-    let contest_id = contest["id"].as_i64().expect("id");
-    let code = contest["join_code"].as_str().expect("code").to_owned();
-    let console = Capture::connect(&ws_url(&a.base, &org, Some(contest_id))).await;
-    console
-        .wait_for("console snapshot", |m| m["type"] == "snapshot")
-        .await;
+    let Pair {
+        ref a,
+        ref b,
+        ref client,
+        ref code,
+        ..
+    } = pair;
     let (status, joined) = send(
-        &client,
+        client,
         Method::POST,
         &format!("{}/api/join", b.base),
         None,
@@ -367,7 +387,9 @@ async fn a_listener_that_reconnects_resynchronizes_its_sockets() {
 
     // Terminate the backends listening on the events channel: A's and B's listeners both reconnect.
     use sqlx::Connection;
-    let mut db = sqlx::PgConnection::connect(&db_url).await.expect("connect");
+    let mut db = sqlx::PgConnection::connect(&pair.database.url)
+        .await
+        .expect("connect");
     let terminated: Vec<bool> = sqlx::query_scalar(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
          WHERE datname = current_database() AND query LIKE 'LISTEN \"jingsai_i%'",
@@ -382,26 +404,11 @@ async fn a_listener_that_reconnects_resynchronizes_its_sockets() {
     .await;
 
     // Events flow again: the question opened on A reaches the phone on B.
-    call(
-        &client,
-        Method::POST,
-        format!("{}/api/contests/{contest_id}/control", a.base),
-        &org,
-        Some(json!({"action": "start_round"})),
-    )
-    .await;
-    call(
-        &client,
-        Method::POST,
-        format!("{}/api/contests/{contest_id}/control", a.base),
-        &org,
-        Some(json!({"action": "next"})),
-    )
-    .await;
+    pair.control(&a.base, "start_round").await;
+    pair.control(&a.base, "next").await;
     phone
         .wait_for("question_open after the reconnect", |m| {
             m["type"] == "question_open"
         })
         .await;
-    drop((a, b));
 }
