@@ -11,7 +11,10 @@ use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
-use super::Store;
+use super::{Store, Tx};
+
+/// The advisory-lock namespace of audit appends on PostgreSQL (the second key is the contest).
+const AUDIT_LOCK_NAMESPACE: i32 = 0x6175;
 
 /// The hash before the first row.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -104,6 +107,15 @@ impl Store {
     /// Append one action to the contest's audit log; returns the new row.
     pub async fn append_audit(&self, contest_id: i64, entry: &AuditEntry<'_>) -> sqlx::Result<AuditRow> {
         let mut tx = self.begin_write().await?;
+        // Several instances on one PostgreSQL append to the same chain (organizer requests reach any of them):
+        // one append per contest at a time, until this transaction ends. SQLite's write lock does the same.
+        if let Tx::Postgres(tx) = &mut tx {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind(AUDIT_LOCK_NAMESPACE)
+                .bind(contest_id as i32)
+                .execute(&mut **tx)
+                .await?;
+        }
         let last: Option<(i64, String)> = on_tx!(&mut tx, |exe| sqlx::query_as(
             "SELECT id, hash FROM audit_log WHERE contest_id = $1 ORDER BY id DESC LIMIT 1"
         )
