@@ -450,7 +450,45 @@ impl Store {
     }
 
     /// A paper write inside a batch transaction (see [`super::writer::PaperWrite`]).
-    pub(super) async fn put_paper(tx: &mut Tx, write: &super::writer::PaperWrite) -> sqlx::Result<()> {
+    /// A batch's paper writes, in order. On PostgreSQL the papers handed out go in one statement (a burst of
+    /// exam starts is thousands of papers in a few batches; one round trip each would dominate), then the
+    /// hand-ins in order; a hand-in in the same batch as its paper still finds it.
+    pub(super) async fn put_papers(tx: &mut Tx, writes: &[&super::writer::PaperWrite]) -> sqlx::Result<()> {
+        use super::writer::PaperWrite;
+        if let Tx::Postgres(pg) = tx {
+            let starts: Vec<&super::PaperRow> = writes
+                .iter()
+                .filter_map(|w| match w {
+                    PaperWrite::Start(row) => Some(row),
+                    PaperWrite::Submit { .. } => None,
+                })
+                .collect();
+            if !starts.is_empty() {
+                sqlx::query(
+                    "INSERT INTO papers (round_id, participant_id, items, started_at, deadline_at)
+                     SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[])
+                     ON CONFLICT (round_id, participant_id) DO NOTHING",
+                )
+                .bind(starts.iter().map(|r| r.round_id).collect::<Vec<_>>())
+                .bind(starts.iter().map(|r| r.participant_id).collect::<Vec<_>>())
+                .bind(starts.iter().map(|r| r.items.as_str()).collect::<Vec<_>>())
+                .bind(starts.iter().map(|r| r.started_at).collect::<Vec<_>>())
+                .bind(starts.iter().map(|r| r.deadline_at).collect::<Vec<_>>())
+                .execute(&mut **pg)
+                .await?;
+            }
+            for write in writes.iter().filter(|w| matches!(w, PaperWrite::Submit { .. })) {
+                Self::put_paper(tx, write).await?;
+            }
+            return Ok(());
+        }
+        for write in writes {
+            Self::put_paper(tx, write).await?;
+        }
+        Ok(())
+    }
+
+    async fn put_paper(tx: &mut Tx, write: &super::writer::PaperWrite) -> sqlx::Result<()> {
         use super::writer::PaperWrite;
         match write {
             PaperWrite::Start(row) => {

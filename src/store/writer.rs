@@ -321,9 +321,8 @@ async fn write_batch(store: &Store, batch: &Batch) -> sqlx::Result<Vec<bool>> {
         for r in &batch.rejections {
             Store::put_rejection(&mut tx, r).await?;
         }
-        for (write, _, _) in &batch.papers {
-            Store::put_paper(&mut tx, write).await?;
-        }
+        let papers: Vec<&PaperWrite> = batch.papers.iter().map(|(write, _, _)| write).collect();
+        Store::put_papers(&mut tx, &papers).await?;
         let mut taken = Vec::with_capacity(batch.sessions.len());
         for (write, _, _) in &batch.sessions {
             taken.push(Store::put_session(&mut tx, write).await?);
